@@ -1,0 +1,38 @@
+# The two commands of the README:  `make run`  and  `make test`.
+# Each creates .venv with the first Python >= 3.12 it finds (python3.13, python3.12, pyenv's
+# versions, python3), installs mcroi into it, and runs.
+
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+DRAWS ?= 1000000
+SEED  ?= 7
+PYTEST_ARGS ?= -m "not slow"
+
+FIND_PYTHON := for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bin/python $$HOME/.pyenv/versions/3.12*/bin/python /usr/local/bin/python3.1[2-9] python3 python; do \
+	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then command -v $$p; exit 0; fi; \
+	done; echo "no Python >= 3.12 found: install one (e.g. pyenv install 3.12)" >&2; exit 1
+
+.PHONY: run test venv bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@set -e; py=$$($(FIND_PYTHON)); echo "using $$py ($$($$py --version))"; \
+	  [ -x $(PY) ] || $$py -m venv $(VENV); \
+	  $(PY) -m pip install -q --upgrade pip; \
+	  $(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	$(VENV)/bin/mcroi simulate --draws $(DRAWS) --seed $(SEED)
+
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: venv
+	$(PY) -m pip install -q -e '.[test,bench]'
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,29 @@
+"""mcroi: Monte Carlo risk and sensitivity for AI-factory (GPU cluster) investments.
+
+The public API. Importing mcroi never changes JAX's configuration; ``simulate`` runs in float64
+inside a scoped ``jax.enable_x64`` without touching the global setting.
+"""
+
+from importlib.metadata import PackageNotFoundError, version as _version
+
+try:
+    __version__ = _version("mcroi")
+except PackageNotFoundError:  # running from a source tree without an install
+    __version__ = "0.1.0+src"
+
+from mcroi.api import load_priors as load_priors, simulate as simulate
+from mcroi.priors import Dist as Dist, PriorSet as PriorSet, PriorsError as PriorsError, load as load
+from mcroi.schema import CONTRACT_VERSION as CONTRACT_VERSION
+from mcroi.store import open_run as open_run
+
+__all__ = [
+    "CONTRACT_VERSION",
+    "Dist",
+    "PriorSet",
+    "PriorsError",
+    "__version__",
+    "load",
+    "load_priors",
+    "open_run",
+    "simulate",
+]

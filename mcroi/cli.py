@@ -1,0 +1,250 @@
+"""The ``mcroi`` command line: the imperative shell (read -> compute -> store -> report).
+
+Every user error (bad priors, an existing run folder, a bad option) is one line per problem on
+stderr and exit code 2, never a traceback, and nothing half-written is left in ``runs/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from mcroi.priors import PriorsError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_USAGE = 2
+
+
+class UserError(click.ClickException):
+    """A one-line (or several-line) user error, exit 2."""
+
+    exit_code = EXIT_USAGE
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.format_message(), err=True)
+
+
+def user_errors(fn: F) -> F:
+    """Turn the library's user-facing exceptions into one-line errors with exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from mcroi.store import RunExistsError
+
+        try:
+            return fn(*args, **kwargs)
+        except PriorsError as e:
+            raise UserError("\n".join(e.lines)) from None
+        except RunExistsError as e:
+            raise UserError(str(e)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def setup_jax(precision: str) -> None:
+    """Set JAX's precision once, at start-up (the library never changes config on import)."""
+    import jax
+
+    jax.config.update("jax_enable_x64", precision == "float64")
+
+
+#: Subcommands that live in their own modules, imported only when used (fast start-up).
+LAZY_COMMANDS: dict[str, str] = {
+    "sensitivity": "mcroi.cli_sensitivity:sensitivity",
+    "compare": "mcroi.cli_compare:compare",
+    "export": "mcroi.cli_export:export",
+    "priors": "mcroi.cli_priors:priors",
+    "report": "mcroi.cli_report:report",
+    "verify": "mcroi.cli_verify:verify",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose extra commands are imported on first use."""
+
+    def _available(self) -> dict[str, str]:
+        import importlib.util
+
+        return {k: v for k, v in LAZY_COMMANDS.items() if importlib.util.find_spec(v.split(":")[0]) is not None}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._available()))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        cmd = super().get_command(ctx, name)
+        if cmd is not None:
+            return cmd
+        target = self._available().get(name)
+        if target is None:
+            return None
+        import importlib
+
+        mod, attr = target.split(":")
+        return getattr(importlib.import_module(mod), attr)  # type: ignore[no-any-return]
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mcroi")
+def main() -> None:
+    """mcroi: Monte Carlo risk and sensitivity for AI-factory (GPU cluster) investments."""
+
+
+def _fmt_value(name: str, v: float) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    if math.isinf(v):
+        return "never" if name == "payback_months" and v > 0 else ("inf" if v > 0 else "-inf")
+    if name.endswith("_usd") and "per_mtok" not in name:
+        a = abs(v)
+        for div, suf in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+            if a >= div:
+                return f"{v / div:,.2f}{suf}"
+        return f"{v:,.0f}"
+    if name == "irr_annual" or name == "net_roi":
+        return f"{v:.1%}"
+    if name == "payback_months":
+        return f"{v:.0f}"
+    if "per_mtok" in name:
+        return f"{v:.4g}"
+    if name == "total_output_tokens":
+        return f"{v:.3g}"
+    return f"{v:.3g}"
+
+
+SHOWN = (
+    ("npv_usd", "NPV (USD)"),
+    ("irr_annual", "IRR (annual)"),
+    ("payback_months", "Payback (months)"),
+    ("roi_multiple", "ROI multiple (x)"),
+    ("net_roi", "Net ROI"),
+    ("cost_per_mtok_usd", "Cost / Mtok (USD)"),
+    ("breakeven_price_usd_per_mtok", "Break-even price / Mtok"),
+)
+
+
+def print_summary(summary: Mapping[str, Any], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=max(100, Console().width))
+    t = Table(title=title, title_justify="left")
+    t.add_column("output")
+    cols = ("mean", "p5", "p10", "p50", "p90", "p95")
+    for c in cols:
+        t.add_column(c.upper() if c != "mean" else "mean", justify="right")
+    t.add_column("MCSE P50", justify="right")
+    for key, label in SHOWN:
+        row = summary["outputs"][key]
+        t.add_row(label, *(_fmt_value(key, row[c]) for c in cols), _fmt_value(key, row["mcse_p50"]))
+    console.print(t)
+    r = summary["risk"]
+    console.print(
+        f"P(NPV < 0) = {r['p_npv_negative']['p']:.2%} (±{r['p_npv_negative']['mcse']:.2%})   "
+        f"P(no payback in horizon) = {r['p_no_payback_within_horizon']['p']:.2%}   "
+        f"P(ROI multiple < 1) = {_pct(r['p_roi_multiple_below_1']['p'])}"
+    )
+    console.print(
+        f"NPV VaR {r['var_level']:.0%} = {_fmt_value('npv_usd', r['var_npv_usd'])}   "
+        f"CVaR {r['var_level']:.0%} (expected shortfall) = {_fmt_value('npv_usd', r['cvar_npv_usd'])}"
+    )
+
+
+def _pct(p: float) -> str:
+    return "n/a" if p is None or math.isnan(p) else f"{p:.2%}"
+
+
+class Progress:
+    """A rich progress bar over draws, silent without a TTY or with --quiet."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.total = total
+        self._bar: Any = None
+
+    def __enter__(self) -> Progress:
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeRemainingColumn
+
+            self._bar = RichProgress(
+                TextColumn("[bold]simulating"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[median]}"),
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("draws", total=self.total, rate="", median="")
+            import time
+
+            self._t0 = time.perf_counter()
+        return self
+
+    def __call__(self, done: int, total: int, last: Mapping[str, Any]) -> None:
+        if self._bar is None:
+            return
+        import time
+
+        import numpy as np
+
+        rate = done / max(time.perf_counter() - self._t0, 1e-9)
+        med = float(np.median(last["npv_usd"]))
+        self._bar.update(self._task, completed=done, rate=f"{rate:,.0f} draws/s", median=f"median NPV (chunk) {med / 1e6:,.1f}M")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+@main.command()
+@click.argument("priors_file", required=False, metavar="[PRIORS]")
+@click.option("--draws", "-n", type=click.IntRange(min=1), default=100_000, show_default=True, help="Monte Carlo draws.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed; draws depend only on seed, input name and draw index.")
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None, help="Run folder [default: runs/<scenario>-<UTC time>/].")
+@click.option("--force", is_flag=True, help="Replace an existing run folder.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=65536, show_default=True, help="Draws per compiled step (memory is O(chunk)).")
+@click.option("--precision", type=click.Choice(["float64", "float32"]), default="float64", show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+@user_errors
+def simulate(
+    priors_file: str | None,
+    draws: int,
+    seed: int,
+    out: Path | None,
+    force: bool,
+    chunk_size: int,
+    precision: str,
+    quiet: bool,
+) -> None:
+    """Simulate a scenario (default: the embedded default scenario) and write a run folder."""
+    from mcroi import api
+
+    setup_jax(precision)
+    ps = api.load_priors(priors_file)
+    out = out or api.default_run_dir(ps)
+    with Progress(draws, not quiet) as progress:
+        ds = api.simulate(
+            ps,
+            draws=draws,
+            seed=seed,
+            chunk_size=chunk_size,
+            precision=precision,
+            out=out,
+            force=force,
+            progress=progress,
+            command=api.command_line(),
+        )
+    if not quiet:
+        import json
+
+        summary = json.loads(ds.attrs["summary"])
+        print_summary(summary, f"{ps.name}: {draws:,} draws, seed {seed}, {precision}")
+    click.echo(f"run written to {out}")

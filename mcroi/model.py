@@ -1,0 +1,336 @@
+"""Cashflow contract v1 (``shared/design/model.md``) for ONE draw, in pure JAX.
+
+No keys, no I/O, no vmap: :mod:`mcroi.engine` maps this over draws. Names follow the contract;
+units are in the names. Months run ``m = 1 .. H``; capex is paid at ``m = 0``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from mcroi.schema import HOURS_PER_MONTH as HOURS
+
+Array = jax.Array
+
+#: IRR search bracket in x = log(1 + monthly rate): monthly rates from -63 % to +1,909 %.
+IRR_X_BRACKET = (-1.0, 3.0)
+#: IRR convergence: stop when the bracket or Newton step in x is below this (float64).
+IRR_X_TOL = 1e-12
+IRR_MAX_ITER = 100
+IRR_SCAN_POINTS = 81
+
+
+class Outputs(NamedTuple):
+    """Per-draw outputs. Scalars are 0-d; ``annual_*`` have shape (years,)."""
+
+    npv_usd: Array
+    irr_annual: Array
+    payback_months: Array
+    roi_multiple: Array
+    net_roi: Array
+    cost_per_mtok_usd: Array
+    breakeven_price_usd_per_mtok: Array
+    total_output_tokens: Array
+    total_revenue_usd: Array
+    capex_usd: Array
+    annual_cashflow_usd: Array
+    annual_revenue_usd: Array
+    annual_energy_usd: Array
+    annual_other_opex_usd: Array
+    annual_tax_usd: Array
+    annual_output_tokens: Array
+
+
+SCALAR_OUTPUTS = Outputs._fields[:10]
+ANNUAL_OUTPUTS = Outputs._fields[10:]
+
+
+class Monthly(NamedTuple):
+    """Monthly line items, shape (H + 1,) with index 0 = month 0 (capex only)."""
+
+    tokens: Array
+    revenue_usd: Array
+    energy_usd: Array
+    other_opex_usd: Array
+    tax_usd: Array
+    cashflow_usd: Array
+
+
+def curve_throughput(interactivity: Array, knots: np.ndarray, scale: Array) -> Array:
+    """Output tok/s/GPU read off a measured Pareto curve at a service level.
+
+    Log-log linear between knots (sorted by interactivity); below the slowest knot, clamped to it;
+    above the fastest knot, zero: the platform cannot serve that service level.
+    """
+    lx = jnp.log(jnp.asarray(knots[:, 0], interactivity.dtype))
+    ly = jnp.log(jnp.asarray(knots[:, 1], interactivity.dtype))
+    li = jnp.log(interactivity)
+    tps = jnp.exp(jnp.interp(li, lx, ly))
+    return jnp.where(li > lx[-1], 0.0, scale * tps)
+
+
+def monthly(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = None) -> tuple[Array, Monthly]:
+    """Capex ``C`` and the monthly cashflow of one draw (the contract's equations)."""
+    usd_per_gpu = inp["capex.usd_per_gpu"]
+    if "capex.budget_usd" in inp:
+        gpus = inp["capex.budget_usd"] / usd_per_gpu
+    else:
+        gpus = inp["cluster.gpus"]
+    if knots is not None:
+        tps = curve_throughput(inp["workload.interactivity_tok_s_user"], knots, inp["throughput.curve_scale"])
+    else:
+        tps = inp["throughput.output_tokens_per_s_per_gpu"]
+    ratio = inp["workload.input_output_ratio"]
+    max_gain = inp["optimization.max_gain"]
+    half_life = inp["optimization.half_life_months"]
+    steady_state = inp["utilization.steady_state"]
+    ramp = inp["utilization.ramp_months"]
+    p_out = inp["price.usd_per_mtok_output"]
+    p_in = inp["price.usd_per_mtok_input"]
+    decline = inp["price.annual_decline"]
+    kw = inp["power.kw_per_gpu"]
+    idle = inp["power.idle_fraction"]
+    pue = inp["power.pue"]
+    usd_per_kwh = inp["power.usd_per_kwh"]
+    opex_month = inp["opex.usd_per_gpu_month"]
+    opex_hour = inp["opex.usd_per_gpu_hour"]
+    maintenance = inp["opex.maintenance_pct_per_year"]
+    tax_rate = inp["finance.tax_rate"]
+    residual = inp["finance.residual_value_pct"]
+    life = inp["finance.useful_life_months"]
+
+    dtype = usd_per_gpu.dtype
+    m = jnp.arange(1, horizon + 1, dtype=dtype)
+    L = jnp.floor(jnp.minimum(life, horizon))
+    live = m <= L
+
+    C = gpus * usd_per_gpu
+    g = 1 + (max_gain - 1) * (1 - 2 ** (-m / half_life))
+    u = jnp.where(ramp > 0, steady_state * jnp.minimum(1.0, m / jnp.where(ramp > 0, ramp, 1.0)), steady_state)
+    K = gpus * tps * g * 3600 * HOURS * u
+    P = (p_out + ratio * p_in) * (1 - decline) ** ((m - 1) / 12)
+    R = K / 1e6 * P
+    E = gpus * kw * (idle + (1 - idle) * u) * pue * HOURS * usd_per_kwh
+    O = gpus * (opex_month + opex_hour * HOURS) + C * maintenance / 12  # noqa: E741 - the contract's name
+    D = C * (1 - residual) / L
+    T = tax_rate * (R - E - O - D)
+    CF = R - E - O - T
+    CF = CF + jnp.where(m == L, residual * C, 0.0)
+
+    zero = jnp.zeros((1,), dtype)
+
+    def with_m0(x: Array, first: Array = zero) -> Array:
+        return jnp.concatenate([first, jnp.where(live, x, 0.0)])
+
+    return C, Monthly(
+        tokens=with_m0(K),
+        revenue_usd=with_m0(R),
+        energy_usd=with_m0(E),
+        other_opex_usd=with_m0(O),
+        tax_usd=with_m0(T),
+        cashflow_usd=with_m0(CF, -C[None]),
+    )
+
+
+def _log_pv_ratio(pos: Array, neg: Array, x: Array) -> tuple[Array, Array]:
+    """``h(x) = log PV(inflows) - log PV(outflows)`` and ``dh/dx`` at monthly log-rates ``x``.
+
+    ``pos``/``neg`` are (months, lanes) inflow/outflow magnitudes. ``h`` has the NPV's roots and
+    signs but is nearly linear in ``x`` (a log-sum-exp), so Newton needs a handful of steps.
+    """
+    m = jnp.arange(pos.shape[0], dtype=x.dtype)[:, None]
+    v = jnp.exp(-m * x[None, :])
+    p, q = jnp.sum(pos * v, axis=0), jnp.sum(neg * v, axis=0)
+    dp, dq = -jnp.sum(m * pos * v, axis=0), -jnp.sum(m * neg * v, axis=0)
+    return jnp.log(p) - jnp.log(q), dp / p - dq / q
+
+
+def _newton_steps(pos: Array, neg: Array, lo: Array, hi: Array, x: Array, lo_positive: Array, steps: int) -> tuple[Array, Array, Array, Array]:
+    """``steps`` Newton iterations kept inside the bracket [lo, hi] (bisection when a step leaves it)."""
+
+    def body(_: int, state: tuple[Array, Array, Array, Array]) -> tuple[Array, Array, Array, Array]:
+        lo, hi, x, dx = state
+        f, df = _log_pv_ratio(pos, neg, x)
+        same_as_lo = (f > 0) == lo_positive
+        lo = jnp.where(same_as_lo, x, lo)
+        hi = jnp.where(same_as_lo, hi, x)
+        x_new = x - f / df
+        ok = jnp.isfinite(x_new) & (x_new > lo) & (x_new < hi)
+        x_new = jnp.where(ok, x_new, 0.5 * (lo + hi))
+        dx = jnp.where(f == 0, 0.0, jnp.minimum(jnp.abs(x_new - x), hi - lo))
+        return lo, hi, jnp.where(f == 0, x, x_new), dx
+
+    return jax.lax.fori_loop(0, steps, body, (lo, hi, x, jnp.full_like(x, jnp.inf)))
+
+
+def irr_batch(cf: Array, fast_steps: int = 6, slow_steps: int = 8) -> Array:
+    """Monthly IRR of each row of ``cf`` (lanes, months; month 0 first); NaN where none is found.
+
+    Solves ``sum_m cf_m / (1 + i)^m = 0`` for ``x = log(1 + i)`` within ``IRR_X_BRACKET`` (monthly
+    rates -63 % .. +1,909 %) by bracket-safeguarded Newton steps on :func:`_log_pv_ratio`. All
+    lanes take ``fast_steps``; the few that have not converged (step in ``x`` above
+    ``IRR_X_TOL``, 1e-6 in float32) are gathered into a small buffer and iterated further, so rare
+    hard cashflows do not slow the whole batch. Where the NPV has the same sign at both ends of
+    the bracket although the cashflow changes sign, a grid scan brackets the root nearest zero
+    (as numpy-financial picks). NaN where the cashflow never changes sign or no root lies in
+    the bracket.
+    """
+    dtype = cf.dtype
+    n = cf.shape[0]
+    tol = IRR_X_TOL if dtype == jnp.float64 else 1e-6
+    scale = jnp.max(jnp.abs(cf), axis=1, keepdims=True)
+    c = (cf / jnp.where(scale > 0, scale, 1.0)).T
+    pos, neg = jnp.maximum(c, 0.0), jnp.maximum(-c, 0.0)
+    lo = jnp.full((n,), IRR_X_BRACKET[0], dtype)
+    hi = jnp.full((n,), IRR_X_BRACKET[1], dtype)
+    f_lo, _ = _log_pv_ratio(pos, neg, lo)
+    f_hi, _ = _log_pv_ratio(pos, neg, hi)
+    changes_sign = (jnp.max(pos, axis=0) > 0) & (jnp.max(neg, axis=0) > 0)
+    bracketed = changes_sign & (jnp.sign(f_lo) * jnp.sign(f_hi) < 0)
+    buf = min(n, max(64, n // 16))
+
+    # Rare lanes whose NPV has the same sign at both ends though the cashflow changes sign (an
+    # even number of roots in the bracket): scan a grid for the sign change nearest x = 0, the
+    # root numpy-financial reports, and bracket it.
+    grid = jnp.linspace(IRR_X_BRACKET[0], IRR_X_BRACKET[1], IRR_SCAN_POINTS, dtype=dtype)
+
+    def unscanned(state: tuple[Array, Array, Array, Array]) -> Array:
+        lo, hi, todo, rounds = state
+        return jnp.any(todo) & (rounds < n // buf + 1)
+
+    def scan(state: tuple[Array, Array, Array, Array]) -> tuple[Array, Array, Array, Array]:
+        lo, hi, todo, rounds = state
+        (idx,) = jnp.nonzero(todo, size=buf, fill_value=n)
+        take = jnp.minimum(idx, n - 1)
+        p, q = pos[:, take], neg[:, take]
+        h = jax.vmap(lambda g: _log_pv_ratio(p, q, jnp.full((buf,), g, dtype))[0])(grid)  # (grid, buf)
+        change = jnp.sign(h[:-1]) * jnp.sign(h[1:]) < 0
+        mid = 0.5 * (grid[:-1] + grid[1:])
+        score = jnp.where(change, jnp.abs(mid)[:, None], jnp.inf)
+        k = jnp.argmin(score, axis=0)
+        found = jnp.isfinite(jnp.min(score, axis=0))
+        upd = jnp.where(idx < n, idx, n)
+        lo = lo.at[upd].set(jnp.where(found, grid[k], lo[take]), mode="drop")
+        hi = hi.at[upd].set(jnp.where(found, grid[k + 1], hi[take]), mode="drop")
+        todo = todo.at[upd].set(False, mode="drop")
+        return lo, hi, todo, rounds + 1
+
+    needs_scan = changes_sign & ~bracketed
+    lo, hi, _, _ = jax.lax.while_loop(unscanned, scan, (lo, hi, needs_scan, jnp.asarray(0)))
+    f_lo, _ = _log_pv_ratio(pos, neg, lo)
+    f_hi, _ = _log_pv_ratio(pos, neg, hi)
+    bracketed = changes_sign & (jnp.sign(f_lo) * jnp.sign(f_hi) < 0)
+    lo_positive = f_lo > 0
+    x0 = jnp.clip(jnp.full((n,), 0.01, dtype), lo, hi)
+    x0 = jnp.where((x0 > lo) & (x0 < hi), x0, 0.5 * (lo + hi))
+    lo, hi, x, dx = _newton_steps(pos, neg, lo, hi, x0, lo_positive, fast_steps)
+
+    def pending(state: tuple[Array, Array, Array, Array, Array]) -> Array:
+        lo, hi, x, dx, rounds = state
+        return jnp.any(bracketed & (dx > tol)) & (rounds < IRR_MAX_ITER // slow_steps + n // buf + 1)
+
+    def more(state: tuple[Array, Array, Array, Array, Array]) -> tuple[Array, Array, Array, Array, Array]:
+        lo, hi, x, dx, rounds = state
+        (idx,) = jnp.nonzero(bracketed & (dx > tol), size=buf, fill_value=n)
+        take = jnp.minimum(idx, n - 1)
+        l2, h2, x2, d2 = _newton_steps(pos[:, take], neg[:, take], lo[take], hi[take], x[take], lo_positive[take], slow_steps)
+        keep = idx < n  # drop the fill lanes
+        upd = jnp.where(keep, idx, n)  # out-of-range indices are dropped by mode="drop"
+        return (
+            lo.at[upd].set(l2, mode="drop"),
+            hi.at[upd].set(h2, mode="drop"),
+            x.at[upd].set(x2, mode="drop"),
+            dx.at[upd].set(d2, mode="drop"),
+            rounds + 1,
+        )
+
+    lo, hi, x, dx, _ = jax.lax.while_loop(pending, more, (lo, hi, x, dx, jnp.asarray(0)))
+    return jnp.where(bracketed, jnp.expm1(x), jnp.nan)
+
+
+def irr_monthly(cf: Array) -> Array:
+    """Monthly IRR of one cashflow vector (month 0 first); see :func:`irr_batch`."""
+    return irr_batch(cf[None, :])[0]
+
+
+def _years(x: Array, horizon: int) -> Array:
+    """Sum months 1..H (x[1:]) into years 1..ceil(H/12)."""
+    n_years = -(-horizon // 12)
+    pad = n_years * 12 - horizon
+    return jnp.pad(x[1:], (0, pad)).reshape(n_years, 12).sum(axis=1)
+
+
+def _evaluate_one(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None) -> tuple[Outputs, Array]:
+    """Every output of one draw except the IRR (left NaN), and the monthly cashflow."""
+    C, mo = monthly(inp, horizon, knots)
+    dtype = C.dtype
+    m = jnp.arange(horizon + 1, dtype=dtype)
+    r_annual = inp["finance.discount_rate"]
+    disc = (1 + r_annual) ** (-m / 12)  # = (1 + r)^-m with r = (1 + rate)^(1/12) - 1
+    cf = mo.cashflow_usd
+    npv = jnp.sum(cf * disc)
+
+    cum = jnp.cumsum(cf)[1:]
+    paid = cum >= 0
+    payback = jnp.where(jnp.any(paid), jnp.argmax(paid).astype(dtype) + 1, jnp.inf)
+
+    total_revenue = jnp.sum(mo.revenue_usd)
+    has_capex = C > 0
+    safe_C = jnp.where(has_capex, C, 1.0)
+    roi = jnp.where(has_capex, total_revenue / safe_C, jnp.nan)
+    net_roi = jnp.where(has_capex, jnp.sum(cf[1:]) / safe_C - 1, jnp.nan)
+
+    tokens_pv = jnp.sum(mo.tokens * disc) / 1e6
+    cost_pv = C + jnp.sum((mo.energy_usd + mo.other_opex_usd) * disc)
+    cost_per_mtok = jnp.where(tokens_pv > 0, cost_pv / jnp.where(tokens_pv > 0, tokens_pv, 1.0), jnp.inf)
+
+    # NPV is affine in p_out: dNPV/dp_out = (1 - tax) * sum K/1e6 * decline factor * disc.
+    decline = inp["price.annual_decline"]
+    months = m[1:]
+    slope = (1 - inp["finance.tax_rate"]) * jnp.sum(
+        mo.tokens[1:] / 1e6 * (1 - decline) ** ((months - 1) / 12) * disc[1:]
+    )
+    breakeven = jnp.where(
+        slope > 0, inp["price.usd_per_mtok_output"] - npv / jnp.where(slope > 0, slope, 1.0), jnp.nan
+    )
+
+    return Outputs(
+        npv_usd=npv,
+        irr_annual=jnp.asarray(jnp.nan, dtype),
+        payback_months=payback,
+        roi_multiple=roi,
+        net_roi=net_roi,
+        cost_per_mtok_usd=cost_per_mtok,
+        breakeven_price_usd_per_mtok=breakeven,
+        total_output_tokens=jnp.sum(mo.tokens),
+        total_revenue_usd=total_revenue,
+        capex_usd=C,
+        annual_cashflow_usd=_years(cf, horizon),
+        annual_revenue_usd=_years(mo.revenue_usd, horizon),
+        annual_energy_usd=_years(mo.energy_usd, horizon),
+        annual_other_opex_usd=_years(mo.other_opex_usd, horizon),
+        annual_tax_usd=_years(mo.tax_usd, horizon),
+        annual_output_tokens=_years(mo.tokens, horizon),
+    ), cf
+
+
+def evaluate_batch(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = None) -> Outputs:
+    """All contract outputs for a batch of draws; ``inp`` maps input names to (n,) arrays.
+
+    The per-draw equations are vmapped; the IRR is solved on the whole batch at once
+    (:func:`irr_batch`), which lets its slow lanes be iterated apart from the rest.
+    """
+    out, cf = jax.vmap(lambda d: _evaluate_one(d, horizon, knots))(inp)
+    i = irr_batch(cf)
+    return out._replace(irr_annual=(1 + i) ** 12 - 1)
+
+
+def evaluate(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = None) -> Outputs:
+    """All contract outputs for ONE draw; ``inp`` maps contract input names to 0-d arrays."""
+    batch = {k: jnp.asarray(v)[None] for k, v in inp.items()}
+    return jax.tree.map(lambda a: a[0], evaluate_batch(batch, horizon, knots))

@@ -1,0 +1,119 @@
+"""The inputs of cashflow contract v1: names, units, domains and defaults.
+
+Pure data, shared by the priors reader (validation), the engine (argument order) and the
+store (units and long names). See ``shared/design/model.md`` and ``docs/model.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+CONTRACT_VERSION = "1"
+HOURS_PER_MONTH = 730.0
+
+
+@dataclass(frozen=True)
+class Domain:
+    """A closed or half-open interval of allowed values."""
+
+    low: float
+    high: float
+    low_open: bool = False
+    high_open: bool = False
+    text: str = ""
+
+    def contains(self, x: float) -> bool:
+        if math.isnan(x):
+            return False
+        lo_ok = x > self.low if self.low_open else x >= self.low
+        hi_ok = x < self.high if self.high_open else x <= self.high
+        return lo_ok and hi_ok
+
+    def contains_support(self, lo: float, hi: float) -> bool:
+        """Whether a distribution's support [lo, hi] (closure) fits in the domain's closure."""
+        return lo >= self.low and hi <= self.high
+
+
+POSITIVE = Domain(0.0, math.inf, low_open=True, high_open=True, text="> 0")
+NONNEG = Domain(0.0, math.inf, high_open=True, text=">= 0")
+UNIT = Domain(0.0, 1.0, text="between 0 and 1")
+GE1 = Domain(1.0, math.inf, high_open=True, text=">= 1")
+RATE = Domain(-1.0, math.inf, low_open=True, high_open=True, text="> -1")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    unit: str
+    long_name: str
+    domain: Domain
+    default: float | None = None  # None: required (or derived, see model.md)
+
+
+def _s(name: str, unit: str, long_name: str, domain: Domain, default: float | None = None) -> InputSpec:
+    return InputSpec(name, unit, long_name, domain, default)
+
+
+# Contract order. ``finance.useful_life_months`` defaults to the horizon (filled in by the reader).
+INPUTS: dict[str, InputSpec] = {
+    s.name: s
+    for s in [
+        _s("cluster.gpus", "GPU", "number of GPUs bought", POSITIVE),
+        _s("capex.budget_usd", "USD", "capital budget (gpus = budget / usd_per_gpu)", POSITIVE),
+        _s("capex.usd_per_gpu", "USD", "all-in capital cost per GPU", NONNEG),
+        _s(
+            "throughput.output_tokens_per_s_per_gpu",
+            "tok/s",
+            "output tokens per second per GPU at launch software",
+            NONNEG,
+        ),
+        _s("throughput.curve_scale", "1", "multiplier on the measured throughput curve", POSITIVE, 1.0),
+        _s(
+            "workload.interactivity_tok_s_user",
+            "tok/s/user",
+            "service level: output tokens per second per user",
+            POSITIVE,
+        ),
+        _s("workload.input_output_ratio", "1", "input tokens per output token", NONNEG, 1.0),
+        _s("optimization.max_gain", "x", "throughput multiple reached by software over the life", GE1, 1.0),
+        _s("optimization.half_life_months", "months", "months to reach half the software gain", POSITIVE, 6.0),
+        _s("utilization.steady_state", "1", "share of hours producing sold tokens after the ramp", UNIT),
+        _s("utilization.ramp_months", "months", "months of linear demand ramp", NONNEG, 0.0),
+        _s("price.usd_per_mtok_output", "USD/Mtok", "launch price of output tokens", NONNEG),
+        _s("price.usd_per_mtok_input", "USD/Mtok", "launch price of input tokens", NONNEG, 0.0),
+        _s("price.annual_decline", "1/yr", "yearly fall of token prices", UNIT),
+        _s("power.kw_per_gpu", "kW", "all-in IT power per GPU at full load", NONNEG),
+        _s("power.idle_fraction", "1", "power at zero utilization as a share of full load", UNIT, 0.3),
+        _s("power.pue", "1", "power usage effectiveness", GE1),
+        _s("power.usd_per_kwh", "USD/kWh", "electricity price", NONNEG),
+        _s("opex.usd_per_gpu_month", "USD/GPU/month", "colocation, support, licences, staff", NONNEG, 0.0),
+        _s("opex.usd_per_gpu_hour", "USD/GPU/h", "all-in hourly rate paid for every hour of the life", NONNEG, 0.0),
+        _s("opex.maintenance_pct_per_year", "1/yr", "maintenance as a share of capex per year", NONNEG, 0.0),
+        _s("finance.discount_rate", "1/yr", "annual discount rate (WACC)", RATE),
+        _s("finance.tax_rate", "1", "tax on operating profit after depreciation", UNIT, 0.0),
+        _s("finance.residual_value_pct", "1", "resale value at end of life as a share of capex", UNIT, 0.0),
+        _s("finance.useful_life_months", "months", "useful life (clipped to the horizon, rounded down)", GE1),
+    ]
+}
+
+#: Scenario constants that are not sampled.
+HORIZON_KEY = "finance.horizon_months"
+CURVE_KEY = "throughput.curve"
+DEFAULT_HORIZON = 60
+MAX_HORIZON = 1200
+
+#: Keys that are always required (gpus/budget and throughput are checked as alternatives).
+REQUIRED = (
+    "capex.usd_per_gpu",
+    "utilization.steady_state",
+    "price.usd_per_mtok_output",
+    "price.annual_decline",
+    "power.kw_per_gpu",
+    "power.pue",
+    "power.usd_per_kwh",
+    "finance.discount_rate",
+)
+
+GROUPS = sorted({n.split(".")[0] for n in INPUTS} | {"scenario", "correlation"})
+ALL_KEYS = sorted(set(INPUTS) | {HORIZON_KEY, CURVE_KEY})

@@ -1,0 +1,185 @@
+"""Run folders: the xarray Dataset, the manifest, the summary, written atomically.
+
+A run is written into a hidden temporary folder next to its destination and renamed into
+place at the end, so ``runs/`` holds either a complete run or nothing of it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from mcroi.engine import RunArrays
+from mcroi.model import ANNUAL_OUTPUTS, SCALAR_OUTPUTS
+from mcroi.priors import PriorSet
+from mcroi.schema import INPUTS
+
+OUTPUT_META: dict[str, tuple[str, str]] = {
+    "npv_usd": ("USD", "net present value of the monthly cashflow, capex included"),
+    "irr_annual": ("1/yr", "annualized internal rate of return (NaN without a sign change)"),
+    "payback_months": ("months", "first month with non-negative cumulative cash (inf: never)"),
+    "roi_multiple": ("x", "token revenue per dollar of capex"),
+    "net_roi": ("x", "undiscounted profit per dollar of capex"),
+    "cost_per_mtok_usd": ("USD/Mtok", "levelized cost of a million output tokens"),
+    "breakeven_price_usd_per_mtok": ("USD/Mtok", "launch output-token price at which NPV = 0"),
+    "total_output_tokens": ("tokens", "output tokens over the horizon"),
+    "total_revenue_usd": ("USD", "token revenue over the horizon"),
+    "capex_usd": ("USD", "capital expenditure at month 0"),
+    "annual_cashflow_usd": ("USD", "cash flow per year, capex excluded"),
+    "annual_revenue_usd": ("USD", "token revenue per year"),
+    "annual_energy_usd": ("USD", "energy cost per year"),
+    "annual_other_opex_usd": ("USD", "other opex per year (per-GPU, hourly rate, maintenance)"),
+    "annual_tax_usd": ("USD", "tax per year (negative: tax shield)"),
+    "annual_output_tokens": ("tokens", "output tokens per year"),
+}
+
+RUN_FILES = ("results.nc", "manifest.json", "summary.json", "summary.csv")
+
+
+class RunExistsError(Exception):
+    """The destination run folder exists and ``force`` was not given."""
+
+
+def to_dataset(priors: PriorSet, arrays: RunArrays, attrs: Mapping[str, Any] | None = None) -> xr.Dataset:
+    """Build the run Dataset: per-draw outputs on ``draw``, annual items on (draw, year), inputs."""
+    n = arrays.inputs.shape[0]
+    years = np.arange(1, -(-priors.horizon_months // 12) + 1)
+    data_vars: dict[str, Any] = {}
+    for k in SCALAR_OUTPUTS:
+        unit, long = OUTPUT_META[k]
+        data_vars[k] = xr.Variable(("draw",), arrays.outputs[k], {"units": unit, "long_name": long})
+    for k in ANNUAL_OUTPUTS:
+        unit, long = OUTPUT_META[k]
+        data_vars[k] = xr.Variable(("draw", "year"), arrays.outputs[k], {"units": unit, "long_name": long})
+    data_vars["inputs"] = xr.Variable(
+        ("draw", "input"), arrays.inputs, {"units": "see input_units", "long_name": "sampled value of each input"}
+    )
+    coords = {
+        "draw": ("draw", np.arange(n), {"long_name": "draw index (absolute, as sampled)"}),
+        "year": ("year", years, {"units": "year", "long_name": "year of operation (months 12y-11 .. 12y)"}),
+        "input": ("input", np.array(arrays.names, dtype=object), {"long_name": "contract input name"}),
+        "input_units": ("input", np.array([INPUTS[k].unit for k in arrays.names], dtype=object), {"long_name": "unit of each input"}),
+    }
+    ds = xr.Dataset(data_vars, coords=coords)
+    ds.attrs.update(
+        {
+            "scenario": priors.name,
+            "description": priors.description,
+            "horizon_months": priors.horizon_months,
+        }
+    )
+    if attrs:
+        ds.attrs.update({k: v for k, v in attrs.items() if isinstance(v, str | int | float)})
+    return ds
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.generic):
+        return _jsonable(x.item())
+    return x
+
+
+def dumps(obj: Any) -> str:
+    """Strict JSON (non-finite numbers become null)."""
+    return json.dumps(_jsonable(obj), indent=2, allow_nan=False, default=str) + "\n"
+
+
+def summary_csv(summary: Mapping[str, Any]) -> str:
+    buf = io.StringIO()
+    stats = list(next(iter(summary["outputs"].values())).keys())
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["output", "unit", *stats])
+    for name, row in summary["outputs"].items():
+        w.writerow([name, OUTPUT_META.get(name, ("", ""))[0], *(_csv_num(row[s]) for s in stats)])
+    return buf.getvalue()
+
+
+def _csv_num(v: float) -> str:
+    if isinstance(v, float) and math.isnan(v):
+        return "nan"
+    return repr(float(v))
+
+
+def prepare(out: Path, force: bool) -> None:
+    """Refuse an existing destination before any work is done."""
+    if out.exists() and not force:
+        raise RunExistsError(f"{out}: run folder exists; choose another --out or pass --force to replace it")
+
+
+def write_run(
+    out: Path,
+    ds: xr.Dataset,
+    manifest: Mapping[str, Any],
+    summary: Mapping[str, Any],
+    *,
+    force: bool = False,
+    extra: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write a complete run folder atomically and return its path.
+
+    ``extra(tmpdir)`` may add files (plots) before the folder is renamed into place.
+    """
+    out = Path(out)
+    prepare(out, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        ds.to_netcdf(tmp / "results.nc", engine="h5netcdf")
+        (tmp / "manifest.json").write_text(dumps(manifest))
+        (tmp / "summary.json").write_text(dumps(summary))
+        (tmp / "summary.csv").write_text(summary_csv(summary))
+        if extra is not None:
+            extra(tmp)
+        _fsync_tree(tmp)
+        if out.exists():
+            old = out.parent / f".{out.name}.replaced-{os.getpid()}"
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _fsync_tree(root: Path) -> None:
+    for p in root.rglob("*"):
+        if p.is_file():
+            with open(p, "rb") as fh:
+                os.fsync(fh.fileno())
+
+
+def open_run(path: str | Path) -> xr.Dataset:
+    """Read a run folder (or its ``results.nc``) back as a Dataset, manifest in ``attrs``."""
+    path = Path(path)
+    nc = path / "results.nc" if path.is_dir() else path
+    ds = xr.load_dataset(nc, engine="h5netcdf")
+    man = nc.parent / "manifest.json"
+    if man.exists():
+        ds.attrs["manifest"] = man.read_text()
+    return ds
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(Path(path).read_text())

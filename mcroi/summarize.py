@@ -1,0 +1,110 @@
+"""Percentiles, risk metrics and Monte Carlo standard errors (host side, NumPy only).
+
+Draws are independent, so the MCSE of the mean is ``sd / sqrt(n)`` and the MCSE of a quantile
+``Q(p)`` is the delta-method ``(Q(p + s) - Q(p - s)) / 2`` with ``s = sqrt(p (1 - p) / n)``
+(the order-statistic width of one binomial standard error).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
+MCSE_PERCENTILES = (5, 50, 95)
+VAR_LEVEL = 0.05
+
+
+def _quantile(x: np.ndarray, q: np.ndarray | float) -> np.ndarray:
+    """Quantiles of non-NaN values; linear interpolation unless infinities are present."""
+    method = "linear" if np.isfinite(x).all() else "inverted_cdf"
+    return np.quantile(x, q, method=method)
+
+
+def quantile_mcse(x: np.ndarray, p: float) -> float:
+    """Monte Carlo standard error of the ``p`` quantile of iid draws ``x`` (NaN-free)."""
+    n = x.size
+    if n < 2:
+        return math.nan
+    s = math.sqrt(p * (1 - p) / n)
+    lo, hi = _quantile(x, [max(p - s, 0.0), min(p + s, 1.0)])
+    width = float(hi - lo)
+    return 0.5 * width if math.isfinite(width) else math.nan
+
+
+def describe(x: np.ndarray) -> dict[str, float]:
+    """Summary of one scalar output over draws.
+
+    NaN draws (the contract's documented NaN: IRR without a sign change, ROI without capital)
+    are counted and excluded; infinite values (payback never reached) take part in percentiles,
+    while mean and sd are over finite values.
+    """
+    x = np.asarray(x, dtype=float).ravel()
+    n = x.size
+    nan = np.isnan(x)
+    valid = x[~nan]
+    finite = valid[np.isfinite(valid)]
+    out: dict[str, float] = {
+        "n": float(n),
+        "n_nan": float(nan.sum()),
+        "n_inf": float(np.isinf(valid).sum()),
+    }
+    if finite.size:
+        out["mean"] = float(finite.mean())
+        out["sd"] = float(finite.std(ddof=1)) if finite.size > 1 else 0.0
+        out["mcse_mean"] = out["sd"] / math.sqrt(finite.size)
+    else:
+        out["mean"] = out["sd"] = out["mcse_mean"] = math.nan
+    if valid.size:
+        qs = _quantile(valid, np.array(PERCENTILES) / 100)
+        for p, v in zip(PERCENTILES, qs, strict=True):
+            out[f"p{p}"] = float(v)
+        for p in MCSE_PERCENTILES:
+            out[f"mcse_p{p}"] = quantile_mcse(valid, p / 100)
+    else:
+        for p in PERCENTILES:
+            out[f"p{p}"] = math.nan
+        for p in MCSE_PERCENTILES:
+            out[f"mcse_p{p}"] = math.nan
+    return out
+
+
+def _prob(mask: np.ndarray) -> dict[str, float]:
+    n = mask.size
+    p = float(mask.mean()) if n else math.nan
+    return {"p": p, "mcse": math.sqrt(p * (1 - p) / n) if n else math.nan}
+
+
+def risk(outputs: Mapping[str, np.ndarray], horizon_months: int, level: float = VAR_LEVEL) -> dict[str, Any]:
+    """Probabilities of loss and tail metrics of NPV.
+
+    ``var_npv_usd`` is the ``level`` quantile of NPV and ``cvar_npv_usd`` the mean NPV of the
+    draws at or below it (expected shortfall); both are NPV values, negative meaning a loss.
+    """
+    npv = np.asarray(outputs["npv_usd"], dtype=float)
+    payback = np.asarray(outputs["payback_months"], dtype=float)
+    roi = np.asarray(outputs["roi_multiple"], dtype=float)
+    var = float(_quantile(npv, level))
+    tail = npv[npv <= var]
+    roi_valid = roi[~np.isnan(roi)]
+    return {
+        "p_npv_negative": _prob(npv < 0),
+        "p_no_payback_within_horizon": _prob(~(payback <= horizon_months)),
+        "p_roi_multiple_below_1": _prob(roi_valid < 1) if roi_valid.size else {"p": math.nan, "mcse": math.nan},
+        "var_level": level,
+        "var_npv_usd": var,
+        "cvar_npv_usd": float(tail.mean()) if tail.size else math.nan,
+        "mcse_var_npv_usd": quantile_mcse(npv, level),
+    }
+
+
+def summarize(outputs: Mapping[str, np.ndarray], scalar_names: list[str], horizon_months: int) -> dict[str, Any]:
+    """The whole summary: per scalar output :func:`describe`, plus :func:`risk`."""
+    return {
+        "draws": int(np.asarray(outputs[scalar_names[0]]).shape[0]),
+        "outputs": {k: describe(outputs[k]) for k in scalar_names},
+        "risk": risk(outputs, horizon_months),
+    }

@@ -1,0 +1,22 @@
+"""Test configuration: float64 JAX, strict dtype promotion and rank promotion, fixed keys."""
+
+from __future__ import annotations
+
+import jax
+import pytest
+
+jax.config.update("jax_enable_x64", True)
+jax.config.update("jax_numpy_rank_promotion", "raise")
+jax.config.update("jax_numpy_dtype_promotion", "standard")
+
+
+@pytest.fixture
+def getkey():
+    """A fresh deterministic key per call: ``getkey()``."""
+    state = {"key": jax.random.key(0)}
+
+    def _get():
+        state["key"], sub = jax.random.split(state["key"])
+        return sub
+
+    return _get
