@@ -4,15 +4,20 @@ The public API. Importing mcroi never changes JAX's configuration; ``simulate`` 
 inside a scoped ``jax.enable_x64`` without touching the global setting.
 """
 
-from importlib.metadata import PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 
 try:
     __version__ = _version("mcroi")
 except PackageNotFoundError:  # running from a source tree without an install
     __version__ = "0.1.0+src"
 
-from mcroi.api import load_priors as load_priors, simulate as simulate
-from mcroi.priors import Dist as Dist, PriorSet as PriorSet, PriorsError as PriorsError, load as load
+from mcroi.api import load_priors as load_priors
+from mcroi.api import simulate as simulate
+from mcroi.priors import Dist as Dist
+from mcroi.priors import PriorsError as PriorsError
+from mcroi.priors import PriorSet as PriorSet
+from mcroi.priors import load as load
 from mcroi.schema import CONTRACT_VERSION as CONTRACT_VERSION
 from mcroi.store import open_run as open_run
 

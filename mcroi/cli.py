@@ -11,13 +11,11 @@ import math
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from mcroi.priors import PriorsError
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_USAGE = 2
 
@@ -31,7 +29,7 @@ class UserError(click.ClickException):
         click.echo(self.format_message(), err=True)
 
 
-def user_errors(fn: F) -> F:
+def user_errors[F: Callable[..., Any]](fn: F) -> F:
     """Turn the library's user-facing exceptions into one-line errors with exit code 2."""
 
     @functools.wraps(fn)
@@ -170,7 +168,8 @@ class Progress:
 
     def __enter__(self) -> Progress:
         if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeRemainingColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+            from rich.progress import Progress as RichProgress
 
             self._bar = RichProgress(
                 TextColumn("[bold]simulating"),

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from mcroi.priors import PriorSet, PriorsError
+from mcroi.priors import PriorsError, PriorSet
 
 
 class CorrelationRepairWarning(UserWarning):

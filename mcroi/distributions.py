@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import scipy.special as sps
-from jax.scipy.special import ndtr, ndtri
+from jax.scipy.special import ndtri
 
 from mcroi.priors import Dist
 
@@ -52,14 +52,15 @@ def _beta_ppf(a: float, b: float, u: Array) -> Array:
     dtype = u.dtype
     z = ndtri(u)
     h = float(_Z_GRID[1] - _Z_GRID[0])
-    pos = (jnp.clip(z, _Z_GRID[0], _Z_GRID[-1]) - _Z_GRID[0]) / h
+    z0, z1 = float(_Z_GRID[0]), float(_Z_GRID[-1])
+    pos = (jnp.clip(z, z0, z1) - z0) / h
     k = jnp.clip(jnp.floor(pos).astype(jnp.int32), 0, _Z_GRID.size - 2)
     t = pos - k
     x0, x1 = jnp.asarray(xs, dtype)[k], jnp.asarray(xs, dtype)[k + 1]
     d0, d1 = jnp.asarray(ds, dtype)[k] * h, jnp.asarray(ds, dtype)[k + 1] * h
     t2, t3 = t * t, t * t * t
     x = (2 * t3 - 3 * t2 + 1) * x0 + (t3 - 2 * t2 + t) * d0 + (-2 * t3 + 3 * t2) * x1 + (t3 - t2) * d1
-    return jnp.clip(x, 0.0, 1.0)
+    return jnp.clip(x, 0.0, 1.0).astype(dtype)
 
 
 def _tri_ppf(a: float, c: float, b: float, u: Array) -> Array:
@@ -85,9 +86,9 @@ def cdf(dist: Dist, x: float) -> float:
     if math.isinf(x):
         return 0.0 if x < 0 else 1.0
     if f == "normal":
-        return float(ndtr((x - p[0]) / p[1]))
+        return float(sps.ndtr((x - p[0]) / p[1]))
     if f == "lognormal":
-        return 0.0 if x <= 0 else float(ndtr((math.log(x) - p[0]) / p[1]))
+        return 0.0 if x <= 0 else float(sps.ndtr((math.log(x) - p[0]) / p[1]))
     if f == "uniform":
         return min(1.0, max(0.0, (x - p[0]) / (p[1] - p[0])))
     if f == "triangular":

@@ -23,6 +23,9 @@ from mcroi.sampling import canonicalize_key, copula_factor, name_keys, transform
 
 Array = jax.Array
 DEFAULT_CHUNK = 65536
+#: Chunks are padded to a multiple of this many lanes, so every draw goes through the same
+#: vectorized code path (a remainder loop could round differently and break bit-identity).
+LANE_MULTIPLE = 128
 PRECISIONS = {"float64": jnp.float64, "float32": jnp.float32}
 
 #: progress(done_draws, total_draws, last_chunk_outputs)
@@ -43,6 +46,11 @@ def batch_function(priors: PriorSet) -> Callable[[Mapping[str, Array]], model.Ou
     """The contract for a batch of draws (dict of (n,) arrays) with this scenario's constants bound."""
     knots = np.asarray(priors.curve, dtype=float) if priors.curve else None
     return partial(model.evaluate_batch, horizon=priors.horizon_months, knots=knots)
+
+
+def _lanes(n: int) -> int:
+    """``n`` rounded up to a multiple of :data:`LANE_MULTIPLE`."""
+    return -(-n // LANE_MULTIPLE) * LANE_MULTIPLE
 
 
 def _check_precision(precision: str) -> Any:
@@ -96,7 +104,7 @@ def run(
     dtype = _check_precision(precision)
     with jax.enable_x64(True):
         t0 = time.perf_counter()
-        chunk = min(chunk_size, draws)
+        chunk = _lanes(min(chunk_size, draws))
         keys = name_keys(canonicalize_key(seed), priors.names)
         step = make_step(priors, chunk, dtype)
         n_in = len(priors.names)
@@ -152,7 +160,7 @@ def evaluate_inputs(
     with jax.enable_x64(True):
         factor = copula_factor(priors)
         chol = None if factor is None else jnp.asarray(factor)
-        chunk = min(chunk_size, n)
+        chunk = _lanes(min(chunk_size, n))
 
         @jax.jit
         def step(uc: Array) -> Any:

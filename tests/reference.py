@@ -61,9 +61,8 @@ def cashflows(x: dict[str, float]) -> dict[str, list[float]]:
         ) ** ((m - 1) / 12)
         R = K / 1e6 * P
         E = gpus * x["power.kw_per_gpu"] * (idle + (1 - idle) * u) * x["power.pue"] * HOURS * x["power.usd_per_kwh"]
-        O = gpus * (x.get("opex.usd_per_gpu_month", 0.0) + x.get("opex.usd_per_gpu_hour", 0.0) * HOURS) + C * x.get(
-            "opex.maintenance_pct_per_year", 0.0
-        ) / 12
+        maint = C * x.get("opex.maintenance_pct_per_year", 0.0) / 12
+        O = gpus * (x.get("opex.usd_per_gpu_month", 0.0) + x.get("opex.usd_per_gpu_hour", 0.0) * HOURS) + maint  # noqa: E741
         D = C * (1 - res) / L
         T = tax * (R - E - O - D)
         cf = R - E - O - T

@@ -1,0 +1,186 @@
+"""Priors format v1: parsing, layering and one-line errors for every kind of bad input."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+
+import pytest
+
+from mcroi import priors
+from mcroi.priors import PriorsError
+
+BASE = """
+[cluster]
+gpus = 100
+[capex]
+usd_per_gpu = 50000
+[throughput]
+output_tokens_per_s_per_gpu = 1000
+[utilization]
+steady_state = 0.5
+[price]
+usd_per_mtok_output = 2.0
+annual_decline = 0.3
+[power]
+kw_per_gpu = 1.5
+pue = 1.2
+usd_per_kwh = 0.08
+[finance]
+discount_rate = 0.1
+"""
+
+
+def write(tmp_path, text, name="p.toml"):
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(text))
+    return p
+
+
+def test_minimal_file_loads_with_contract_defaults(tmp_path):
+    ps = priors.load(write(tmp_path, BASE))
+    assert ps.name == "p"
+    assert ps.horizon_months == 60
+    assert ps.inputs["power.idle_fraction"].params == (0.3,)
+    assert ps.inputs["finance.useful_life_months"].params == (60.0,)
+    assert ps.inputs["price.usd_per_mtok_input"].params == (0.0,)
+    # contract order
+    from mcroi.schema import INPUTS
+
+    order = [k for k in INPUTS if k in ps.inputs]
+    assert ps.names == order
+
+
+def test_extends_layers_later_files_override(tmp_path):
+    (tmp_path / "lib").mkdir()
+    write(tmp_path, BASE, "lib/base.toml")
+    write(tmp_path, '[price]\nusd_per_mtok_output = { ci90 = [1, 3], source = "market" }\n', "lib/market.toml")
+    top = write(
+        tmp_path,
+        """
+        [scenario]
+        name = "mine"
+        extends = ["lib/base.toml", "lib/market.toml"]
+        [power]
+        usd_per_kwh = 0.05
+        """,
+        "top.toml",
+    )
+    ps = priors.load(top)
+    assert ps.name == "mine"
+    assert ps.inputs["price.usd_per_mtok_output"].family == "lognormal"
+    assert ps.inputs["price.usd_per_mtok_output"].source == "market"
+    assert ps.inputs["power.usd_per_kwh"].params == (0.05,)
+    assert ps.inputs["cluster.gpus"].params == (100.0,)
+    assert len(ps.files) == 3
+
+
+def test_hash_changes_with_any_number(tmp_path):
+    a = priors.load(write(tmp_path, BASE, "a.toml"))
+    b = priors.load(write(tmp_path, BASE.replace("0.08", "0.081"), "b.toml"))
+    assert a.sha256() != b.sha256()
+    assert a.sha256() == priors.load(tmp_path / "a.toml").sha256()
+
+
+def test_default_scenario_is_shipped_and_valid():
+    ps = priors.load(priors.default_path())
+    assert ps.name == "default"
+    for name, d in ps.inputs.items():
+        if not d.is_constant:
+            assert d.source, f"{name} has no source"
+
+
+BAD = [
+    # (label, replacement text appended/edited, expected key, expected words)
+    ("toml syntax", BASE + "\n[price\n", "", "TOML syntax error"),
+    ("unknown key", BASE.replace("pue = 1.2", "pue = 1.2\npeu = 1.3"), "power.peu", "did you mean 'power.pue'"),
+    ("unknown table", BASE + "\n[pricing]\nx = 1\n", "pricing", "did you mean 'price'"),
+    ("unknown family", BASE.replace("pue = 1.2", 'pue = { dist = "gama", mean = 1 }'), "power.pue", "unknown family"),
+    ("missing param", BASE.replace("pue = 1.2", 'pue = { dist = "uniform", min = 1.1 }'), "power.pue", "missing max"),
+    ("extra param", BASE.replace("pue = 1.2", 'pue = { dist = "uniform", min = 1.1, max = 1.3, sd = 2 }'), "power.pue", "unexpected sd"),
+    ("p5 >= p95", BASE.replace("usd_per_mtok_output = 2.0", 'usd_per_mtok_output = { dist = "lognormal", p5 = 3, p95 = 2 }'), "price.usd_per_mtok_output", "p5 < p95"),
+    ("sd <= 0", BASE.replace("discount_rate = 0.1", 'discount_rate = { dist = "normal", mean = 0.1, sd = 0 }'), "finance.discount_rate", "sd must be > 0"),
+    ("min >= max", BASE.replace("pue = 1.2", 'pue = { dist = "uniform", min = 1.3, max = 1.1 }'), "power.pue", "min < max"),
+    ("mode outside", BASE.replace("pue = 1.2", 'pue = { dist = "triangular", min = 1.1, mode = 2, max = 1.5 }'), "power.pue", "outside"),
+    ("normal price can go negative", BASE.replace("usd_per_mtok_output = 2.0", 'usd_per_mtok_output = { dist = "normal", mean = 2, sd = 1 }'), "price.usd_per_mtok_output", "use lognormal, or add lower = 0"),
+    ("fraction above 1", BASE.replace("steady_state = 0.5", "steady_state = 1.5"), "utilization.steady_state", "between 0 and 1"),
+    ("pue below 1", BASE.replace("pue = 1.2", 'pue = { dist = "uniform", min = 0.9, max = 1.3 }'), "power.pue", "can go below 1"),
+    ("missing required", BASE.replace("usd_per_kwh = 0.08", ""), "", "missing required input power.usd_per_kwh"),
+    ("missing throughput", BASE.replace("output_tokens_per_s_per_gpu = 1000", ""), "", "missing required input throughput"),
+    ("gpus and budget", BASE.replace("usd_per_gpu = 50000", "usd_per_gpu = 50000\nbudget_usd = 5e6"), "capex.budget_usd", "not both"),
+    ("curve and tps", BASE.replace("output_tokens_per_s_per_gpu = 1000", "output_tokens_per_s_per_gpu = 1000\ncurve = [[10, 100]]"), "throughput.output_tokens_per_s_per_gpu", "not both"),
+    ("nan value", BASE.replace("pue = 1.2", "pue = nan"), "power.pue", "finite"),
+    ("string value", BASE.replace("pue = 1.2", 'pue = "1.2"'), "power.pue", "number or a distribution"),
+    ("bool value", BASE.replace("pue = 1.2", "pue = true"), "power.pue", "number or a distribution"),
+    ("horizon not integer", BASE + "\n[finance.x]\n", "finance.x", "unknown input"),
+    ("horizon as distribution", BASE.replace("discount_rate = 0.1", 'discount_rate = 0.1\nhorizon_months = { ci90 = [1, 2] }'), "finance.horizon_months", "whole number"),
+    ("beta sd too large", BASE.replace("steady_state = 0.5", 'steady_state = { dist = "beta", mean = 0.5, sd = 0.6 }'), "utilization.steady_state", "too large"),
+    ("discrete weights mismatch", BASE.replace("pue = 1.2", 'pue = { dist = "discrete", values = [1.1, 1.2], weights = [1] }'), "power.pue", "one per value"),
+    ("truncation empty", BASE.replace("pue = 1.2", 'pue = { dist = "uniform", min = 1.1, max = 1.3, lower = 2 }'), "power.pue", "leaves no probability"),
+    ("correlation unknown input", BASE + '\n[[correlation]]\nbetween = ["power.pue", "power.puee"]\nspearman = 0.3\n', "correlation", "did you mean"),
+    ("correlation out of range", BASE + '\n[[correlation]]\nbetween = ["power.pue", "power.usd_per_kwh"]\nspearman = 1.5\n', "correlation", "strictly between -1 and 1"),
+]
+
+
+@pytest.mark.parametrize(("label", "text", "key", "words"), BAD, ids=[b[0] for b in BAD])
+def test_bad_priors_give_one_clear_line(tmp_path, label, text, key, words):
+    path = write(tmp_path, text)
+    with pytest.raises(PriorsError) as ei:
+        priors.load(path)
+    lines = ei.value.lines
+    assert len(lines) >= 1
+    hit = [ln for ln in lines if words in ln]
+    assert hit, lines
+    line = hit[0]
+    assert "\n" not in line
+    assert line.startswith(str(path.name)) or str(path) in line or "p.toml" in line
+    if key:
+        assert f"{key} = " in line or f"{key}" in line, line
+
+
+def test_all_problems_in_a_file_are_reported(tmp_path):
+    text = BASE.replace("pue = 1.2", "pue = 0.5").replace("steady_state = 0.5", "steady_state = 2").replace(
+        "usd_per_kwh = 0.08", "usd_per_kwh = -1"
+    )
+    with pytest.raises(PriorsError) as ei:
+        priors.load(write(tmp_path, text))
+    keys = " ".join(ei.value.lines)
+    for k in ("power.pue", "utilization.steady_state", "power.usd_per_kwh"):
+        assert k in keys
+
+
+def test_extends_cycle_and_missing_file(tmp_path):
+    write(tmp_path, '[scenario]\nextends = ["b.toml"]\n', "a.toml")
+    write(tmp_path, '[scenario]\nextends = ["a.toml"]\n', "b.toml")
+    with pytest.raises(PriorsError) as ei:
+        priors.load(tmp_path / "a.toml")
+    assert any("extends cycle" in ln for ln in ei.value.lines)
+    write(tmp_path, '[scenario]\nextends = ["nope.toml"]\n' + BASE, "c.toml")
+    with pytest.raises(PriorsError) as ei:
+        priors.load(tmp_path / "c.toml")
+    assert any("scenario.extends" in ln and "file not found" in ln for ln in ei.value.lines)
+
+
+def test_missing_file_and_binary_garbage(tmp_path):
+    with pytest.raises(PriorsError, match="file not found"):
+        priors.load(tmp_path / "absent.toml")
+    (tmp_path / "bin.toml").write_bytes(b"\x00\xff\xfe garbage")
+    with pytest.raises(PriorsError, match="not UTF-8|TOML syntax"):
+        priors.load(tmp_path / "bin.toml")
+
+
+def test_priors_are_never_evaluated(tmp_path):
+    text = BASE.replace("pue = 1.2", 'pue = "__import__(\'os\').system(\'touch pwned\')"')
+    with pytest.raises(PriorsError):
+        priors.load(write(tmp_path, text))
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_dist_describe_and_support():
+    errs = priors._Collector()
+    d = priors.parse_dist("f", "power.pue", {"dist": "pert", "min": 1.1, "mode": 1.2, "max": 1.58}, errs)
+    assert d.family == "beta" and d.describe().startswith("pert(")
+    assert d.support() == (1.1, 1.58)
+    n = priors.parse_dist("f", "finance.discount_rate", {"dist": "normal", "mean": 0, "sd": 1, "lower": -0.5}, errs)
+    assert n.support() == (-0.5, math.inf)
+    assert not errs.lines
