@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mcroi.priors import Correlation, PriorSet, PriorsError
+from mcroi.priors import Correlation, PriorsError, PriorSet
 
 #: Smallest eigenvalue accepted as positive definite (a Cholesky factor must exist).
 EIG_TOL = 1e-10
