@@ -78,7 +78,7 @@ def list_cmd(layers: bool) -> None:
     click.echo(f"priors library: {root}")
     for name, kind, desc in rows:
         click.echo(f"  {name:<{width}}  {kind:<8}  {desc[:100]}")
-    click.echo("Run a scenario by name, e.g. `mcroi simulate --priors scenarios/claims/gb200-15x-uncertain`; "
+    click.echo("Run a scenario by name, e.g. `mcroi simulate scenarios/claims/gb200-15x-uncertain`; "
                "inspect one with `mcroi priors show NAME`.")
 
 
