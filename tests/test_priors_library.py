@@ -298,3 +298,30 @@ def test_priors_check_through_a_real_subprocess():
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("ok:") and "scenario 'default'" in r.stdout
+
+
+INCOHERENT_LAYER = """
+[price]
+usd_per_mtok_output = { ci90 = [1, 3], source = "t 2026" }
+annual_decline = { dist = "uniform", min = 0.2, max = 0.8, source = "t 2026" }
+
+[utilization]
+steady_state = { dist = "uniform", min = 0.2, max = 0.8, source = "t 2026" }
+
+[[correlation]]
+names = ["price.usd_per_mtok_output", "price.annual_decline", "utilization.steady_state"]
+matrix = [[1, 0.9, 0.9], [0.9, 1, -0.9], [0.9, -0.9, 1]]
+"""
+
+
+def test_priors_check_notes_a_repair_and_refuses_it_under_strict(tmp_path: Path):
+    f = tmp_path / "c.toml"
+    f.write_text(INCOHERENT_LAYER)
+    r = CliRunner().invoke(main, ["priors", "check", "--partial", str(f)])
+    assert r.exit_code == 0, r.output
+    assert "note: the correlations are not positive semi-definite" in r.output and "+0.900 ->" in r.output
+    f.write_text('[scenario]\nstrict = true\n' + INCOHERENT_LAYER)
+    r = CliRunner().invoke(main, ["priors", "check", "--partial", str(f)])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and "c.toml: correlation = " in lines[0] and "strict = true" in lines[0]
