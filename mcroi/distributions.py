@@ -80,6 +80,24 @@ def _tri_cdf(a: float, c: float, b: float, x: float) -> float:
     return 1 - (b - x) ** 2 / ((b - a) * (b - c))
 
 
+def empirical_positions(n: int) -> np.ndarray:
+    """Hazen plotting positions ``(i - 0.5) / n``, i = 1..n: the CDF assigned to the sorted data."""
+    return (np.arange(1, n + 1) - 0.5) / n
+
+
+def _empirical_ppf(data: tuple[float, ...], u: Array) -> Array:
+    """Inverse of the data's piecewise-linear CDF.
+
+    The k-th smallest of n values sits at probability ``(k - 0.5) / n`` (Hazen); in between, the
+    quantile is linear in ``u``; below the first and above the last position it is clamped to the
+    smallest and largest value. So draws never leave the observed range, the median of the draws
+    is the sample median, and with many values this converges to the data's distribution.
+    """
+    xs = jnp.asarray(np.asarray(data, dtype=float), u.dtype)
+    ps = jnp.asarray(empirical_positions(len(data)), u.dtype)
+    return jnp.interp(u, ps, xs)
+
+
 def cdf(dist: Dist, x: float) -> float:
     """CDF of the untruncated family at a host scalar (used for truncation bounds)."""
     f, p = dist.family, dist.params
@@ -96,6 +114,19 @@ def cdf(dist: Dist, x: float) -> float:
     if f == "beta":
         z = (x - p[2]) / (p[3] - p[2])
         return 0.0 if z <= 0 else 1.0 if z >= 1 else float(sps.betainc(p[0], p[1], z))
+    if f == "empirical":
+        # the CDF whose inverse _empirical_ppf is: 0 below the data, 1 above it
+        if x < p[0]:
+            return 0.0
+        if x >= p[-1]:
+            return 1.0
+        ps = empirical_positions(len(p))
+        xs = np.asarray(p)
+        hi = int(np.searchsorted(xs, x, side="right"))  # first value > x (ties: last position)
+        lo = hi - 1
+        if xs[hi] == xs[lo]:
+            return float(ps[lo])
+        return float(ps[lo] + (ps[hi] - ps[lo]) * (x - xs[lo]) / (xs[hi] - xs[lo]))
     raise ValueError(f"cdf is not defined for {f}")
 
 
@@ -111,6 +142,8 @@ def _untruncated_ppf(dist: Dist, u: Array) -> Array:
         return _tri_ppf(p[0], p[1], p[2], u)
     if f == "beta":
         return p[2] + (p[3] - p[2]) * _beta_ppf(p[0], p[1], u)
+    if f == "empirical":
+        return _empirical_ppf(p, u)
     if f == "discrete":
         k = len(p) // 2
         values = jnp.asarray(p[:k], u.dtype)

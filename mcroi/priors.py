@@ -7,8 +7,10 @@ value and the fix (:class:`PriorsError`). No JAX here; see ``docs/priors.md`` fo
 
 from __future__ import annotations
 
+import csv
 import difflib
 import hashlib
+import io
 import json
 import math
 import tomllib
@@ -46,7 +48,7 @@ FAMILIES: dict[str, list[set[str]]] = {
     ],
     "discrete": [{"values"}, {"values", "weights"}],
 }
-CONTINUOUS = {"normal", "lognormal", "uniform", "triangular", "pert", "beta"}
+CONTINUOUS = {"normal", "lognormal", "uniform", "triangular", "pert", "beta", "empirical"}
 META_KEYS = {"dist", "source", "lower", "upper"}
 
 
@@ -65,7 +67,7 @@ class Dist:
     ``family`` is canonical: constant, normal, lognormal, uniform, triangular, beta, discrete
     (pert resolves to beta; ``spec`` keeps what the file said). ``params`` are canonical numbers:
     constant (value), normal/lognormal (mu, sigma), uniform (min, max), triangular (min, mode, max),
-    beta (alpha, beta, min, max), discrete (values..., then weights...).
+    beta (alpha, beta, min, max), discrete (values..., then weights...), empirical (the data, sorted).
     """
 
     family: str
@@ -99,6 +101,8 @@ class Dist:
         elif f == "discrete":
             vals = p[: len(p) // 2]
             lo, hi = min(vals), max(vals)
+        elif f == "empirical":
+            lo, hi = p[0], p[-1]
         else:  # pragma: no cover - families are closed
             raise ValueError(f)
         return max(lo, self.lower), min(hi, self.upper)
@@ -129,6 +133,11 @@ class Correlation:
     a: str
     b: str
     spearman: float
+
+
+def correlation_pairs(names: list[str], matrix: list[list[float]]) -> list[tuple[str, str, float]]:
+    """The upper triangle of a correlation matrix as (a, b, spearman) pairs."""
+    return [(names[i], names[j], float(matrix[i][j])) for i in range(len(names)) for j in range(i + 1, len(names))]
 
 
 @dataclass(frozen=True)
@@ -250,8 +259,12 @@ def _suggest(key: str, choices: Iterable[str]) -> str:
 # --------------------------------------------------------------------------- one entry
 
 
-def parse_dist(file: str, key: str, raw: Any, errs: _Collector) -> Dist | None:
-    """Parse one input's value (a number or a distribution table). Appends problems to ``errs``."""
+def parse_dist(file: str, key: str, raw: Any, errs: _Collector, base: Path | None = None) -> Dist | None:
+    """Parse one input's value (a number or a distribution table). Appends problems to ``errs``.
+
+    ``base`` is the folder of the file that gave the value (``empirical`` data paths are relative
+    to it); None means the current directory.
+    """
     if _is_number(raw):
         x = float(raw)
         if not math.isfinite(x):
@@ -307,11 +320,11 @@ def parse_dist(file: str, key: str, raw: Any, errs: _Collector) -> Dist | None:
     if fam is None:
         errs.add(file, key, raw, "a distribution table needs dist = \"...\" (or value = ..., or ci90 = [p5, p95])")
         return None
+    if fam == "empirical":
+        return _empirical(file, key, raw, table, lower, upper, source, base, errs)
     if not isinstance(fam, str) or fam not in FAMILIES:
-        if fam == "empirical":
-            errs.add(file, key, raw, "the empirical family is not supported by this version of mcroi")
-        else:
-            errs.add(file, key, raw, f"unknown family {_fmt(fam)}; use one of {', '.join(FAMILIES)}{_suggest(str(fam), FAMILIES)}")
+        families = [*FAMILIES, "empirical"]
+        errs.add(file, key, raw, f"unknown family {_fmt(fam)}; use one of {', '.join(families)}{_suggest(str(fam), families)}")
         return None
     params = {k: v for k, v in table.items() if k not in META_KEYS}
     if fam in ("uniform", "triangular", "pert", "discrete") and (math.isfinite(lower) or math.isfinite(upper)):
@@ -337,6 +350,73 @@ def parse_dist(file: str, key: str, raw: Any, errs: _Collector) -> Dist | None:
     if math.isfinite(upper):
         spec["upper"] = upper
     return _build(file, key, raw, fam, params, lower, upper, source, spec, errs)
+
+
+def _empirical(
+    file: str,
+    key: str,
+    raw: Any,
+    table: Mapping[str, Any],
+    lower: float,
+    upper: float,
+    source: str | None,
+    base: Path | None,
+    errs: _Collector,
+) -> Dist | None:
+    """``{ dist = "empirical", file = "x.csv", column = "c" }``: the column's numbers, sorted.
+
+    The path is relative to the priors file that names it. Empty cells are skipped; anything else
+    that is not a finite number is an error naming its row. Sampling is by the inverse of the
+    data's piecewise-linear CDF (see :func:`mcroi.distributions.ppf`).
+    """
+    extra = set(table) - {"dist", "file", "column", "source", "lower", "upper"}
+    if extra:
+        errs.add(file, key, raw, f"empirical takes file, column (and source, lower, upper), not {', '.join(sorted(extra))}")
+        return None
+    data_file, column = table.get("file"), table.get("column")
+    if not (isinstance(data_file, str) and data_file and isinstance(column, str) and column):
+        errs.add(file, key, raw, 'empirical needs file = "data.csv" (relative to this priors file) and column = "name"')
+        return None
+    path = (base or Path(".")) / data_file
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        errs.add(file, key, raw, f"cannot read {_display(path)} ({getattr(e, 'strerror', None) or e}); the path is relative to the priors file")
+        return None
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or column not in rows[0]:
+        cols = rows[0] if rows else []
+        errs.add(file, key, raw, f"{_display(path)} has no column {column!r}{_suggest(column, cols)}; columns: {', '.join(cols[:12])}")
+        return None
+    j = rows[0].index(column)
+    values: list[float] = []
+    for n, row in enumerate(rows[1:], start=2):
+        cell = row[j].strip() if j < len(row) else ""
+        if not cell:
+            continue
+        try:
+            x = float(cell)
+        except ValueError:
+            x = math.nan
+        if not math.isfinite(x):
+            errs.add(file, key, raw, f"{_display(path)} line {n}: {column} = {cell!r} is not a finite number")
+            return None
+        values.append(x)
+    if len(values) < 2 or min(values) == max(values):
+        errs.add(file, key, raw, f"{_display(path)} column {column!r} needs at least two distinct numbers, has {len(values)} values")
+        return None
+    values.sort()
+    spec: dict[str, Any] = {"dist": "empirical", "file": data_file, "column": column, "n": len(values)}
+    if math.isfinite(lower):
+        spec["lower"] = lower
+    if math.isfinite(upper):
+        spec["upper"] = upper
+    dist = Dist("empirical", tuple(values), lower, upper, source, spec, file)
+    s_lo, s_hi = dist.support()
+    if s_lo >= s_hi:
+        errs.add(file, key, raw, f"the truncation [{_fmt(lower)}, {_fmt(upper)}] leaves no data inside [{_fmt(values[0])}, {_fmt(values[-1])}]")
+        return None
+    return dist
 
 
 def _bound(file: str, key: str, raw: Any, v: Any, which: str, default: float, errs: _Collector) -> float:
@@ -535,6 +615,7 @@ class _Layer:
     entries: dict[str, tuple[Any, str]]  # key -> (raw value, file)
     scenario: dict[str, Any]
     correlations: list[tuple[Any, str]]
+    base: Path | None = None
 
 
 def _flatten(shown: str, doc: Mapping[str, Any], errs: _Collector) -> _Layer:
@@ -585,6 +666,7 @@ def _load_layers(path: Path, errs: _Collector, stack: tuple[Path, ...]) -> list[
     if doc is None:
         return []
     layer = _flatten(shown, doc, errs)
+    layer.base = path.parent
     layers: list[_Layer] = []
     ext = layer.scenario.get("extends", [])
     if isinstance(ext, str):
@@ -635,36 +717,88 @@ def _parse_curve(file: str, raw: Any, errs: _Collector) -> tuple[tuple[tuple[flo
 
 
 def _parse_correlations(items: list[tuple[Any, str]], names: set[str], errs: _Collector) -> list[Correlation]:
-    out: list[Correlation] = []
+    """Pairwise ``between = [a, b], spearman = r`` and matrix ``names = [...], matrix = [[...]]`` forms.
+
+    A pair given again (in a later layer, or in a matrix) replaces the earlier value, so a
+    scenario can override a layer's correlation.
+    """
+    found: dict[frozenset[str], Correlation] = {}
     for raw, file in items:
         key = "correlation"
         if not isinstance(raw, Mapping):
             errs.add(file, key, raw, "each [[correlation]] must be a table with between = [a, b] and spearman = r")
             continue
-        extra = set(raw) - {"between", "spearman", "source"}
-        if extra:
-            errs.add(file, key, raw, f"unexpected {', '.join(sorted(extra))}; use between = [a, b], spearman = r")
+        if "matrix" in raw or "names" in raw:
+            pairs = _parse_matrix(file, raw, errs)
+        else:
+            extra = set(raw) - {"between", "spearman", "source"}
+            if extra:
+                errs.add(file, key, raw, f"unexpected {', '.join(sorted(extra))}; use between = [a, b], spearman = r (or names = [...], matrix = [[...]])")
+                continue
+            pair, rho = raw.get("between"), _num(raw.get("spearman"))
+            if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+                errs.add(file, key, raw, "between must name two inputs, e.g. between = [\"price.annual_decline\", \"utilization.steady_state\"]")
+                continue
+            if rho is None or not -1 < rho < 1:
+                errs.add(file, key, raw, "spearman must be a number strictly between -1 and 1")
+                continue
+            if pair[0] == pair[1]:
+                errs.add(file, key, raw, "an input cannot be correlated with itself")
+                continue
+            pairs = [(pair[0], pair[1], rho)]
+        if pairs is None:
             continue
-        pair, rho = raw.get("between"), _num(raw.get("spearman"))
-        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
-            errs.add(file, key, raw, "between must name two inputs, e.g. between = [\"price.annual_decline\", \"utilization.steady_state\"]")
-            continue
-        if rho is None or not -1 < rho < 1:
-            errs.add(file, key, raw, "spearman must be a number strictly between -1 and 1")
-            continue
-        bad = [p for p in pair if p not in names]
+        bad = sorted({n for a, b, _ in pairs for n in (a, b) if n not in names})
         if bad:
             errs.add(file, key, raw, f"names an input that is not in this scenario: {bad[0]!r}{_suggest(bad[0], names)}")
             continue
-        if pair[0] == pair[1]:
-            errs.add(file, key, raw, "an input cannot be correlated with itself")
-            continue
-        out.append(Correlation(pair[0], pair[1], rho))
-    return out
+        for a, b, rho in pairs:
+            found[frozenset((a, b))] = Correlation(a, b, rho)
+    return list(found.values())
 
 
-def load(path: str | Path) -> PriorSet:
+def _parse_matrix(file: str, raw: Mapping[str, Any], errs: _Collector) -> list[tuple[str, str, float]] | None:
+    key = "correlation"
+    extra = set(raw) - {"names", "matrix", "source"}
+    if extra:
+        errs.add(file, key, raw, f"unexpected {', '.join(sorted(extra))}; the matrix form takes names = [...], matrix = [[...]]")
+        return None
+    names, matrix = raw.get("names"), raw.get("matrix")
+    if not (isinstance(names, list) and len(names) >= 2 and all(isinstance(n, str) for n in names)):
+        errs.add(file, key, raw, "names must list at least two inputs")
+        return None
+    if len(set(names)) != len(names):
+        errs.add(file, key, raw, "names lists an input twice")
+        return None
+    k = len(names)
+    if not (isinstance(matrix, list) and len(matrix) == k and all(isinstance(r, list) and len(r) == k for r in matrix)):
+        errs.add(file, key, raw, f"matrix must be {k} rows of {k} numbers (one per name)")
+        return None
+    vals = [[_num(x) for x in row] for row in matrix]
+    for i in range(k):
+        for j in range(k):
+            x = vals[i][j]
+            if x is None:
+                errs.add(file, key, raw, f"matrix[{i}][{j}] must be a finite number")
+                return None
+            if i == j and x != 1:
+                errs.add(file, key, raw, f"matrix[{i}][{i}] = {_fmt(x)}: the diagonal must be 1")
+                return None
+            if i != j and not -1 < x < 1:
+                errs.add(file, key, raw, f"matrix[{i}][{j}] = {_fmt(x)}: Spearman correlations must lie strictly between -1 and 1")
+                return None
+            if i < j and x != vals[j][i]:
+                errs.add(file, key, raw, f"matrix[{i}][{j}] = {_fmt(x)} but matrix[{j}][{i}] = {_fmt(vals[j][i])}: it must be symmetric")
+                return None
+    return correlation_pairs(names, vals)  # type: ignore[arg-type]
+
+
+def load(path: str | Path, partial: bool = False) -> PriorSet:
     """Read, merge (``extends``) and validate a priors file.
+
+    ``partial=True`` validates a library layer (a platform, workload, market ...): every value it
+    gives must be valid, but inputs it leaves to other layers are not reported missing and no
+    contract defaults are filled in.
 
     Raises
     ------
@@ -676,7 +810,7 @@ def load(path: str | Path) -> PriorSet:
     layers = _load_layers(path, errs, ())
     if not layers:
         errs.raise_if_any()
-    return _resolve(layers, path.stem, errs)
+    return _resolve(layers, path.stem, errs, partial)
 
 
 def from_dict(doc: Mapping[str, Any], name: str = "scenario", file: str = "<dict>") -> PriorSet:
@@ -691,7 +825,7 @@ def from_dict(doc: Mapping[str, Any], name: str = "scenario", file: str = "<dict
     return _resolve([layer], name, errs)
 
 
-def _resolve(layers: list[_Layer], stem: str, errs: _Collector) -> PriorSet:
+def _resolve(layers: list[_Layer], stem: str, errs: _Collector, partial: bool = False) -> PriorSet:
     top = layers[-1]
     merged: dict[str, tuple[Any, str]] = {}
     correlations: list[tuple[Any, str]] = []
@@ -729,9 +863,10 @@ def _resolve(layers: list[_Layer], stem: str, errs: _Collector) -> PriorSet:
         if parsed:
             curve, curve_source = parsed
 
+    bases = {layer.file: layer.base for layer in layers}
     dists: dict[str, Dist] = {}
     for key, (raw, file) in merged.items():
-        d = parse_dist(file, key, raw, errs)
+        d = parse_dist(file, key, raw, errs, bases.get(file))
         if d is not None:
             _check_domain(file, key, raw, d, errs)
             dists[key] = d
@@ -740,39 +875,47 @@ def _resolve(layers: list[_Layer], stem: str, errs: _Collector) -> PriorSet:
     tps = "throughput.output_tokens_per_s_per_gpu"
     if curve is not None and tps in merged:
         errs.add(top.file, tps, merged[tps][0], f"give either {tps} or {CURVE_KEY}, not both")
-    if curve is None:
+    if curve is None and not partial:
         for k in ("throughput.curve_scale", "workload.interactivity_tok_s_user"):
             if k in merged:
                 errs.add(merged[k][1], k, merged[k][0], f"only applies with {CURVE_KEY}; add a curve or remove this key")
-    if curve is None and tps not in merged:
+    if partial:
+        pass
+    elif curve is None and tps not in merged:
         errs.add(top.file, "", None, f"missing required input {tps} (or {CURVE_KEY} with workload.interactivity_tok_s_user)")
-    if curve is not None and "workload.interactivity_tok_s_user" not in merged:
+    if curve is not None and "workload.interactivity_tok_s_user" not in merged and not partial:
         errs.add(top.file, "", None, "missing required input workload.interactivity_tok_s_user (the service level read off throughput.curve)")
     if "cluster.gpus" in merged and "capex.budget_usd" in merged:
         errs.add(top.file, "capex.budget_usd", merged["capex.budget_usd"][0], "give either cluster.gpus or capex.budget_usd, not both")
-    if "cluster.gpus" not in merged and "capex.budget_usd" not in merged:
+    if "cluster.gpus" not in merged and "capex.budget_usd" not in merged and not partial:
         errs.add(top.file, "", None, "missing required input cluster.gpus (or capex.budget_usd)")
     if "capex.budget_usd" in dists and "capex.usd_per_gpu" in dists:
         lo, _ = dists["capex.usd_per_gpu"].support()
-        if lo <= 0:
+        # a lognormal's support starts at 0 but it never draws 0
+        if lo < 0 or (lo == 0 and dists["capex.usd_per_gpu"].family != "lognormal"):
             errs.add(top.file, "capex.usd_per_gpu", merged["capex.usd_per_gpu"][0], "must be > 0 when capex.budget_usd sets the GPU count")
     for k in REQUIRED:
-        if k not in merged:
+        if k not in merged and not partial:
             errs.add(top.file, "", None, f"missing required input {k} ({INPUTS[k].long_name}, {INPUTS[k].unit})")
 
     # defaults, then contract order
     for k, spec in INPUTS.items():
-        if k in dists or spec.default is None:
+        if k in dists or spec.default is None or partial:
             continue
         if k in ("throughput.curve_scale",) and curve is None:
             continue
         dists[k] = Dist("constant", (spec.default,), source="mcroi default (contract v1)", spec={"value": spec.default})
-    if "finance.useful_life_months" not in dists:
+    if "finance.useful_life_months" not in dists and not partial:
         dists["finance.useful_life_months"] = Dist(
             "constant", (float(horizon),), source="mcroi default: the horizon", spec={"value": float(horizon)}
         )
     ordered = {k: dists[k] for k in INPUTS if k in dists}
     corr = _parse_correlations(correlations, set(ordered), errs)
+    if corr and strict and not errs.lines:
+        # numpy-only check (no JAX): a non-PSD matrix under strict = true is a load-time error
+        from mcroi.correlation import check
+
+        errs.lines.extend(check([k for k in ordered], corr, top.file, strict=True))
     errs.raise_if_any()
     return PriorSet(
         name=name.strip(),
