@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from mcroi import engine, store, summarize
-from mcroi import priors as _priors
+from mcroi import engine, priors as _priors, store, summarize
 from mcroi.model import SCALAR_OUTPUTS
 from mcroi.priors import PriorSet
 from mcroi.schema import CONTRACT_VERSION
