@@ -155,7 +155,10 @@ def fan_chart(
         right = p90 if np.isfinite(p90) else h
         ax.axvspan(p10, right, color=GREEN, alpha=0.09, lw=0)
         txt = f"payback P10-P90: months {p10:.0f}-{p90:.0f}" if np.isfinite(p90) else f"payback P10: month {p10:.0f}; P90 beyond month {h}"
-        ax.text(p10 + 0.4, 0.97, txt, transform=ax.get_xaxis_transform(), color=GREEN, fontsize=8.5, va="top")
+        ax.text(
+            p10 + 0.4, 0.97, txt, transform=ax.get_xaxis_transform(), color=GREEN, fontsize=8.5, va="top",
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+        )
     if np.isfinite(p50):
         ax.axvline(p50, color=GREEN, lw=1.1, ls="--")
     ax.fill_between(months, q[0], q[2], color=BAND, alpha=0.75, lw=0, label="P10-P90 of draws")
@@ -167,13 +170,15 @@ def fan_chart(
     ax.annotate(
         f"capex at month 0\n(median {money(capex_median)})",
         (0, -capex_median / 1e6),
-        xytext=(10, 0),
+        xytext=(8, -6),
         textcoords="offset points",
         color=RED,
         fontsize=8.5,
-        va="center",
+        va="top",
         bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
     )
+    lo, hi = min(float(q.min()), -capex_median / 1e6), max(float(q.max()), 0.0)
+    ax.set_ylim(lo - 0.14 * (hi - lo), hi + 0.06 * (hi - lo))
     ax.set_xlim(-0.5, h + 0.5)
     ax.set_xticks(np.arange(0, h + 1, 6 if h <= 72 else 12))
     ax.set_xlabel("month")
@@ -190,7 +195,7 @@ def payback_cdf(months: np.ndarray, p: np.ndarray, se: np.ndarray, prefix: str) 
     ax.step(months, p, where="post", color=INK, lw=1.8)
     ax.axhline(0.5, color=GREY, lw=0.8, ls=":")
     h = int(months[-1])
-    ax.text(h, p[-1], f"  {p[-1]:.0%} by month {h}", va="center", ha="left", fontsize=8.5, color=INK)
+    ax.text(h, p[-1] - 0.04, f"{p[-1]:.0%} by month {h}", va="top", ha="right", fontsize=8.5, color=INK)
     ax.set_ylim(0, 1.02)
     ax.set_xlim(0, h + 0.5)
     ax.set_xticks(np.arange(0, h + 1, 6 if h <= 72 else 12))

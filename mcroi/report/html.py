@@ -70,9 +70,11 @@ def fmt_num(x: Any) -> str:
     if not _finite(x):
         return "n/a"
     a = abs(x)
-    if a != 0 and (a >= 1e6 or a < 1e-3):
+    if a != 0 and (a >= 1e9 or a < 1e-3):
         return f"{x:.3g}"
-    return f"{x:,.4g}"
+    if a >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.4g}"
 
 
 # name, label, formatter, what the number means
@@ -540,7 +542,7 @@ thead th{background:var(--bg);font-weight:600;color:#34495e;border-bottom:2px so
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 table.risk{max-width:640px}
 table.compact{width:auto}
-td.source{font-size:11.5px;color:var(--muted);max-width:360px;overflow-wrap:anywhere}
+td.source{font-size:11.5px;color:var(--muted);width:30%;overflow-wrap:anywhere}
 .assumptions code{font-size:12px}
 .muted{color:var(--muted)}
 .tag{font-size:10.5px;background:#dfe8f1;border-radius:3px;padding:1px 5px;margin-left:4px;color:#34495e}
@@ -556,7 +558,7 @@ dl.method dd{margin:0;overflow-wrap:anywhere}
 pre.cmd{background:#13293d;color:#e8f1f8;padding:10px 14px;border-radius:6px;white-space:pre-wrap;overflow-wrap:anywhere;font-size:13px}
 code{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace}
 footer{max-width:1180px;margin:0 auto;padding:14px 40px 30px;font-size:12px;color:var(--muted)}
-@media (max-width:800px){.kpis{grid-template-columns:1fr 1fr}.grid2{grid-template-columns:1fr}main,header.top{padding-left:16px;padding-right:16px}}
+@media screen and (max-width:800px){.kpis{grid-template-columns:1fr 1fr}.grid2{grid-template-columns:1fr}main,header.top{padding-left:16px;padding-right:16px}}
 @media print{
   @page{size:A4;margin:14mm 12mm}
   html{font-size:11.5px}
@@ -566,7 +568,15 @@ footer{max-width:1180px;margin:0 auto;padding:14px 40px 30px;font-size:12px;colo
   section{break-inside:auto;padding-top:10px}
   h2{break-after:avoid}
   figure,table.risk,.kpis,.kpi,tr{break-inside:avoid}
-  #cash,#payback,#assumptions,#method{break-before:page}
+  #assumptions{break-before:page}
+  table{font-size:9.5px}
+  td.source{font-size:8.5px}
+  .assumptions code{font-size:8.5px}
+  dl.method{grid-template-columns:120px 1fr;font-size:10px}
+  th,td{padding:2px 5px}
+  figure svg{max-height:95mm}
+  .kpi-value{font-size:20px}
+  .verdict{font-size:13px}
   .kpi,.kpi-main,thead th,.accuracy{background:none!important}
   pre.cmd{background:none;color:var(--ink);border:1px solid var(--line)}
 }
