@@ -119,7 +119,9 @@ def histogram(x: np.ndarray, label: str, fmt: Any, prefix: str, zero_line: bool 
     lo, hi = np.quantile(x, [0.002, 0.998])
     if hi <= lo:
         lo, hi = lo - 0.5 * max(abs(lo), 1.0), hi + 0.5 * max(abs(hi), 1.0)
-    ax.hist(x, bins=80, range=(lo, hi), color=BAND, edgecolor="white", linewidth=0.3, density=True)
+    dens, edges = np.histogram(x, bins=80, range=(lo, hi), density=True)
+    ax.stairs(dens, edges, fill=True, color=BAND)
+    ax.stairs(dens, edges, color=BLUE, lw=0.6)
     ymax = ax.get_ylim()[1]
     ax.set_ylim(0, ymax * 1.22)
     for p, v in zip((10, 50, 90), np.percentile(x, (10, 50, 90)), strict=True):

@@ -156,9 +156,16 @@ def _headline(s: Mapping[str, Any]) -> str:
             f'<div class="kpi-label" title="{esc(meaning)}">{esc(label)}</div>'
             f'<div class="kpi-value">{fmt(row["p50"])}</div>'
             f'<div class="kpi-range">P10 {fmt(row["p10"])} &ndash; P90 {fmt(row["p90"])}</div>'
-            f'<div class="kpi-foot">{n_valid:,} draws{esc(note)} &middot; MC error &plusmn;{fmt(row["mcse_p50"])}</div></div>'
+            f'<div class="kpi-foot">{n_valid:,} draws{esc(note)} &middot; MC error {_mc_error(key, row["mcse_p50"], fmt)}</div></div>'
         )
     return '<div class="kpis">' + "".join(cards) + "</div>"
+
+
+def _mc_error(key: str, mcse: Any, fmt: Callable[[Any], str]) -> str:
+    # payback is a whole month: a zero-width quantile error means "under one month", not "exact"
+    if key == "payback_months" and _finite(mcse) and mcse < 0.5:
+        return "&lt;1 mo"
+    return f"&plusmn;{fmt(mcse)}"
 
 
 def _risk_table(s: Mapping[str, Any], horizon: int) -> str:
