@@ -417,3 +417,20 @@ def test_report_in_headless_chromium(run_dir: Path, tmp_path: Path) -> None:
     img = mpimg.imread(shot)
     assert img.shape[0] == 2400 and img.shape[1] == 1280
     assert float(img[..., :3].std()) > 0.05  # text and figures, not an empty page
+
+
+@pytest.mark.parametrize("case", ["constant", "rent"])
+def test_degenerate_runs_still_report(tmp_path: Path, case: str) -> None:
+    # every draw identical (zero-width histograms), or no capex (ROI undefined, capex 0)
+    doc = copy.deepcopy(ref.REFERENCE_CASE)
+    if case == "rent":
+        doc["capex"]["usd_per_gpu"] = 0
+        doc["opex"]["usd_per_gpu_hour"] = 1.0
+    out = tmp_path / case
+    api.simulate(priors.from_dict(doc), draws=20, seed=0, out=out)
+    text = (out / "report.html").read_text()
+    assert text.count("<section") == 7 and "<svg" in text
+    if case == "constant":
+        assert "20 mo" in text  # the contract's reference payback month
+    else:
+        assert "no finite values" in text  # the ROI histogram
