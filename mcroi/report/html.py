@@ -163,8 +163,8 @@ def _headline(s: Mapping[str, Any]) -> str:
 
 def _mc_error(key: str, mcse: Any, fmt: Callable[[Any], str]) -> str:
     # payback is a whole month: a zero-width quantile error means "under one month", not "exact"
-    if key == "payback_months" and _finite(mcse) and mcse < 0.5:
-        return "&lt;1 mo"
+    if key == "payback_months" and _finite(mcse):
+        return "&lt;1 mo" if mcse == 0 else f"&plusmn;{mcse:.1f} mo"
     return f"&plusmn;{fmt(mcse)}"
 
 
