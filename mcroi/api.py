@@ -135,6 +135,9 @@ def simulate(
                 from mcroi.report import plots as _plots
 
                 _plots.distribution(arrays.outputs["npv_usd"], arrays.outputs["roi_multiple"], tmp / "plots" / "distribution.png", ps.name)
+                from mcroi.report import html as _html
+
+                _html.write(tmp, tmp / "report.html", name=Path(out).name)
 
         manifest["timings_s"] = timings
         store.write_run(Path(out), ds, manifest, summary, force=force, extra=extra)
