@@ -30,9 +30,10 @@ def quantile_mcse(x: np.ndarray, p: float) -> float:
     if n < 2:
         return math.nan
     s = math.sqrt(p * (1 - p) / n)
-    lo, hi = _quantile(x, [max(p - s, 0.0), min(p + s, 1.0)])
-    width = float(hi - lo)
-    return 0.5 * width if math.isfinite(width) else math.nan
+    lo, hi = (float(v) for v in _quantile(x, [max(p - s, 0.0), min(p + s, 1.0)]))
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return math.nan  # the band reaches an infinite value (e.g. payback never reached)
+    return 0.5 * (hi - lo)
 
 
 def describe(x: np.ndarray) -> dict[str, float]:

@@ -152,7 +152,8 @@ def fan_chart(
     fig, ax = _fig((10.5, 4.2))
     q = np.asarray(quantiles, float) / 1e6
     h = int(months[-1])
-    p10, p50, p90 = payback
+    # summary.json stores +inf (never paid back) as null
+    p10, p50, p90 = (np.inf if v is None else float(v) for v in payback)
     if np.isfinite(p10):
         right = p90 if np.isfinite(p90) else h
         ax.axvspan(p10, right, color=GREEN, alpha=0.09, lw=0)

@@ -1,0 +1,145 @@
+"""`mcroi simulate` end to end: CliRunner, a real subprocess, and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import arviz as az
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import mcroi
+from mcroi.cli import main
+from tests.test_priors import BASE
+
+SMALL = '[scenario]\nname = "small"\n' + BASE.replace("usd_per_mtok_output = 2.0", 'usd_per_mtok_output = { ci90 = [1.0, 3.0], source = "test" }')
+
+
+@pytest.fixture
+def small_priors(tmp_path):
+    p = tmp_path / "small.toml"
+    p.write_text(SMALL)
+    return p
+
+
+def test_simulate_writes_a_complete_run(tmp_path, small_priors):
+    out = tmp_path / "runs" / "demo"
+    res = CliRunner().invoke(main, ["simulate", str(small_priors), "--draws", "3000", "--seed", "7", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "NPV (USD)" in res.output and "P(NPV < 0)" in res.output
+    for f in ("results.nc", "manifest.json", "summary.json", "summary.csv", "plots/distribution.png"):
+        assert (out / f).is_file(), f
+    man = json.loads((out / "manifest.json").read_text())
+    for k in ("command", "seed", "draws", "precision", "chunk_size", "contract_version", "versions", "backend", "devices", "priors", "priors_sha256", "utc", "timings_s"):
+        assert k in man, k
+    assert man["seed"] == 7 and man["draws"] == 3000 and man["precision"] == "float64"
+    assert set(man["versions"]) >= {"mcroi", "jax", "numpy", "xarray"}
+    ds = mcroi.open_run(out)
+    assert ds.sizes["draw"] == 3000
+    for v in ("npv_usd", "irr_annual", "payback_months", "roi_multiple", "net_roi", "cost_per_mtok_usd", "breakeven_price_usd_per_mtok", "total_output_tokens", "total_revenue_usd", "capex_usd"):
+        assert ds[v].dims == ("draw",)
+        assert ds[v].attrs["units"] and ds[v].attrs["long_name"]
+    assert ds["annual_cashflow_usd"].dims == ("draw", "year")
+    assert ds["inputs"].dims == ("draw", "input")
+    assert "price.usd_per_mtok_output" in list(ds["input"].values)
+    # the summary file agrees with the stored draws
+    summ = json.loads((out / "summary.json").read_text())
+    npv = ds["npv_usd"].values
+    np.testing.assert_allclose(summ["outputs"]["npv_usd"]["p50"], np.quantile(npv, 0.5), rtol=1e-12)
+    np.testing.assert_allclose(summ["outputs"]["npv_usd"]["mean"], npv.mean(), rtol=1e-12)
+    np.testing.assert_allclose(summ["risk"]["p_npv_negative"]["p"], np.mean(npv < 0), rtol=0, atol=0)
+    # arviz reads it
+    s = az.summary(ds[["npv_usd", "roi_multiple"]], sample_dims=["draw"], kind="stats")
+    assert len(s) == 2
+
+
+def test_same_seed_same_results_file(tmp_path, small_priors):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        res = CliRunner().invoke(main, ["simulate", str(small_priors), "-n", "2000", "--seed", "3", "-o", str(out), "-q"])
+        assert res.exit_code == 0, res.output
+    da, db = mcroi.open_run(a), mcroi.open_run(b)
+    for v in da.data_vars:
+        np.testing.assert_array_equal(da[v].values, db[v].values)
+
+
+def test_existing_run_refused_without_force(tmp_path, small_priors):
+    out = tmp_path / "r"
+    assert CliRunner().invoke(main, ["simulate", str(small_priors), "-n", "500", "-o", str(out), "-q"]).exit_code == 0
+    res = CliRunner().invoke(main, ["simulate", str(small_priors), "-n", "500", "-o", str(out), "-q"])
+    assert res.exit_code == 2
+    assert "exists" in res.output and "--force" in res.output
+    res = CliRunner().invoke(main, ["simulate", str(small_priors), "-n", "700", "-o", str(out), "-q", "--force"])
+    assert res.exit_code == 0
+    assert mcroi.open_run(out).sizes["draw"] == 700
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+BAD_FILES = [
+    ("syntax", "[price\n"),
+    ("unknown key", SMALL.replace("pue = 1.2", "pue = 1.2\npeu = 2")),
+    ("negative normal price", SMALL.replace('usd_per_mtok_output = { ci90 = [1.0, 3.0], source = "test" }', 'usd_per_mtok_output = { dist = "normal", mean = 1, sd = 1 }')),
+    ("missing input", SMALL.replace("usd_per_kwh = 0.08", "")),
+    ("p5 >= p95", SMALL.replace("ci90 = [1.0, 3.0]", "ci90 = [3.0, 1.0]")),
+]
+
+
+@pytest.mark.parametrize(("label", "text"), BAD_FILES, ids=[b[0] for b in BAD_FILES])
+def test_bad_priors_exit_2_one_line_no_run_folder(tmp_path, label, text):
+    p = tmp_path / "bad.toml"
+    p.write_text(text)
+    runs = tmp_path / "runs"
+    res = CliRunner().invoke(main, ["simulate", str(p), "-n", "100", "-o", str(runs / "x")])
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1, lines
+    assert "bad.toml" in lines[0]
+    assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_real_subprocess_default_scenario(tmp_path):
+    """The installed entry point, as a user runs it, on the embedded default scenario."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    out = tmp_path / "runs" / "demo"
+    proc = subprocess.run(
+        [sys.executable, "-m", "mcroi", "simulate", "--draws", "2000", "--seed", "7", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "NPV (USD)" in proc.stdout
+    assert (out / "results.nc").is_file()
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["scenario"] == "default"
+    # a bad file through the real process: exit 2, one line on stderr, no traceback
+    bad = tmp_path / "bad.toml"
+    bad.write_text(textwrap.dedent("[price]\nusd_per_mtok_output = { dist = 'normal', mean = 1, sd = 1 }\n"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "mcroi", "simulate", str(bad), "--out", str(tmp_path / "runs" / "bad")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert all("bad.toml" in ln for ln in proc.stderr.strip().splitlines())
+    assert not (tmp_path / "runs" / "bad").exists()
+
+
+def test_python_api_returns_the_dataset(small_priors):
+    ds = mcroi.simulate(small_priors, draws=1000, seed=1)
+    assert ds.sizes["draw"] == 1000
+    summary = json.loads(ds.attrs["summary"])
+    assert summary["draws"] == 1000
+    assert "npv_usd" in summary["outputs"]
