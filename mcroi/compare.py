@@ -272,7 +272,7 @@ def platform_labels(names: Sequence[str]) -> list[str]:
     return labels
 
 
-def _baseline_index(baseline: str | int | None, labels: Sequence[str], sources: Sequence[str]) -> int:
+def baseline_index(baseline: str | int | None, labels: Sequence[str], sources: Sequence[str]) -> int:
     if baseline is None:
         return 0
     if isinstance(baseline, int):
@@ -348,7 +348,7 @@ def compare(
     sets = [api.load_priors(p) for p in priors_list]
     sources = ["" if isinstance(p, PriorSet) else str(p) for p in priors_list]
     labels = platform_labels([ps.name for ps in sets])
-    ib = _baseline_index(baseline, labels, sources)
+    ib = baseline_index(baseline, labels, sources)
     m = min(draws, INDEPENDENT_DRAWS) if independent_draws is None else max(0, int(independent_draws))
 
     runs: list[engine.RunArrays] = []
