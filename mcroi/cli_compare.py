@@ -92,6 +92,16 @@ def _se(d: dict[str, Any]) -> str:
     return f"{_num(c, 'npv_usd')} / {_num(i, 'npv_usd')} ({gain})"
 
 
+def _command(scenarios: tuple[str, ...], baseline: str, draws: int, seed: int, precision: str, chunk: int, ind: int | None) -> str:
+    """The command line that reproduces these draws (without --out/--force)."""
+    import shlex
+
+    parts = ["mcroi", "compare", *scenarios, "--baseline", baseline, "--draws", str(draws), "--seed", str(seed), "--precision", precision]
+    if ind is not None:
+        parts += ["--independent-draws", str(ind)]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
 @click.command()
 @click.argument("scenarios", nargs=-1, required=True, metavar="A.toml B.toml [C.toml ...]")
 @click.option("--baseline", "-b", default=None, help="Scenario to compare against: its name, path or file stem [default: the first].")
@@ -155,7 +165,7 @@ def compare(
         precision=precision,
         independent_draws=independent_draws,
         on_platform=status,
-        command=api.command_line(),
+        command=_command(scenarios, labels[ib], draws, seed, precision, chunk_size, independent_draws),
     )
     compare_store.write(ds, out, force=force, plots=not no_plots)
     if not quiet:

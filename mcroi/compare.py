@@ -321,10 +321,11 @@ def compare(
     draws, seed, chunk_size, precision
         As :func:`mcroi.simulate`; the same seed for every scenario.
     independent_draws
-        Extra draws (default ``min(draws, 100_000)``; 0 turns the check off) evaluated for every
-        non-baseline platform at draw indices ``draws .. draws + m - 1``. They are independent of
-        the baseline's draws ``0 .. m - 1`` (other counters of the keyed generator), so the pair
-        measures the SE of the NPV difference an independent-seed run would have.
+        Extra draws ``m`` (default ``min(draws, 100_000)``; 0 turns the check off) evaluated for
+        every platform at draw indices ``draws .. draws + m - 1`` and not stored. A platform's
+        extra draws are independent of the baseline's draws ``0 .. m - 1`` (other counters of the
+        keyed generator), so the pair measures the SE of the NPV difference that an
+        independent-seed run would have.
     alpha
         Level of the dominance tolerance (:func:`dominance_tolerance`).
     on_platform
@@ -356,13 +357,13 @@ def compare(
     for i, (ps, label) in enumerate(zip(sets, labels, strict=True)):
         if on_platform is not None:
             on_platform(i, label)
-        extra = m if (m and i != ib) else 0
-        arr = engine.run(ps, draws + extra, seed=seed, chunk_size=chunk_size, precision=precision)
-        if extra:
-            independent.append({k: v[draws:] for k, v in arr.outputs.items()})
+        # every platform runs the same number of draws, so the same compiled chunk shape: XLA may
+        # round the last bit of an iterative output (IRR) differently for another shape, and
+        # identical scenarios must give identical outputs
+        arr = engine.run(ps, draws + m, seed=seed, chunk_size=chunk_size, precision=precision)
+        independent.append({k: v[draws:] for k, v in arr.outputs.items()} if m and i != ib else None)
+        if m:
             arr = engine.RunArrays(arr.names, arr.inputs[:draws], {k: v[:draws] for k, v in arr.outputs.items()}, arr.timings)
-        else:
-            independent.append(None)
         runs.append(arr)
 
     base_out = runs[ib].outputs

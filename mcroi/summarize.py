@@ -31,7 +31,8 @@ def quantile_mcse(x: np.ndarray, p: float) -> float:
         return math.nan
     s = math.sqrt(p * (1 - p) / n)
     lo, hi = _quantile(x, [max(p - s, 0.0), min(p + s, 1.0)])
-    width = float(hi - lo)
+    with np.errstate(invalid="ignore"):  # inf - inf where both quantiles are "never" (payback)
+        width = float(hi - lo)
     return 0.5 * width if math.isfinite(width) else math.nan
 
 
