@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,9 @@ def _p(d: dict[str, Any] | None) -> str:
 
 
 def _num(v: Any, key: str) -> str:
-    return _fmt_value(key, math.nan if v is None else float(v))
+    if v is None:  # summary.json writes non-finite numbers as null: payback's means "never"
+        return "never" if key == "payback_months" else "n/a"
+    return _fmt_value(key, float(v))
 
 
 def print_comparison(summary: dict[str, Any], title: str) -> None:
@@ -59,7 +60,7 @@ def print_comparison(summary: dict[str, Any], title: str) -> None:
     def versus(fn: Any) -> Any:
         return lambda p: "-" if p == base else fn(vs[p])
 
-    row(f"P(NPV > {base}'s), same draws", versus(lambda v: f"{_p(v['p_npv_above_baseline'])} ±{v['p_npv_above_baseline']['mcse']:.1%}"))
+    row(f"P(NPV > {base}'s), same draws", versus(lambda v: f"{_p(v['p_npv_above_baseline'])} ±{v['p_npv_above_baseline']['mcse']:.2%}"))
     row("NPV difference P5 / P50 / P95", versus(lambda v: " / ".join(_num(v["npv_difference_usd"][s], "npv_usd") for s in ("p5", "p50", "p95"))))
     row("ROI multiple ratio P50 [P5, P95]", versus(lambda v: _ratio(v["roi_multiple_ratio"])))
     row("Cost / Mtok ratio P50 [P5, P95]", versus(lambda v: _ratio(v["cost_per_mtok_ratio"])))

@@ -39,6 +39,11 @@ def npv_ecdf(ds: xr.Dataset, path: Path) -> Path:
         c = COLORS[i % len(COLORS)]
         ax.step(x, y, where="post", color=c, lw=1.8, label=f"{p} (P50 {np.median(x):,.1f}M)")
         ax.plot([np.median(x)], [0.5], "o", color=c, ms=5)
+    finite = ds.npv_usd.values[np.isfinite(ds.npv_usd.values)] / 1e6
+    if finite.size:  # the far tails (0.1 % each side) would squeeze the body of the curves
+        lo, hi = np.quantile(finite, [0.001, 0.999])
+        pad = 0.03 * max(hi - lo, 1e-9)
+        ax.set_xlim(lo - pad, hi + pad)
     ax.axvline(0, color="black", lw=0.8)
     ax.axhline(0.5, color="grey", lw=0.6, ls=":")
     ax.set_xlabel("NPV (USD million)")
