@@ -16,7 +16,6 @@ import hashlib
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -272,6 +271,11 @@ def platform_labels(names: Sequence[str]) -> list[str]:
     return labels
 
 
+def _stem(path: str) -> str:
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
 def baseline_index(baseline: str | int | None, labels: Sequence[str], sources: Sequence[str]) -> int:
     if baseline is None:
         return 0
@@ -280,7 +284,7 @@ def baseline_index(baseline: str | int | None, labels: Sequence[str], sources: S
             raise ValueError(f"baseline = {baseline}: no such scenario index; give 0 .. {len(labels) - 1}")
         return baseline
     for i, (lab, src) in enumerate(zip(labels, sources, strict=True)):
-        if baseline in (lab, src) or (src and Path(src).stem == baseline):
+        if baseline in (lab, src) or (src and _stem(src) == baseline):
             return i
     raise ValueError(f"baseline = {baseline!r}: not one of the scenarios; give one of {', '.join(labels)}")
 
@@ -297,7 +301,7 @@ def combined_sha256(hashes: Sequence[str]) -> str:
 
 
 def compare(
-    priors_list: Sequence[str | Path | PriorSet],
+    priors_list: Sequence[str | PriorSet],
     *,
     baseline: str | int | None = None,
     draws: int = 100_000,
