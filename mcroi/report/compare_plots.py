@@ -95,6 +95,8 @@ def forest(ds: xr.Dataset, path: Path, variables: Sequence[tuple[str, float, str
         stats={"twig": interval(0.9), "trunk": interval(0.5), "point_estimate": point},
         visuals={"ticklabels": False},
         figure_kwargs={"sharey": "row", "figsize": (9, height), "width_ratios": [1, 4]},
+        aes={"color": ["platform"]},
+        color=[COLORS[i % len(COLORS)] for i in range(len(platforms))],  # the colours of the ECDF plot
     )
     fig = None
     for (v, _, label) in variables:
