@@ -230,3 +230,32 @@ def test_bad_priors_file_is_reported(tmp_path):
     res = CliRunner().invoke(main, ["compare", str(a), str(b), "--out", str(tmp_path / "o"), "--draws", "10"])
     assert res.exit_code == 2
     assert "budget_usd" in res.output and "Traceback" not in res.output
+
+
+def test_platforms_with_different_horizons_and_inputs_stack_with_nan():
+    # no engine: synthetic run arrays through the same Dataset builder
+    from mcroi import engine, priors
+    from mcroi.export import annual_table
+    from mcroi.model import ANNUAL_OUTPUTS, SCALAR_OUTPUTS
+    from tests.compare_cases import blackwell, hopper
+
+    short = hopper()
+    short["finance"] = {**short["finance"], "horizon_months": 24, "useful_life_months": 24}
+    sets = [priors.from_dict(short), priors.from_dict(blackwell())]
+    n = 7
+    runs = []
+    for ps in sets:
+        years = -(-ps.horizon_months // 12)
+        outs = {k: np.arange(n, dtype=float) for k in SCALAR_OUTPUTS}
+        outs.update({k: np.ones((n, years)) for k in ANNUAL_OUTPUTS})
+        runs.append(engine.RunArrays(ps.names, np.ones((n, len(ps.names))), outs))
+    ds = C.to_dataset(sets, ["short", "long"], runs)
+    assert ds.sizes["year"] == 5 and list(ds.horizon_months.values) == [24, 60]
+    assert np.isnan(ds.annual_revenue_usd.sel(platform="short", year=[3, 4, 5]).values).all()
+    assert (ds.annual_revenue_usd.sel(platform="long").values == 1).all()
+    assert set(ds.input.values) == set(sets[0].names) | set(sets[1].names)
+    rows = annual_table(ds, (50,))
+    short_periods = {r["period"] for r in rows if r["scenario"] == "short" and r["metric"] == "revenue_usd"}
+    assert short_periods == {1, 2, "total"}
+    total = next(r["value"] for r in rows if r["scenario"] == "short" and r["metric"] == "revenue_usd" and r["period"] == "total")
+    assert total == 2.0
