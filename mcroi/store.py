@@ -130,10 +130,12 @@ def write_run(
     *,
     force: bool = False,
     extra: Callable[[Path], None] | None = None,
+    csv_text: str | None = None,
 ) -> Path:
     """Write a complete run folder atomically and return its path.
 
     ``extra(tmpdir)`` may add files (plots) before the folder is renamed into place.
+    ``csv_text`` is the text of ``summary.csv`` (default: the table of ``summary["outputs"]``).
     """
     out = Path(out)
     prepare(out, force)
@@ -146,7 +148,7 @@ def write_run(
         ds.to_netcdf(tmp / "results.nc", engine="h5netcdf")
         (tmp / "manifest.json").write_text(dumps(manifest))
         (tmp / "summary.json").write_text(dumps(summary))
-        (tmp / "summary.csv").write_text(summary_csv(summary))
+        (tmp / "summary.csv").write_text(summary_csv(summary) if csv_text is None else csv_text)
         if extra is not None:
             extra(tmp)
         _fsync_tree(tmp)
