@@ -62,5 +62,8 @@ def write(ds: xr.Dataset, out: str | Path, *, force: bool = False, plots: bool =
             from mcroi.report import compare_plots
 
             compare_plots.all_plots(body, summary["baseline"], tmp / "plots")
+            from mcroi.report import html
+
+            html.write(tmp, tmp / "report.html", name=Path(out).name)
 
     return store.write_run(Path(out), body, manifest, summary, force=force, extra=extra, csv_text=summary_csv(body))
