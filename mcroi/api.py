@@ -134,6 +134,9 @@ def simulate(
                 from mcroi.report import plots as _plots
 
                 _plots.distribution(arrays.outputs["npv_usd"], arrays.outputs["roi_multiple"], tmp / "plots" / "distribution.png", ps.name)
+            from mcroi import sensitivity_artifacts
+
+            sensitivity_artifacts.write_default(tmp, ps, arrays, plots=plots)
 
         manifest["timings_s"] = timings
         store.write_run(Path(out), ds, manifest, summary, force=force, extra=extra)

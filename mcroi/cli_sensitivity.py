@@ -47,7 +47,8 @@ def sensitivity(
     """
     import numpy as np
 
-    from mcroi import api, sensitivity_artifacts as art
+    from mcroi import api
+    from mcroi import sensitivity_artifacts as art
 
     methods = _methods(method)
     if output not in SCALAR_OUTPUTS:

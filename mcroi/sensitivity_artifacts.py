@@ -228,10 +228,10 @@ def to_dataset(c: Computed, scenario: str, source: str) -> xr.Dataset:
         data["r2"] = ((), float(r2[0]), {"long_name": "R^2 of the rank regression (< 0.7: misleading)"})
         data["r2_by_year"] = (("year",), r2[1:], {"long_name": "R^2 of the rank regression per year"})
     coords = {
-        "input": ("input", np.array(c.names, dtype=object)),
+        "input": ("input", np.array(c.names, dtype=str)),
         "input_units": ("input", np.array([INPUTS[n].unit if n in INPUTS else "" for n in c.names], dtype=object)),
-        "method": ("method", np.array(methods, dtype=object)),
-        "bound": ("bound", np.array(["lower", "upper"], dtype=object)),
+        "method": ("method", np.array(methods, dtype=str)),
+        "bound": ("bound", np.array(["lower", "upper"], dtype=str)),
         "year": ("year", c.years),
     }
     ds = xr.Dataset(data, coords=coords)
@@ -253,8 +253,8 @@ def plot(c: Computed, ds: xr.Dataset, out_dir: Path, scenario: str) -> list[Path
 
     written: list[Path] = []
     names = c.names
-    foot = "\n".join(c.notes)
     for cli, r in c.results.items():
+        foot = "\n".join(n for n in c.notes if n.startswith(cli + ":"))
         paths = [out_dir / f"tornado-{cli}.png", out_dir / f"tornado-{cli}.svg"]
         sub = sa.MEANING[cli].format(lo=f"{c.attrs['swing_low_percentile']:.0f}", hi=f"{c.attrs['swing_high_percentile']:.0f}")
         if cli in ("swing", "conditional"):
@@ -284,7 +284,7 @@ def plot(c: Computed, ds: xr.Dataset, out_dir: Path, scenario: str) -> list[Path
                        high_ci=r.intervals["st"][:, 0] if "st" in r.intervals else None,
                        marks=s1, mark_label="first-order S1 (bar: total ST)", legend=("", "total ST"), footnote=foot)
         written += paths
-        imp = np.abs(ds["index_by_year"].sel(method={"swing": "swing", "conditional": "conditional", "rank": "rank_srrc", "sobol": "sobol_st"}[cli]).values)
+        imp = np.abs(ds["index_by_year"].sel({"method": {"swing": "swing", "conditional": "conditional", "rank": "rank_srrc", "sobol": "sobol_st"}[cli]}).values)
         if cli == "rank":
             imp = imp**2
         tot = imp.sum(axis=0, keepdims=True)
@@ -318,7 +318,7 @@ def write_default(tmp: Path, ps: PriorSet, arrays: Any, plots: bool = True) -> N
 def ranking_table(ds: xr.Dataset) -> tuple[list[str], list[list[str]]]:
     """Rows for the printed ranking: inputs ordered by the first method's |index|."""
     methods = [str(m) for m in ds["method"].values]
-    first = ds["index"].sel(method=methods[0]).values
+    first = ds["index"].sel({"method": methods[0]}).values
     order = np.argsort(-np.abs(np.nan_to_num(first)), kind="stable")
     header = ["#", "input", *methods]
     rows = []
@@ -326,8 +326,8 @@ def ranking_table(ds: xr.Dataset) -> tuple[list[str], list[list[str]]]:
     for rank_i, i in enumerate(order, 1):
         cells = [str(rank_i), str(ds["input"].values[i])]
         for m in methods:
-            v = float(ds["index"].sel(method=m).values[i])
-            ci = ds["index_ci"].sel(method=m).values[i]
+            v = float(ds["index"].sel({"method": m}).values[i])
+            ci = ds["index_ci"].sel({"method": m}).values[i]
             money = usd and m in ("swing", "conditional")
             f = (lambda z: f"{z / 1e6:,.1f}M") if money else (lambda z: f"{z:.3f}")
             cell = f(v) if np.isfinite(v) else "n/a"

@@ -92,9 +92,11 @@ def tornado(
     for y, i in zip(ys, order, strict=True):
         lab = names[i] + (f"  [{flag_text}]" if flags is not None and bool(flags[i]) else "")
         labels.append(lab)
-        ax.barh(y, low[i] - base, left=base, color=RED, alpha=0.85, height=0.62)
-        ax.barh(y, high[i] - base, left=base, color=BLUE, alpha=0.85, height=0.62)
-        for ci, col in ((low_ci, RED), (high_ci, BLUE)):
+        ends = [(low[i], RED), (high[i], BLUE)]
+        ends.sort(key=lambda e: -abs(e[0] - base))  # the longer first, so a shorter one on the same side stays visible
+        for end, col in ends:
+            ax.barh(y, end - base, left=base, color=col, alpha=0.85, height=0.62)
+        for ci in (low_ci, high_ci):
             if ci is not None and np.all(np.isfinite(ci[i])):
                 ax.errorbar((ci[i, 0] + ci[i, 1]) / 2, y, xerr=[[(ci[i, 1] - ci[i, 0]) / 2]], fmt="none",
                             ecolor="black", elinewidth=1.2, capsize=3)
@@ -106,6 +108,8 @@ def tornado(
     ax.grid(axis="x", alpha=0.3)
     handles = [plt.Rectangle((0, 0), 1, 1, color=RED, alpha=0.85), plt.Rectangle((0, 0), 1, 1, color=BLUE, alpha=0.85)]
     texts = list(legend)
+    if np.all(low == base):  # an index chart: one bar per input
+        handles, texts = handles[1:], texts[1:]
     if marks is not None:
         handles.append(plt.Line2D([], [], marker="D", color="black", ls="none"))
         texts.append(mark_label)
