@@ -144,7 +144,7 @@ def compute(
         cols = [ps.names.index(k) for k in names]
         xv = np.asarray(x)[:, cols]
         if "conditional" in methods:
-            results["conditional"] = sa.conditional_from_draws(xv, y, names, key=seed, n_boot=n_boot)
+            results["conditional"] = sa.conditional_from_draws(xv, y, names, key=seed, n_boot=n_boot, first_column_ci=True)
         if "rank" in methods:
             results["rank"] = sa.rank_from_draws(xv, y, names, key=seed, n_boot=min(n_boot, 100))
     if "sobol" in methods:
