@@ -85,10 +85,11 @@ def sensitivity(
     header, rows = art.ranking_table(ds)
     t = Table(title=f"{ps.name}: what drives {output} ({c.units}); 95 % intervals in brackets", title_justify="left")
     for h in header:
-        t.add_column(h, justify="left" if h == "input" else "right")
+        t.add_column(h, justify="left" if h == "input" else "right", no_wrap=True)
     for r in rows:
         t.add_row(*r)
-    console = Console(width=max(140, Console().width))
+    need = sum(max(len(h), *(len(r[j]) for r in rows)) + 3 for j, h in enumerate(header)) + 1
+    console = Console(width=max(need, Console().width))
     console.print(t)
     for n in c.notes:
         console.print(f"note: {n}")
