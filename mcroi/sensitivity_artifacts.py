@@ -297,22 +297,24 @@ def plot(c: Computed, ds: xr.Dataset, out_dir: Path, scenario: str) -> list[Path
     return written
 
 
-def write(c: Computed, out_dir: Path, scenario: str, source: str, plots: bool = True) -> xr.Dataset:
+def write(c: Computed, out_dir: Path, scenario: str, source: str, plots: bool = True, plot_dir: Path | None = None) -> xr.Dataset:
+    """``sensitivity.nc`` into ``out_dir``; the charts into ``plot_dir`` (default: ``out_dir``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     ds = to_dataset(c, scenario, source)
     ds.to_netcdf(out_dir / "sensitivity.nc", engine="h5netcdf")
     if plots:
-        plot(c, ds, out_dir, scenario)
+        plot(c, ds, plot_dir or out_dir, scenario)
     return ds
 
 
 def write_default(tmp: Path, ps: PriorSet, arrays: Any, plots: bool = True) -> None:
-    """What ``simulate`` adds to a run folder: swing and conditional tornados of NPV (from its draws)."""
+    """What ``simulate`` adds to a run folder: ``sensitivity.nc`` and, in ``plots/``, the swing and
+    conditional tornados of NPV (conditional from the run's own draws) and their per-year heat maps."""
     if not sa.varying(ps):
         return
     y = np.column_stack([arrays.outputs["npv_usd"], arrays.outputs[PER_YEAR]])
     c = compute(ps, DEFAULT_SIMULATE_METHODS, "npv_usd", x=arrays.inputs, y=y, n_boot=200)
-    write(c, tmp, ps.name, "this run's draws (conditional) and priors (swing)", plots=plots)
+    write(c, tmp, ps.name, "this run's draws (conditional) and priors (swing)", plots=plots, plot_dir=tmp / "plots")
 
 
 def ranking_table(ds: xr.Dataset) -> tuple[list[str], list[list[str]]]:

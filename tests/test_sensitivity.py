@@ -238,7 +238,7 @@ def test_simulate_writes_default_tornados_and_cli_reads_the_run(tmp_path):
     run = tmp_path / "run"
     api.simulate("default", draws=2000, seed=1, out=run)
     for m in ("swing", "conditional"):
-        assert (run / f"tornado-{m}.png").exists() and (run / f"tornado-{m}.svg").exists()
+        assert (run / "plots" / f"tornado-{m}.png").exists() and (run / "plots" / f"tornado-{m}.svg").exists()
     ds = xr.load_dataset(run / "sensitivity.nc", engine="h5netcdf")
     assert list(ds["method"].values) == ["swing", "conditional"]
     res = CliRunner().invoke(main, ["sensitivity", str(run), "--method", "conditional,rank", "--bootstrap", "10"])
