@@ -135,6 +135,10 @@ def simulate(
                 from mcroi.report import plots as _plots
 
                 _plots.distribution(arrays.outputs["npv_usd"], arrays.outputs["roi_multiple"], tmp / "plots" / "distribution.png", ps.name)
+            from mcroi import sensitivity_artifacts
+
+            sensitivity_artifacts.write_default(tmp, ps, arrays, plots=plots)
+            if plots:
                 from mcroi.report import html as _html
 
                 _html.write(tmp, tmp / "report.html", name=Path(out).name)
