@@ -7,8 +7,9 @@ per-draw outputs grow with the number of draws. No Python loop over draws.
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -16,13 +17,18 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh
+from jax.sharding import PartitionSpec as P
 
 from mcroi import model
 from mcroi.priors import PriorSet
 from mcroi.sampling import canonicalize_key, copula_factor, name_keys, transform, uniforms
+from mcroi.sketch import RunStream, npv_errors
 
 Array = jax.Array
 DEFAULT_CHUNK = 65536
+#: Draws whose inputs and outputs a ``keep="summary"`` run still keeps (for fan charts).
+SUBSAMPLE = 10_000
 PRECISIONS = {"float64": jnp.float64, "float32": jnp.float32}
 
 #: progress(done_draws, total_draws, last_chunk_outputs)
@@ -31,12 +37,24 @@ ProgressFn = Callable[[int, int, Mapping[str, np.ndarray]], None]
 
 @dataclass
 class RunArrays:
-    """What the engine hands to the store: host arrays, draws first."""
+    """What the engine hands to the store: host arrays, draws first.
+
+    With ``keep="draws"`` the arrays hold every draw. With ``keep="summary"`` they hold only the
+    fixed subsample (the first ``subsample`` draws of the range) and ``stream`` holds the
+    streaming summary of all draws.
+    """
 
     names: list[str]
-    inputs: np.ndarray  # (draws, n_inputs)
+    inputs: np.ndarray  # (draws or subsample, n_inputs)
     outputs: dict[str, np.ndarray]  # scalar outputs (draws,), annual (draws, years)
     timings: dict[str, float] = field(default_factory=dict)
+    stream: RunStream | None = None
+    draws: int = 0  # draws evaluated
+    start: int = 0  # first draw index
+    keep: str = "draws"
+    errors: dict[str, float] | None = None  # achieved MCSEs (convergence stopping)
+    converged: bool | None = None
+    devices: int = 1
 
 
 def batch_function(priors: PriorSet) -> Callable[[Mapping[str, Array]], model.Outputs]:
@@ -51,29 +69,54 @@ def _check_precision(precision: str) -> Any:
     return PRECISIONS[precision]
 
 
+def make_mesh(devices: int | Sequence[Any] | None = None) -> Mesh:
+    """A 1-D mesh named ``"draw"`` over this process's devices (all by default)."""
+    from mcroi.devices import local_devices
+
+    devs = list(devices) if isinstance(devices, Sequence) else local_devices(devices)
+    return Mesh(np.array(devs), ("draw",))
+
+
 def make_step(
     priors: PriorSet,
     chunk: int,
     dtype: Any,
     batch_fn: Callable[[Mapping[str, Array]], Any] | None = None,
+    mesh: Mesh | None = None,
 ) -> Callable[[Array, Array], tuple[Array, Any]]:
     """A jitted ``step(keys, start) -> (inputs (n_inputs, chunk), outputs)`` for one chunk.
 
-    ``batch_fn`` maps a dict of (chunk,) input arrays to outputs (default: the contract).
+    ``batch_fn`` maps a dict of (chunk,) input arrays to outputs (default: the contract). With a
+    ``mesh`` the chunk is split over its devices (``chunk`` must be a multiple of their number):
+    device ``d`` evaluates draws ``start + d * chunk / D + (0 .. chunk / D - 1)`` on its own
+    (``shard_map``), so a draw's value never depends on the device count.
     """
     fn = batch_fn or batch_function(priors)
     factor = copula_factor(priors)
-    chol = None if factor is None else jnp.asarray(factor)
+    chol = None if factor is None else np.asarray(factor)
+    ndev = 1 if mesh is None else mesh.devices.size
+    if chunk % ndev:
+        raise ValueError(f"chunk ({chunk}) must be a multiple of the device count ({ndev})")
+    local = chunk // ndev
 
-    @jax.jit
-    def step(keys: Array, start: Array) -> tuple[Array, Any]:
-        idx = start + jnp.arange(chunk, dtype=start.dtype)
+    def block(keys: Array, start: Array) -> tuple[Array, Any]:
+        offset = start if mesh is None else start + jax.lax.axis_index("draw").astype(start.dtype) * local
+        idx = offset + jnp.arange(local, dtype=start.dtype)
         u = uniforms(keys, idx, dtype)
-        inp = transform(priors, u, chol)
+        inp = transform(priors, u, None if chol is None else jnp.asarray(chol))
         out = fn(inp)
         return jnp.stack([inp[n] for n in priors.names]), out
 
-    return step
+    if mesh is None:
+        return jax.jit(block)
+    sharded = jax.shard_map(
+        block, mesh=mesh, in_specs=(P(), P()), out_specs=(P(None, "draw"), P("draw")), check_vma=False
+    )
+    return jax.jit(sharded)
+
+
+def _round_up(x: int, m: int) -> int:
+    return -(-x // m) * m
 
 
 def run(
@@ -84,47 +127,124 @@ def run(
     chunk_size: int = DEFAULT_CHUNK,
     precision: str = "float64",
     progress: ProgressFn | None = None,
+    keep: str = "draws",
+    subsample: int = SUBSAMPLE,
+    until_mcse: float | None = None,
+    start: int = 0,
+    devices: int | Sequence[Any] | None = None,
 ) -> RunArrays:
-    """Sample every input and evaluate the contract for draws ``0 .. draws - 1``.
+    """Sample every input and evaluate the contract for draws ``start .. start + draws - 1``.
 
-    The draws depend only on ``(seed, input name, draw index)``, never on ``chunk_size``.
+    The draws depend only on ``(seed, input name, draw index)``, never on ``chunk_size`` or the
+    number of devices.
+
+    Parameters
+    ----------
+    keep
+        ``"draws"``: return every draw. ``"summary"``: stream every draw into a
+        :class:`~mcroi.sketch.RunStream` and keep only the first ``subsample`` draws' inputs and
+        outputs (memory O(chunk + subsample), not O(draws)).
+    until_mcse
+        Stop after the first chunk at which the MCSEs of NPV's mean, P5, P50, P95 (relative to
+        NPV's standard deviation) and of P(NPV < 0) are all below this; ``draws`` is then the cap.
+    devices
+        Device count (or devices) the draw axis is sharded over; None means all local devices.
     """
     if draws < 1:
         raise ValueError("draws must be >= 1")
     if chunk_size < 1:
         raise ValueError("chunk_size must be >= 1")
+    if keep not in ("draws", "summary"):
+        raise ValueError(f"keep must be 'draws' or 'summary', got {keep!r}")
+    if until_mcse is not None and not until_mcse > 0:
+        raise ValueError("until_mcse must be > 0")
     dtype = _check_precision(precision)
     with jax.enable_x64(True):
         t0 = time.perf_counter()
-        chunk = min(chunk_size, draws)
+        mesh = make_mesh(devices)
+        ndev = mesh.devices.size
+        chunk = _round_up(min(chunk_size, draws), ndev)
         keys = name_keys(canonicalize_key(seed), priors.names)
-        step = make_step(priors, chunk, dtype)
+        step = make_step(priors, chunk, dtype, mesh=mesh if ndev > 1 else None)
         n_in = len(priors.names)
-        inputs = np.empty((draws, n_in), dtype=dtype)
-        outputs: dict[str, np.ndarray] | None = None
+        scalar = list(model.SCALAR_OUTPUTS)
+        stream = RunStream(tuple(scalar), priors.horizon_months) if (keep == "summary" or until_mcse is not None) else None
+        kept = draws if keep == "draws" else min(subsample, draws)
+        grow = keep == "draws" and until_mcse is not None  # cap may be huge: grow lists instead
+        inputs: np.ndarray | list[np.ndarray] = [] if grow else np.empty((kept, n_in), dtype=dtype)
+        outputs: dict[str, Any] | None = None
         t_compile = 0.0
-        for start in range(0, draws, chunk):
+        errors: dict[str, float] | None = None
+        converged: bool | None = None
+        done = 0
+        stop = start + draws
+
+        def dispatch(s: int) -> Any:
+            return step(keys, jnp.asarray(s, jnp.int64))
+
+        pending = dispatch(start)
+        s = start
+        while True:
             t = time.perf_counter()
-            inp, out = step(keys, jnp.asarray(start, jnp.int64))
-            n = min(chunk, draws - start)
-            inp_h = np.asarray(inp)[:, :n].T
+            inp, out = pending
+            n = min(chunk, stop - s)
+            inp_h = np.asarray(inp)
             out_h = {k: np.asarray(v)[:n] for k, v in out._asdict().items()}
-            if start == 0:
+            nxt = s + chunk
+            if nxt < stop:  # keep the device busy while the host files this chunk
+                pending = dispatch(nxt)
+            if s == start:
                 t_compile = time.perf_counter() - t
             if outputs is None:
-                outputs = {k: np.empty((draws, *v.shape[1:]), dtype=v.dtype) for k, v in out_h.items()}
-            inputs[start : start + n] = inp_h
-            for k, v in out_h.items():
-                outputs[k][start : start + n] = v
+                outputs = {k: [] if grow else np.empty((kept, *v.shape[1:]), dtype=v.dtype) for k, v in out_h.items()}
+            m = min(n, kept - done) if not grow else n
+            if m > 0:
+                if grow:
+                    assert isinstance(inputs, list)
+                    inputs.append(inp_h[:, :m].T)
+                    for k, v in out_h.items():
+                        outputs[k].append(v[:m])
+                else:
+                    assert isinstance(inputs, np.ndarray)
+                    inputs[done : done + m] = inp_h[:, :m].T
+                    for k, v in out_h.items():
+                        outputs[k][done : done + m] = v[:m]
+            if stream is not None:
+                stream.add({k: out_h[k] for k in scalar})
+            done += n
             if progress is not None:
-                progress(start + n, draws, out_h)
+                progress(done, draws, out_h)
+            if until_mcse is not None and stream is not None:
+                errors = npv_errors(stream)
+                converged = all(math.isfinite(e) and e <= until_mcse for e in errors.values())
+                if converged:
+                    break
+            if nxt >= stop:
+                break
+            s = nxt
         assert outputs is not None
+        if grow:
+            assert isinstance(inputs, list)
+            inputs = np.concatenate(inputs)
+            outputs = {k: np.concatenate(v) for k, v in outputs.items()}
+        elif done < kept:  # stopped early: trim the preallocated arrays
+            assert isinstance(inputs, np.ndarray)
+            inputs = inputs[:done]
+            outputs = {k: v[:done] for k, v in outputs.items()}
         total = time.perf_counter() - t0
+    assert isinstance(inputs, np.ndarray)
     return RunArrays(
         names=list(priors.names),
         inputs=inputs,
         outputs=outputs,
         timings={"first_chunk_incl_compile_s": t_compile, "engine_s": total},
+        stream=stream,
+        draws=done,
+        start=start,
+        keep=keep,
+        errors=errors,
+        converged=converged,
+        devices=ndev,
     )
 
 
