@@ -107,17 +107,17 @@ class QuantileSketch:
         k = np.floor(h).astype(np.int64)
         lo = self._order_stat(cum, k)
         hi = self._order_stat(cum, np.minimum(k + 1, n - 1))
-        return lo + (h - k) * (hi - lo)
+        with np.errstate(invalid="ignore"):
+            return np.where(hi == lo, lo, lo + (h - k) * (hi - lo))
 
     def tail_mean(self, threshold: float) -> float:
         """Mean of values ``<= threshold`` (bins whose representative is <= threshold)."""
-        sel = self.rep <= threshold
-        c = self.counts[sel]
+        sel = (self.rep <= threshold) & (self.counts > 0)
+        c, r = self.counts[sel], self.rep[sel]
         if c.sum() == 0:
             return math.nan
-        r = self.rep[sel]
-        if np.isinf(r[c > 0]).any():
-            return float(r[c > 0][0]) if r[c > 0][0] < 0 else math.nan
+        if np.isinf(r[0]):
+            return float(r[0])
         return float((r * c).sum() / c.sum())
 
 
@@ -182,8 +182,9 @@ class OutputStream:
             return math.nan
         s = math.sqrt(p * (1 - p) / n)
         lo, hi = self.sketch.quantile(np.array([max(p - s, 0.0), min(p + s, 1.0)]))
-        w = float(hi - lo)
-        return 0.5 * w if math.isfinite(w) else math.nan
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return math.nan
+        return 0.5 * float(hi - lo)
 
 
 @dataclass

@@ -31,8 +31,9 @@ def quantile_mcse(x: np.ndarray, p: float) -> float:
         return math.nan
     s = math.sqrt(p * (1 - p) / n)
     lo, hi = _quantile(x, [max(p - s, 0.0), min(p + s, 1.0)])
-    width = float(hi - lo)
-    return 0.5 * width if math.isfinite(width) else math.nan
+    if not (math.isfinite(lo) and math.isfinite(hi)):  # inf - inf would warn
+        return math.nan
+    return 0.5 * float(hi - lo)
 
 
 def describe(x: np.ndarray) -> dict[str, float]:

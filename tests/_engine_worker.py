@@ -1,6 +1,7 @@
-"""Subprocess helper for tests/test_engine_scale.py: run the engine and save outputs to an npz.
+"""Subprocess helper for tests/test_engine_scale.py (XLA_FLAGS are set by the caller).
 
-Usage: python tests/_engine_worker.py OUT.npz DRAWS CHUNK [PRECISION]; XLA_FLAGS set by the caller.
+Usage: python tests/_engine_worker.py OUT.npz DRAWS CHUNK DEVICES[,DEVICES...]
+Runs the default scenario once per device count and saves every output, prefixed ``d{N}_``.
 """
 
 import sys
@@ -13,9 +14,15 @@ from mcroi import api, engine
 
 def main() -> None:
     out, draws, chunk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    precision = sys.argv[4] if len(sys.argv) > 4 else "float64"
-    r = engine.run(api.load_priors(None), draws, seed=3, chunk_size=chunk, precision=precision, devices=None)
-    np.savez(out, inputs=r.inputs, devices=np.asarray(len(jax.local_devices())), used=np.asarray(r.devices), **r.outputs)
+    saved: dict[str, np.ndarray] = {"local_devices": np.asarray(len(jax.local_devices()))}
+    ps = api.load_priors(None)
+    for nd in (int(x) for x in sys.argv[4].split(",")):
+        r = engine.run(ps, draws, seed=3, chunk_size=chunk, devices=nd)
+        saved[f"d{nd}_used"] = np.asarray(r.devices)
+        saved[f"d{nd}_inputs"] = r.inputs
+        for k, v in r.outputs.items():
+            saved[f"d{nd}_{k}"] = v
+    np.savez(out, **saved)
 
 
 if __name__ == "__main__":
