@@ -196,7 +196,7 @@ def numpy_batch(x: np.ndarray, knots: np.ndarray, H: int) -> tuple[np.ndarray, n
     D = C * (1 - c["finance.residual_value_pct"]) / L
     T = c["finance.tax_rate"] * (R - E - O - D)
     CF = R - E - O - T + np.where(m == L, c["finance.residual_value_pct"] * C, 0.0)
-    K, R, E, O, CF = (np.where(live, a, 0.0) for a in (K, R, E, O, CF))
+    K, R, E, O, CF = (np.where(live, a, 0.0) for a in (K, R, E, O, CF))  # noqa: E741
     disc = (1 + c["finance.discount_rate"]) ** (-m / 12)
     npv = -C[:, 0] + (CF * disc).sum(1)
     cum = -C + np.cumsum(CF, axis=1)

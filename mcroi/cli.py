@@ -207,11 +207,14 @@ class Progress:
 
         from mcroi.sketch import QuantileSketch
 
-        if self._sketch is None:
-            self._sketch = QuantileSketch()
-        self._sketch.add(np.asarray(last["npv_usd"]))
+        if "median_npv_usd" in last:  # a streaming run reports the running median itself
+            med = float(last["median_npv_usd"])
+        else:
+            if self._sketch is None:
+                self._sketch = QuantileSketch()
+            self._sketch.add(np.asarray(last["npv_usd"]))
+            med = float(self._sketch.quantile(0.5))
         rate = done / max(time.perf_counter() - self._t0, 1e-9)
-        med = float(self._sketch.quantile(0.5))
         self._bar.update(self._task, completed=min(done, self.total), rate=f"{rate:,.0f} draws/s", median=f"median NPV {med / 1e6:,.1f}M")
 
     def __exit__(self, *exc: object) -> None:

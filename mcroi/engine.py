@@ -31,7 +31,8 @@ DEFAULT_CHUNK = 65536
 SUBSAMPLE = 10_000
 PRECISIONS = {"float64": jnp.float64, "float32": jnp.float32}
 
-#: progress(done_draws, total_draws, last_chunk_outputs)
+#: progress(done_draws, total_draws, last): ``last`` holds the last chunk's outputs, or only
+#: ``median_npv_usd`` (the running median of all draws so far) when the run streams.
 ProgressFn = Callable[[int, int, Mapping[str, np.ndarray]], None]
 
 
@@ -77,19 +78,84 @@ def make_mesh(devices: int | Sequence[Any] | None = None) -> Mesh:
     return Mesh(np.array(devs), ("draw",))
 
 
+def _chunk_stats(out: Any, idx: Array, stop: Array, horizon: int, sharded: bool) -> dict[str, Array]:
+    """Streaming statistics of one chunk, reduced on the device (only these travel to the host).
+
+    Per scalar output: sketch bin counts (the slots of :class:`mcroi.sketch.QuantileSketch`,
+    computed in float64), NaN/inf counts, and the count, mean and sum of squared deviations of
+    finite values; plus the risk counters. Lanes at or past ``stop`` (padding) are ignored.
+    """
+    from mcroi.sketch import QuantileSketch
+
+    sk = QuantileSketch()
+    nslots = sk.counts.size
+
+    def total(x: Array) -> Array:
+        return jax.lax.psum(x, "draw") if sharded else x
+
+    valid = idx < stop
+    stats: dict[str, Array] = {}
+    for k in model.SCALAR_OUTPUTS:
+        x = getattr(out, k).astype(jnp.float64)
+        nan, inf = jnp.isnan(x), jnp.isinf(x)
+        fin = valid & ~nan & ~inf
+        a = jnp.abs(x)
+        i = jnp.ceil(jnp.log(jnp.maximum(a, sk.min_abs)) / sk._lg).astype(jnp.int64)
+        b = jnp.clip(i, sk.i_min, sk.i_max) - sk.i_min
+        zero = sk.nb + 1
+        slot = jnp.where(x > 0, zero + 1 + b, zero - 1 - b)
+        slot = jnp.where(a < sk.min_abs, zero, slot)
+        slot = jnp.where(x == jnp.inf, 2 * sk.nb + 2, slot)
+        slot = jnp.where(x == -jnp.inf, 0, slot)
+        slot = jnp.where(valid & ~nan, slot, nslots)  # dropped
+        counts = jnp.zeros((nslots + 1,), jnp.int32).at[slot].add(1)[:nslots]
+        c = total(jnp.sum(fin.astype(jnp.int64)))
+        mean = total(jnp.sum(jnp.where(fin, x, 0.0))) / jnp.maximum(c, 1).astype(jnp.float64)
+        m2 = total(jnp.sum(jnp.where(fin, (x - mean) ** 2, 0.0)))
+        stats[k] = jnp.concatenate(
+            [
+                jnp.stack(
+                    [
+                        total(jnp.sum(valid.astype(jnp.int64))).astype(jnp.float64),
+                        total(jnp.sum((valid & nan).astype(jnp.int64))).astype(jnp.float64),
+                        total(jnp.sum((valid & inf).astype(jnp.int64))).astype(jnp.float64),
+                        c.astype(jnp.float64),
+                        mean,
+                        m2,
+                        total(jnp.sum((valid & jnp.isfinite(x) & (a > sk.max_abs)).astype(jnp.int64))).astype(jnp.float64),
+                    ]
+                ),
+                total(counts).astype(jnp.float64),
+            ]
+        )
+    npv, pb, roi = out.npv_usd, out.payback_months, out.roi_multiple
+    roi_ok = valid & ~jnp.isnan(roi)
+
+    def cnt(mask: Array) -> Array:
+        return total(jnp.sum(mask.astype(jnp.int64))).astype(jnp.float64)
+
+    stats["_risk"] = jnp.stack(
+        [cnt(valid & (npv < 0)), cnt(valid), cnt(valid & ~(pb <= horizon)), cnt(valid), cnt(roi_ok & (roi < 1)), cnt(roi_ok)]
+    )
+    return stats
+
+
 def make_step(
     priors: PriorSet,
     chunk: int,
     dtype: Any,
     batch_fn: Callable[[Mapping[str, Array]], Any] | None = None,
     mesh: Mesh | None = None,
-) -> Callable[[Array, Array], tuple[Array, Any]]:
+    stats: bool = False,
+) -> Callable[..., Any]:
     """A jitted ``step(keys, start) -> (inputs (n_inputs, chunk), outputs)`` for one chunk.
 
     ``batch_fn`` maps a dict of (chunk,) input arrays to outputs (default: the contract). With a
     ``mesh`` the chunk is split over its devices (``chunk`` must be a multiple of their number):
     device ``d`` evaluates draws ``start + d * chunk / D + (0 .. chunk / D - 1)`` on its own
-    (``shard_map``), so a draw's value never depends on the device count.
+    (``shard_map``), so a draw's value never depends on the device count. With ``stats`` (the
+    contract only) the step is ``step(keys, start, stop)`` and also returns the chunk's streaming
+    statistics (:func:`_chunk_stats`), reduced on the device.
     """
     fn = batch_fn or batch_function(priors)
     factor = copula_factor(priors)
@@ -99,33 +165,36 @@ def make_step(
         raise ValueError(f"chunk ({chunk}) must be a multiple of the device count ({ndev})")
     local = chunk // ndev
 
-    def block(keys: Array, start: Array) -> tuple[Array, Any]:
+    def block(keys: Array, start: Array, stop: Array | None = None) -> tuple[Any, ...]:
         offset = start if mesh is None else start + jax.lax.axis_index("draw").astype(start.dtype) * local
         idx = offset + jnp.arange(local, dtype=start.dtype)
         u = uniforms(keys, idx, dtype)
         inp = transform(priors, u, None if chol is None else jnp.asarray(chol))
         out = fn(inp)
-        return jnp.stack([inp[n] for n in priors.names]), out
+        stacked = jnp.stack([inp[n] for n in priors.names])
+        if stats:
+            return stacked, out, _chunk_stats(out, idx, stop, priors.horizon_months, mesh is not None)
+        return stacked, out
 
     if mesh is None:
         return jax.jit(block)
-    sharded = jax.shard_map(
-        block, mesh=mesh, in_specs=(P(), P()), out_specs=(P(None, "draw"), P("draw")), check_vma=False
-    )
+    in_specs: tuple[Any, ...] = (P(), P(), P()) if stats else (P(), P())
+    out_specs: tuple[Any, ...] = (P(None, "draw"), P("draw"), P()) if stats else (P(None, "draw"), P("draw"))
+    sharded = jax.shard_map(block, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_vma=False)
     return jax.jit(sharded)
 
 
-_STEPS: dict[tuple[Any, ...], Callable[[Array, Array], tuple[Array, Any]]] = {}
+_STEPS: dict[tuple[Any, ...], Callable[..., Any]] = {}
 
 
-def _cached_step(priors: PriorSet, chunk: int, dtype: Any, mesh: Mesh | None) -> Callable[[Array, Array], tuple[Array, Any]]:
+def _cached_step(priors: PriorSet, chunk: int, dtype: Any, mesh: Mesh | None, stats: bool) -> Callable[..., Any]:
     """:func:`make_step` for the contract, reused across runs of the same scenario in a process."""
     devs = () if mesh is None else tuple(d.id for d in mesh.devices.flat)
-    key = (priors.sha256(), chunk, jnp.dtype(dtype).name, devs)
+    key = (priors.sha256(), chunk, jnp.dtype(dtype).name, devs, stats)
     if key not in _STEPS:
         if len(_STEPS) >= 8:
             _STEPS.pop(next(iter(_STEPS)))
-        _STEPS[key] = make_step(priors, chunk, dtype, mesh=mesh)
+        _STEPS[key] = make_step(priors, chunk, dtype, mesh=mesh, stats=stats)
     return _STEPS[key]
 
 
@@ -179,10 +248,11 @@ def run(
         ndev = mesh.devices.size
         chunk = _round_up(min(chunk_size, draws), ndev)
         keys = name_keys(canonicalize_key(seed), priors.names)
-        step = _cached_step(priors, chunk, dtype, mesh if ndev > 1 else None)
-        n_in = len(priors.names)
         scalar = list(model.SCALAR_OUTPUTS)
-        stream = RunStream(tuple(scalar), priors.horizon_months) if (keep == "summary" or until_mcse is not None) else None
+        want_stream = keep == "summary" or until_mcse is not None
+        step = _cached_step(priors, chunk, dtype, mesh if ndev > 1 else None, want_stream)
+        n_in = len(priors.names)
+        stream = RunStream(tuple(scalar), priors.horizon_months) if want_stream else None
         kept = draws if keep == "draws" else min(subsample, draws)
         grow = keep == "draws" and until_mcse is not None  # cap may be huge: grow lists instead
         inputs: np.ndarray | list[np.ndarray] = [] if grow else np.empty((kept, n_in), dtype=dtype)
@@ -192,26 +262,33 @@ def run(
         converged: bool | None = None
         done = 0
         stop = start + draws
+        stop_arr = jnp.asarray(stop, jnp.int64)
 
         def dispatch(s: int) -> Any:
+            if want_stream:
+                return step(keys, jnp.asarray(s, jnp.int64), stop_arr)
             return step(keys, jnp.asarray(s, jnp.int64))
 
+        t = time.perf_counter()
         pending = dispatch(start)
         s = start
         while True:
-            t = time.perf_counter()
-            inp, out = pending
+            res = pending
+            inp, out = res[0], res[1]
             n = min(chunk, stop - s)
-            inp_h = np.asarray(inp)
-            out_h = {k: np.asarray(v)[:n] for k, v in out._asdict().items()}
+            m = n if grow else min(n, kept - done)
             nxt = s + chunk
+            if stream is not None:
+                stream.add_stats(jax.tree.map(np.asarray, res[2]))
+            if m > 0 or outputs is None:  # only these chunks' draws travel to the host
+                inp_h = np.asarray(inp)
+                out_h = {k: np.asarray(v)[:n] for k, v in out._asdict().items()}
             if nxt < stop:  # keep the device busy while the host files this chunk
                 pending = dispatch(nxt)
             if s == start:
                 t_compile = time.perf_counter() - t
             if outputs is None:
                 outputs = {k: [] if grow else np.empty((kept, *v.shape[1:]), dtype=v.dtype) for k, v in out_h.items()}
-            m = min(n, kept - done) if not grow else n
             if m > 0:
                 if grow:
                     assert isinstance(inputs, list)
@@ -223,11 +300,12 @@ def run(
                     inputs[done : done + m] = inp_h[:, :m].T
                     for k, v in out_h.items():
                         outputs[k][done : done + m] = v[:m]
-            if stream is not None:
-                stream.add({k: out_h[k] for k in scalar})
             done += n
             if progress is not None:
-                progress(done, draws, out_h)
+                if stream is not None:
+                    progress(done, draws, {"median_npv_usd": float(stream.outputs["npv_usd"].sketch.quantile(0.5))})
+                else:
+                    progress(done, draws, out_h)
             if until_mcse is not None and stream is not None:
                 errors = npv_errors(stream)
                 converged = all(math.isfinite(e) and e <= until_mcse for e in errors.values())

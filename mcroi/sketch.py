@@ -241,6 +241,21 @@ class RunStream:
         roi = np.asarray(chunk["roi_multiple"], dtype=float)
         self.p_roi_below_1.add(roi < 1, ~np.isnan(roi))
 
+    def add_stats(self, stats: Mapping[str, np.ndarray]) -> None:
+        """Add one chunk's statistics as reduced on the device (``mcroi.engine._chunk_stats``)."""
+        for k in self.names:
+            a = stats[k]
+            s = self.outputs[k]
+            s.n += int(a[0])
+            s.n_nan += int(a[1])
+            s.n_inf += int(a[2])
+            s.moments.merge(Moments(int(a[3]), float(a[4]), float(a[5])))
+            s.sketch.n_overflow += int(a[6])
+            s.sketch.counts += np.rint(a[7:]).astype(np.int64)
+        r = stats["_risk"]
+        for i, c in enumerate((self.p_npv_negative, self.p_no_payback, self.p_roi_below_1)):
+            c.merge(Counter(int(r[2 * i]), int(r[2 * i + 1])))
+
     def merge(self, o: RunStream) -> None:
         for k in self.names:
             self.outputs[k].merge(o.outputs[k])

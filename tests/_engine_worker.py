@@ -17,8 +17,11 @@ def main() -> None:
     saved: dict[str, np.ndarray] = {"local_devices": np.asarray(len(jax.local_devices()))}
     ps = api.load_priors(None)
     for nd in (int(x) for x in sys.argv[4].split(",")):
-        r = engine.run(ps, draws, seed=3, chunk_size=chunk, devices=nd)
+        # keep="summary" with a subsample of every draw: the per-draw arrays and the on-device
+        # streaming statistics from one compiled step
+        r = engine.run(ps, draws, seed=3, chunk_size=chunk, devices=nd, keep="summary", subsample=draws)
         saved[f"d{nd}_used"] = np.asarray(r.devices)
+        saved[f"d{nd}_stream"] = r.stream.to_array()
         saved[f"d{nd}_inputs"] = r.inputs
         for k, v in r.outputs.items():
             saved[f"d{nd}_{k}"] = v

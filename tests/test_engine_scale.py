@@ -29,12 +29,24 @@ def _worker(tmp_path: Path, host_devices: int, draws: int, chunk: int, counts: s
 
 
 def _same(a: dict[str, np.ndarray], pa: str, b: dict[str, np.ndarray], pb: str) -> None:
-    keys = [k[len(pa) :] for k in a if k.startswith(pa) and k != pa + "used"]
+    keys = [k[len(pa) :] for k in a if k.startswith(pa) and k not in (pa + "used", pa + "stream")]
     assert "npv_usd" in keys and "irr_annual" in keys and "inputs" in keys
     for k in keys:
         x, y = a[pa + k], b[pb + k]
         assert x.shape == y.shape, k
         assert np.array_equal(x, y, equal_nan=True), f"{k} differs between {pa} and {pb}"  # bit for bit
+    # streamed statistics reduced on each device and summed: counts exact, moments to rounding
+    from mcroi.model import SCALAR_OUTPUTS
+    from mcroi.sketch import RunStream
+
+    sa = RunStream.from_array(tuple(SCALAR_OUTPUTS), 60, a[pa + "stream"])
+    sb = RunStream.from_array(tuple(SCALAR_OUTPUTS), 60, b[pb + "stream"])
+    for k in SCALAR_OUTPUTS:
+        np.testing.assert_array_equal(sa.outputs[k].sketch.counts, sb.outputs[k].sketch.counts)
+        assert sa.outputs[k].n == sb.outputs[k].n == x.shape[0]
+        np.testing.assert_allclose(sa.outputs[k].moments.mean, sb.outputs[k].moments.mean, rtol=1e-12)
+        np.testing.assert_allclose(sa.outputs[k].moments.m2, sb.outputs[k].moments.m2, rtol=1e-9)
+    assert sa.p_npv_negative == sb.p_npv_negative
 
 
 def test_two_devices_and_other_chunk_size_give_identical_draws(tmp_path):
