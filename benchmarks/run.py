@@ -30,7 +30,15 @@ CHUNK = 65536
 
 
 def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    """Peak RSS of this process in MB (VmHWM; ru_maxrss would include the parent's before exec)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(method: str, draws: int, data: Path) -> dict:
@@ -144,6 +152,9 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=None)
     ap.add_argument("--skip-startup", action="store_true")
     a = ap.parse_args()
+    if a.child == "prepare":
+        _prepare(a.data, a.draws)
+        return
     if a.child:
         print(json.dumps(child(a.child, a.draws, a.data)))
         return
@@ -151,7 +162,10 @@ def main() -> None:
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
-        _prepare(data, a.draws)
+        subprocess.run(  # in a child, so this process stays small
+            [sys.executable, str(Path(__file__).resolve()), "--child", "prepare", "--draws", str(a.draws), "--data", str(data)],
+            check=True, cwd=ROOT,
+        )
         plan = [
             ("engine f64", "engine64", a.draws),
             ("engine f32", "engine32", a.draws),
