@@ -74,7 +74,12 @@ def simulate(
     progress: engine.ProgressFn | None = None,
     command: str | None = None,
     on_written: Callable[[Path], None] | None = None,
-) -> xr.Dataset:
+    keep: str = "draws",
+    until_mcse: float | None = None,
+    max_draws: int | None = None,
+    devices: int | None = None,
+    distributed: bool = False,
+) -> xr.Dataset | None:
     """Run the Monte Carlo and return the run Dataset.
 
     Parameters
@@ -87,6 +92,20 @@ def simulate(
         ``i``); draws evaluated per compiled step; ``"float64"`` or ``"float32"``.
     out
         When given, also write a run folder there (refused if it exists, unless ``force``).
+    keep
+        ``"draws"`` keeps every draw; ``"summary"`` streams them into exact moments and
+        probabilities and a quantile sketch (docs/scaling.md) and keeps the inputs and outputs of
+        the first :data:`mcroi.engine.SUBSAMPLE` draws only (``results.nc`` then holds those).
+    until_mcse, max_draws
+        Stop at the first chunk where the MCSEs of NPV's mean, P5, P50, P95 (relative to NPV's
+        standard deviation) and of P(NPV < 0) are below ``until_mcse`` (e.g. 0.005), drawing at
+        most ``max_draws`` (default ``draws``). The achieved errors go into the manifest.
+    devices
+        Local devices the draws are sharded over (None: all).
+    distributed
+        ``jax.distributed`` is initialized: each process evaluates its own disjoint range of draw
+        indices, process 0 merges the streamed summaries and writes the run (implies
+        ``keep="summary"``); other processes return None.
 
     Returns
     -------
@@ -99,17 +118,53 @@ def simulate(
     if out is not None:
         store.prepare(Path(out), force)
     t_priors = time.perf_counter() - t0
-    arrays = engine.run(ps, draws, seed=seed, chunk_size=chunk_size, precision=precision, progress=progress)
+    cap = (max_draws or draws) if until_mcse is not None else draws
+    pid, nproc, start = 0, 1, 0
+    if distributed:
+        import jax
+
+        from mcroi import devices as _devices
+
+        if until_mcse is not None:
+            raise ValueError("until_mcse is not supported with distributed runs; give a fixed number of draws")
+        keep = "summary"
+        pid, nproc = jax.process_index(), jax.process_count()
+        start, stop = _devices.process_range(cap, pid, nproc, align=chunk_size)
+        cap = stop - start
+    arrays = engine.run(
+        ps, max(cap, 1), seed=seed, chunk_size=chunk_size, precision=precision, progress=progress,
+        keep=keep, until_mcse=until_mcse, start=start, devices=devices,
+    )
     t1 = time.perf_counter()
-    summary = summarize.summarize(arrays.outputs, list(SCALAR_OUTPUTS), ps.horizon_months)
+    if distributed and nproc > 1:
+        from mcroi import devices as _devices
+        from mcroi.sketch import RunStream
+
+        assert arrays.stream is not None
+        parts = _devices.gather_to_zero(arrays.stream.to_array().tobytes(), "stream")
+        if parts is None:
+            return None
+        merged = RunStream(arrays.stream.names, arrays.stream.horizon_months)
+        for b in parts:
+            merged.merge(RunStream.from_array(merged.names, merged.horizon_months, np.frombuffer(b, dtype=float)))
+        arrays.stream = merged
+        arrays.draws = merged.draws
+    if arrays.stream is not None and keep == "summary":
+        summary = summarize.summarize_stream(arrays.stream)
+    else:
+        summary = summarize.summarize(arrays.outputs, list(SCALAR_OUTPUTS), ps.horizon_months)
     summary = {"scenario": ps.name, **summary}
     t_summary = time.perf_counter() - t1
+    draws = arrays.draws
     manifest: dict[str, Any] = {
         "command": command or f"mcroi.simulate(draws={draws}, seed={seed}, precision={precision!r})",
         "seed": seed,
         "draws": draws,
         "precision": precision,
         "chunk_size": chunk_size,
+        "keep": keep,
+        "devices_used": arrays.devices,
+        "processes": nproc,
         "contract_version": CONTRACT_VERSION,
         "versions": versions(),
         **backend_info(),
@@ -119,9 +174,28 @@ def simulate(
         "priors": ps.resolved(),
         "utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
+    if keep == "summary":
+        from mcroi.sketch import summary_dict
+
+        assert arrays.stream is not None
+        manifest["streaming"] = {
+            **summary_dict(arrays.stream),
+            "subsample_draws": int(arrays.inputs.shape[0]),
+            "subsample": "results.nc holds the inputs and outputs of draws 0 .. subsample_draws - 1 only",
+        }
+    if until_mcse is not None:
+        manifest["convergence"] = {
+            "until_mcse": until_mcse,
+            "max_draws": cap,
+            "converged": bool(arrays.converged),
+            "draws": draws,
+            "achieved_mcse": arrays.errors,
+            "meaning": "MCSE of NPV mean, P5, P50, P95 relative to NPV sd; absolute MCSE of P(NPV < 0)",
+        }
     attrs = {
         "seed": seed,
         "draws": draws,
+        "keep": keep,
         "precision": precision,
         "contract_version": CONTRACT_VERSION,
         "priors_sha256": manifest["priors_sha256"],
@@ -134,7 +208,7 @@ def simulate(
             if plots:
                 from mcroi.report import plots as _plots
 
-                _plots.distribution(arrays.outputs["npv_usd"], arrays.outputs["roi_multiple"], tmp / "plots" / "distribution.png", ps.name)
+                _plots.distribution(arrays.outputs["npv_usd"], arrays.outputs["roi_multiple"], tmp / "plots" / "distribution.png", ps.name)  # keep="summary": the subsample
             from mcroi import sensitivity_artifacts
 
             sensitivity_artifacts.write_default(tmp, ps, arrays, plots=plots)

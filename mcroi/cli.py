@@ -46,11 +46,19 @@ def user_errors[F: Callable[..., Any]](fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def setup_jax(precision: str) -> None:
-    """Set JAX's precision once, at start-up (the library never changes config on import)."""
+def setup_jax(precision: str, devices: int | None = None) -> None:
+    """Set JAX's precision once, at start-up (the library never changes config on import).
+
+    Also exposes one XLA host device per core (or ``devices``) on CPU-only machines, before JAX's
+    backend starts, and turns on the persistent compilation cache in the user's cache folder.
+    """
+    from mcroi.devices import configure_host_devices, enable_compilation_cache
+
+    configure_host_devices(devices)
     import jax
 
     jax.config.update("jax_enable_x64", precision == "float64")
+    enable_compilation_cache()
 
 
 #: Subcommands that live in their own modules, imported only when used (fast start-up).
@@ -165,6 +173,7 @@ class Progress:
         self.enabled = enabled and sys.stderr.isatty()
         self.total = total
         self._bar: Any = None
+        self._sketch: Any = None
 
     def __enter__(self) -> Progress:
         if self.enabled:
@@ -194,13 +203,35 @@ class Progress:
 
         import numpy as np
 
+        from mcroi.sketch import QuantileSketch
+
+        if "median_npv_usd" in last:  # a streaming run reports the running median itself
+            med = float(last["median_npv_usd"])
+        else:
+            if self._sketch is None:
+                self._sketch = QuantileSketch()
+            self._sketch.add(np.asarray(last["npv_usd"]))
+            med = float(self._sketch.quantile(0.5))
         rate = done / max(time.perf_counter() - self._t0, 1e-9)
-        med = float(np.median(last["npv_usd"]))
-        self._bar.update(self._task, completed=done, rate=f"{rate:,.0f} draws/s", median=f"median NPV (chunk) {med / 1e6:,.1f}M")
+        self._bar.update(self._task, completed=min(done, self.total), rate=f"{rate:,.0f} draws/s", median=f"median NPV {med / 1e6:,.1f}M")
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+
+def _parse_tolerance(value: str | None) -> float | None:
+    """``0.5%`` or ``0.005`` -> 0.005."""
+    if value is None:
+        return None
+    v = value.strip()
+    try:
+        x = float(v[:-1]) / 100 if v.endswith("%") else float(v)
+    except ValueError:
+        raise UserError(f"--until-mcse = {value}: not a number; give e.g. 0.5% or 0.005") from None
+    if not (0 < x < 1):
+        raise UserError(f"--until-mcse = {value}: must be between 0 and 100%; give e.g. 0.5%")
+    return x
 
 
 @main.command()
@@ -211,6 +242,14 @@ class Progress:
 @click.option("--force", is_flag=True, help="Replace an existing run folder.")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=65536, show_default=True, help="Draws per compiled step (memory is O(chunk)).")
 @click.option("--precision", type=click.Choice(["float64", "float32"]), default="float64", show_default=True)
+@click.option("--keep", type=click.Choice(["draws", "summary"]), default="draws", show_default=True, help="summary: stream the draws (memory independent of --draws); results.nc keeps the first 10,000 draws.")
+@click.option("--until-mcse", default=None, metavar="TOL", help="Draw chunks until the MCSEs of NPV mean/P5/P50/P95 (relative to NPV sd) and of P(NPV<0) are below TOL, e.g. 0.5%.")
+@click.option("--max-draws", type=click.IntRange(min=1), default=100_000_000, show_default=True, help="Cap on draws with --until-mcse.")
+@click.option("--devices", type=click.IntRange(min=1), default=None, help="Devices to shard draws over [default: all; on CPU one per core].")
+@click.option("--distributed", is_flag=True, help="Multi-process run (jax.distributed): each process draws a disjoint range; process 0 writes.")
+@click.option("--coordinator", default=None, metavar="HOST:PORT", help="Coordinator address for --distributed [env MCROI_COORDINATOR or auto-detected].")
+@click.option("--num-processes", type=click.IntRange(min=1), default=None, help="Process count for --distributed [env MCROI_NUM_PROCESSES].")
+@click.option("--process-id", type=click.IntRange(min=0), default=None, help="This process's id for --distributed [env MCROI_PROCESS_ID].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
 @user_errors
 def simulate(
@@ -221,29 +260,60 @@ def simulate(
     force: bool,
     chunk_size: int,
     precision: str,
+    keep: str,
+    until_mcse: str | None,
+    max_draws: int,
+    devices: int | None,
+    distributed: bool,
+    coordinator: str | None,
+    num_processes: int | None,
+    process_id: int | None,
     quiet: bool,
 ) -> None:
     """Simulate a scenario (default: the embedded default scenario) and write a run folder."""
+    tol = _parse_tolerance(until_mcse)
+    if distributed and tol is not None:
+        raise UserError(f"--until-mcse = {until_mcse}: not supported with --distributed; give --draws")
+    setup_jax(precision, devices)
     from mcroi import api
 
-    setup_jax(precision)
+    pid = 0
+    if distributed:
+        from mcroi.devices import initialize_distributed
+
+        pid, _ = initialize_distributed(coordinator, num_processes, process_id)
     ps = api.load_priors(priors_file)
-    out = out or api.default_run_dir(ps)
-    with Progress(draws, not quiet) as progress:
+    if out is None:
+        out = api.default_run_dir(ps)
+    total = max_draws if tol is not None else draws
+    with Progress(total, not quiet and pid == 0) as progress:
         ds = api.simulate(
             ps,
             draws=draws,
             seed=seed,
             chunk_size=chunk_size,
             precision=precision,
-            out=out,
+            out=out if pid == 0 else None,
             force=force,
             progress=progress,
             command=api.command_line(),
+            keep=keep,
+            until_mcse=tol,
+            max_draws=max_draws,
+            devices=devices,
+            distributed=distributed,
         )
-    if not quiet:
-        import json
+    if ds is None:  # a worker process of a distributed run: process 0 writes
+        return
+    import json
 
-        summary = json.loads(ds.attrs["summary"])
-        print_summary(summary, f"{ps.name}: {draws:,} draws, seed {seed}, {precision}")
+    summary = json.loads(ds.attrs["summary"])
+    if not quiet:
+        n = summary["draws"]
+        print_summary(summary, f"{ps.name}: {n:,} draws, seed {seed}, {precision}")
+        conv = json.loads(ds.attrs["manifest"]).get("convergence")
+        if conv:
+            errs = ", ".join(f"{k} {v:.3%}" for k, v in (conv["achieved_mcse"] or {}).items())
+            state = "converged" if conv["converged"] else "NOT converged (hit --max-draws)"
+            click.echo(f"{state} after {conv['draws']:,} draws: MCSE {errs}")
     click.echo(f"run written to {out}")

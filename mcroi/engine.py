@@ -7,8 +7,9 @@ per-draw outputs grow with the number of draws. No Python loop over draws.
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -16,30 +17,45 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh
+from jax.sharding import PartitionSpec as P
 
 from mcroi import model
 from mcroi.priors import PriorSet
 from mcroi.sampling import canonicalize_key, copula_factor, name_keys, transform, uniforms
+from mcroi.sketch import RunStream, npv_errors
 
 Array = jax.Array
 DEFAULT_CHUNK = 65536
-#: Chunks are padded to a multiple of this many lanes, so every draw goes through the same
-#: vectorized code path (a remainder loop could round differently and break bit-identity).
-LANE_MULTIPLE = 128
+#: Draws whose inputs and outputs a ``keep="summary"`` run still keeps (for fan charts).
+SUBSAMPLE = 10_000
 PRECISIONS = {"float64": jnp.float64, "float32": jnp.float32}
 
-#: progress(done_draws, total_draws, last_chunk_outputs)
+#: progress(done_draws, total_draws, last): ``last`` holds the last chunk's outputs, or only
+#: ``median_npv_usd`` (the running median of all draws so far) when the run streams.
 ProgressFn = Callable[[int, int, Mapping[str, np.ndarray]], None]
 
 
 @dataclass
 class RunArrays:
-    """What the engine hands to the store: host arrays, draws first."""
+    """What the engine hands to the store: host arrays, draws first.
+
+    With ``keep="draws"`` the arrays hold every draw. With ``keep="summary"`` they hold only the
+    fixed subsample (the first ``subsample`` draws of the range) and ``stream`` holds the
+    streaming summary of all draws.
+    """
 
     names: list[str]
-    inputs: np.ndarray  # (draws, n_inputs)
+    inputs: np.ndarray  # (draws or subsample, n_inputs)
     outputs: dict[str, np.ndarray]  # scalar outputs (draws,), annual (draws, years)
     timings: dict[str, float] = field(default_factory=dict)
+    stream: RunStream | None = None
+    draws: int = 0  # draws evaluated
+    start: int = 0  # first draw index
+    keep: str = "draws"
+    errors: dict[str, float] | None = None  # achieved MCSEs (convergence stopping)
+    converged: bool | None = None
+    devices: int = 1
 
 
 def batch_function(priors: PriorSet) -> Callable[[Mapping[str, Array]], model.Outputs]:
@@ -48,15 +64,80 @@ def batch_function(priors: PriorSet) -> Callable[[Mapping[str, Array]], model.Ou
     return partial(model.evaluate_batch, horizon=priors.horizon_months, knots=knots)
 
 
-def _lanes(n: int) -> int:
-    """``n`` rounded up to a multiple of :data:`LANE_MULTIPLE`."""
-    return -(-n // LANE_MULTIPLE) * LANE_MULTIPLE
-
-
 def _check_precision(precision: str) -> Any:
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     return PRECISIONS[precision]
+
+
+def make_mesh(devices: int | Sequence[Any] | None = None) -> Mesh:
+    """A 1-D mesh named ``"draw"`` over this process's devices (all by default)."""
+    from mcroi.devices import local_devices
+
+    devs = list(devices) if isinstance(devices, Sequence) else local_devices(devices)
+    return Mesh(np.array(devs), ("draw",))
+
+
+def _chunk_stats(out: Any, idx: Array, stop: Array, horizon: int, sharded: bool) -> dict[str, Array]:
+    """Streaming statistics of one chunk, reduced on the device (only these travel to the host).
+
+    Per scalar output: sketch bin counts (the slots of :class:`mcroi.sketch.QuantileSketch`,
+    computed in float64), NaN/inf counts, and the count, mean and sum of squared deviations of
+    finite values; plus the risk counters. Lanes at or past ``stop`` (padding) are ignored.
+    """
+    from mcroi.sketch import QuantileSketch
+
+    sk = QuantileSketch()
+    nslots = sk.counts.size
+
+    def total(x: Array) -> Array:
+        return jax.lax.psum(x, "draw") if sharded else x
+
+    valid = idx < stop
+    stats: dict[str, Array] = {}
+    for k in model.SCALAR_OUTPUTS:
+        x = getattr(out, k).astype(jnp.float64)
+        nan, inf = jnp.isnan(x), jnp.isinf(x)
+        fin = valid & ~nan & ~inf
+        a = jnp.abs(x)
+        i = jnp.ceil(jnp.log(jnp.maximum(a, sk.min_abs)) / sk._lg).astype(jnp.int64)
+        b = jnp.clip(i, sk.i_min, sk.i_max) - sk.i_min
+        zero = sk.nb + 1
+        slot = jnp.where(x > 0, zero + 1 + b, zero - 1 - b)
+        slot = jnp.where(a < sk.min_abs, zero, slot)
+        slot = jnp.where(x == jnp.inf, 2 * sk.nb + 2, slot)
+        slot = jnp.where(x == -jnp.inf, 0, slot)
+        slot = jnp.where(valid & ~nan, slot, nslots)  # dropped
+        counts = jnp.zeros((nslots + 1,), jnp.int32).at[slot].add(1)[:nslots]
+        c = total(jnp.sum(fin.astype(jnp.int64)))
+        mean = total(jnp.sum(jnp.where(fin, x, 0.0))) / jnp.maximum(c, 1).astype(jnp.float64)
+        m2 = total(jnp.sum(jnp.where(fin, (x - mean) ** 2, 0.0)))
+        stats[k] = jnp.concatenate(
+            [
+                jnp.stack(
+                    [
+                        total(jnp.sum(valid.astype(jnp.int64))).astype(jnp.float64),
+                        total(jnp.sum((valid & nan).astype(jnp.int64))).astype(jnp.float64),
+                        total(jnp.sum((valid & inf).astype(jnp.int64))).astype(jnp.float64),
+                        c.astype(jnp.float64),
+                        mean,
+                        m2,
+                        total(jnp.sum((valid & jnp.isfinite(x) & (a > sk.max_abs)).astype(jnp.int64))).astype(jnp.float64),
+                    ]
+                ),
+                total(counts).astype(jnp.float64),
+            ]
+        )
+    npv, pb, roi = out.npv_usd, out.payback_months, out.roi_multiple
+    roi_ok = valid & ~jnp.isnan(roi)
+
+    def cnt(mask: Array) -> Array:
+        return total(jnp.sum(mask.astype(jnp.int64))).astype(jnp.float64)
+
+    stats["_risk"] = jnp.stack(
+        [cnt(valid & (npv < 0)), cnt(valid), cnt(valid & ~(pb <= horizon)), cnt(valid), cnt(roi_ok & (roi < 1)), cnt(roi_ok)]
+    )
+    return stats
 
 
 def make_step(
@@ -64,24 +145,61 @@ def make_step(
     chunk: int,
     dtype: Any,
     batch_fn: Callable[[Mapping[str, Array]], Any] | None = None,
-) -> Callable[[Array, Array], tuple[Array, Any]]:
+    mesh: Mesh | None = None,
+    stats: bool = False,
+) -> Callable[..., Any]:
     """A jitted ``step(keys, start) -> (inputs (n_inputs, chunk), outputs)`` for one chunk.
 
-    ``batch_fn`` maps a dict of (chunk,) input arrays to outputs (default: the contract).
+    ``batch_fn`` maps a dict of (chunk,) input arrays to outputs (default: the contract). With a
+    ``mesh`` the chunk is split over its devices (``chunk`` must be a multiple of their number):
+    device ``d`` evaluates draws ``start + d * chunk / D + (0 .. chunk / D - 1)`` on its own
+    (``shard_map``), so a draw's value never depends on the device count. With ``stats`` (the
+    contract only) the step is ``step(keys, start, stop)`` and also returns the chunk's streaming
+    statistics (:func:`_chunk_stats`), reduced on the device.
     """
     fn = batch_fn or batch_function(priors)
     factor = copula_factor(priors)
-    chol = None if factor is None else jnp.asarray(factor)
+    chol = None if factor is None else np.asarray(factor)
+    ndev = 1 if mesh is None else mesh.devices.size
+    if chunk % ndev:
+        raise ValueError(f"chunk ({chunk}) must be a multiple of the device count ({ndev})")
+    local = chunk // ndev
 
-    @jax.jit
-    def step(keys: Array, start: Array) -> tuple[Array, Any]:
-        idx = start + jnp.arange(chunk, dtype=start.dtype)
+    def block(keys: Array, start: Array, stop: Array | None = None) -> tuple[Any, ...]:
+        offset = start if mesh is None else start + jax.lax.axis_index("draw").astype(start.dtype) * local
+        idx = offset + jnp.arange(local, dtype=start.dtype)
         u = uniforms(keys, idx, dtype)
-        inp = transform(priors, u, chol)
+        inp = transform(priors, u, None if chol is None else jnp.asarray(chol))
         out = fn(inp)
-        return jnp.stack([inp[n] for n in priors.names]), out
+        stacked = jnp.stack([inp[n] for n in priors.names])
+        if stats:
+            return stacked, out, _chunk_stats(out, idx, stop, priors.horizon_months, mesh is not None)
+        return stacked, out
 
-    return step
+    if mesh is None:
+        return jax.jit(block)
+    in_specs: tuple[Any, ...] = (P(), P(), P()) if stats else (P(), P())
+    out_specs: tuple[Any, ...] = (P(None, "draw"), P("draw"), P()) if stats else (P(None, "draw"), P("draw"))
+    sharded = jax.shard_map(block, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_vma=False)
+    return jax.jit(sharded)
+
+
+_STEPS: dict[tuple[Any, ...], Callable[..., Any]] = {}
+
+
+def _cached_step(priors: PriorSet, chunk: int, dtype: Any, mesh: Mesh | None, stats: bool) -> Callable[..., Any]:
+    """:func:`make_step` for the contract, reused across runs of the same scenario in a process."""
+    devs = () if mesh is None else tuple(d.id for d in mesh.devices.flat)
+    key = (priors.sha256(), chunk, jnp.dtype(dtype).name, devs, stats)
+    if key not in _STEPS:
+        if len(_STEPS) >= 8:
+            _STEPS.pop(next(iter(_STEPS)))
+        _STEPS[key] = make_step(priors, chunk, dtype, mesh=mesh, stats=stats)
+    return _STEPS[key]
+
+
+def _round_up(x: int, m: int) -> int:
+    return -(-x // m) * m
 
 
 def run(
@@ -92,47 +210,133 @@ def run(
     chunk_size: int = DEFAULT_CHUNK,
     precision: str = "float64",
     progress: ProgressFn | None = None,
+    keep: str = "draws",
+    subsample: int = SUBSAMPLE,
+    until_mcse: float | None = None,
+    start: int = 0,
+    devices: int | Sequence[Any] | None = None,
 ) -> RunArrays:
-    """Sample every input and evaluate the contract for draws ``0 .. draws - 1``.
+    """Sample every input and evaluate the contract for draws ``start .. start + draws - 1``.
 
-    The draws depend only on ``(seed, input name, draw index)``, never on ``chunk_size``.
+    The draws depend only on ``(seed, input name, draw index)``, never on ``chunk_size`` or the
+    number of devices.
+
+    Parameters
+    ----------
+    keep
+        ``"draws"``: return every draw. ``"summary"``: stream every draw into a
+        :class:`~mcroi.sketch.RunStream` and keep only the first ``subsample`` draws' inputs and
+        outputs (memory O(chunk + subsample), not O(draws)).
+    until_mcse
+        Stop after the first chunk at which the MCSEs of NPV's mean, P5, P50, P95 (relative to
+        NPV's standard deviation) and of P(NPV < 0) are all below this; ``draws`` is then the cap.
+    devices
+        Device count (or devices) the draw axis is sharded over; None means all local devices.
     """
     if draws < 1:
         raise ValueError("draws must be >= 1")
     if chunk_size < 1:
         raise ValueError("chunk_size must be >= 1")
+    if keep not in ("draws", "summary"):
+        raise ValueError(f"keep must be 'draws' or 'summary', got {keep!r}")
+    if until_mcse is not None and not until_mcse > 0:
+        raise ValueError("until_mcse must be > 0")
     dtype = _check_precision(precision)
     with jax.enable_x64(True):
         t0 = time.perf_counter()
-        chunk = _lanes(min(chunk_size, draws))
+        mesh = make_mesh(devices)
+        ndev = mesh.devices.size
+        chunk = _round_up(min(chunk_size, draws), ndev)
         keys = name_keys(canonicalize_key(seed), priors.names)
-        step = make_step(priors, chunk, dtype)
+        scalar = list(model.SCALAR_OUTPUTS)
+        want_stream = keep == "summary" or until_mcse is not None
+        step = _cached_step(priors, chunk, dtype, mesh if ndev > 1 else None, want_stream)
         n_in = len(priors.names)
-        inputs = np.empty((draws, n_in), dtype=dtype)
-        outputs: dict[str, np.ndarray] | None = None
+        stream = RunStream(tuple(scalar), priors.horizon_months) if want_stream else None
+        kept = draws if keep == "draws" else min(subsample, draws)
+        grow = keep == "draws" and until_mcse is not None  # cap may be huge: grow lists instead
+        inputs: np.ndarray | list[np.ndarray] = [] if grow else np.empty((kept, n_in), dtype=dtype)
+        outputs: dict[str, Any] | None = None
         t_compile = 0.0
-        for start in range(0, draws, chunk):
-            t = time.perf_counter()
-            inp, out = step(keys, jnp.asarray(start, jnp.int64))
-            n = min(chunk, draws - start)
-            inp_h = np.asarray(inp)[:, :n].T
-            out_h = {k: np.asarray(v)[:n] for k, v in out._asdict().items()}
-            if start == 0:
+        errors: dict[str, float] | None = None
+        converged: bool | None = None
+        done = 0
+        stop = start + draws
+        stop_arr = jnp.asarray(stop, jnp.int64)
+
+        def dispatch(s: int) -> Any:
+            if want_stream:
+                return step(keys, jnp.asarray(s, jnp.int64), stop_arr)
+            return step(keys, jnp.asarray(s, jnp.int64))
+
+        t = time.perf_counter()
+        pending = dispatch(start)
+        s = start
+        while True:
+            res = pending
+            inp, out = res[0], res[1]
+            n = min(chunk, stop - s)
+            m = n if grow else min(n, kept - done)
+            nxt = s + chunk
+            if stream is not None:
+                stream.add_stats(jax.tree.map(np.asarray, res[2]))
+            if m > 0 or outputs is None:  # only these chunks' draws travel to the host
+                inp_h = np.asarray(inp)
+                out_h = {k: np.asarray(v)[:n] for k, v in out._asdict().items()}
+            if nxt < stop:  # keep the device busy while the host files this chunk
+                pending = dispatch(nxt)
+            if s == start:
                 t_compile = time.perf_counter() - t
             if outputs is None:
-                outputs = {k: np.empty((draws, *v.shape[1:]), dtype=v.dtype) for k, v in out_h.items()}
-            inputs[start : start + n] = inp_h
-            for k, v in out_h.items():
-                outputs[k][start : start + n] = v
+                outputs = {k: [] if grow else np.empty((kept, *v.shape[1:]), dtype=v.dtype) for k, v in out_h.items()}
+            if m > 0:
+                if grow:
+                    assert isinstance(inputs, list)
+                    inputs.append(inp_h[:, :m].T)
+                    for k, v in out_h.items():
+                        outputs[k].append(v[:m])
+                else:
+                    assert isinstance(inputs, np.ndarray)
+                    inputs[done : done + m] = inp_h[:, :m].T
+                    for k, v in out_h.items():
+                        outputs[k][done : done + m] = v[:m]
+            done += n
             if progress is not None:
-                progress(start + n, draws, out_h)
+                if stream is not None:
+                    progress(done, draws, {"median_npv_usd": float(stream.outputs["npv_usd"].sketch.quantile(0.5))})
+                else:
+                    progress(done, draws, out_h)
+            if until_mcse is not None and stream is not None:
+                errors = npv_errors(stream)
+                converged = all(math.isfinite(e) and e <= until_mcse for e in errors.values())
+                if converged:
+                    break
+            if nxt >= stop:
+                break
+            s = nxt
         assert outputs is not None
+        if grow:
+            assert isinstance(inputs, list)
+            inputs = np.concatenate(inputs)
+            outputs = {k: np.concatenate(v) for k, v in outputs.items()}
+        elif done < kept:  # stopped early: trim the preallocated arrays
+            assert isinstance(inputs, np.ndarray)
+            inputs = inputs[:done]
+            outputs = {k: v[:done] for k, v in outputs.items()}
         total = time.perf_counter() - t0
+    assert isinstance(inputs, np.ndarray)
     return RunArrays(
         names=list(priors.names),
         inputs=inputs,
         outputs=outputs,
         timings={"first_chunk_incl_compile_s": t_compile, "engine_s": total},
+        stream=stream,
+        draws=done,
+        start=start,
+        keep=keep,
+        errors=errors,
+        converged=converged,
+        devices=ndev,
     )
 
 
@@ -160,7 +364,7 @@ def evaluate_inputs(
     with jax.enable_x64(True):
         factor = copula_factor(priors)
         chol = None if factor is None else jnp.asarray(factor)
-        chunk = _lanes(min(chunk_size, n))
+        chunk = min(chunk_size, n)
 
         @jax.jit
         def step(uc: Array) -> Any:

@@ -23,8 +23,6 @@ IRR_X_BRACKET = (-1.0, 3.0)
 IRR_X_TOL = 1e-12
 IRR_MAX_ITER = 100
 IRR_SCAN_POINTS = 81
-#: Lanes iterated together in the IRR's slow path (a multiple of 128, see engine.LANE_MULTIPLE).
-IRR_SLOW_LANES = 1024
 
 
 class Outputs(NamedTuple):
@@ -142,16 +140,30 @@ def monthly(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = N
 def _log_pv_ratio(pos: Array, neg: Array, x: Array) -> tuple[Array, Array]:
     """``h(x) = log PV(inflows) - log PV(outflows)`` and ``dh/dx`` at monthly log-rates ``x``.
 
-    ``pos``/``neg`` are (lanes, months) inflow/outflow magnitudes. ``h`` has the NPV's roots and
+    ``pos``/``neg`` are (months, lanes) inflow/outflow magnitudes. ``h`` has the NPV's roots and
     signs but is nearly linear in ``x`` (a log-sum-exp), so Newton needs a handful of steps.
-    Sums run over the minor (month) axis: XLA then reduces each lane in the same order whatever
-    the number of lanes, which keeps results bit-identical across chunk sizes.
+
+    The present values are polynomials in ``v = exp(-x)``, evaluated by Horner's rule together
+    with their derivatives: one ``exp`` per lane instead of one per lane and month, and only
+    elementwise operations, so a lane's result never depends on how many lanes share the batch
+    (chunk size and device count leave the IRR bit-identical).
     """
-    m = jnp.arange(pos.shape[1], dtype=x.dtype)[None, :]
-    v = jnp.exp(-m * x[:, None])
-    p, q = jnp.sum(pos * v, axis=1), jnp.sum(neg * v, axis=1)
-    dp, dq = -jnp.sum(m * pos * v, axis=1), -jnp.sum(m * neg * v, axis=1)
-    return jnp.log(p) - jnp.log(q), dp / p - dq / q
+    months = pos.shape[0]
+    v = jnp.exp(-x)
+
+    def body(k: int, acc: tuple[Array, Array, Array, Array]) -> tuple[Array, Array, Array, Array]:
+        p, dp, q, dq = acc
+        m = months - 1 - k
+        dp = dp * v + p
+        dq = dq * v + q
+        p = p * v + jax.lax.dynamic_index_in_dim(pos, m, 0, keepdims=False)
+        q = q * v + jax.lax.dynamic_index_in_dim(neg, m, 0, keepdims=False)
+        return p, dp, q, dq
+
+    z = jnp.zeros_like(x)
+    p, dp, q, dq = jax.lax.fori_loop(0, months, body, (z, z, z, z), unroll=4)
+    # d/dx P(exp(-x)) = -v P'(v)
+    return jnp.log(p) - jnp.log(q), v * (dq / q - dp / p)
 
 
 def _newton_steps(pos: Array, neg: Array, lo: Array, hi: Array, x: Array, lo_positive: Array, steps: int) -> tuple[Array, Array, Array, Array]:
@@ -180,27 +192,27 @@ def irr_batch(cf: Array, fast_steps: int = 6, slow_steps: int = 8) -> Array:
     lanes take ``fast_steps``; the few that have not converged (step in ``x`` above
     ``IRR_X_TOL``, 1e-6 in float32) are gathered into a small buffer and iterated further, so rare
     hard cashflows do not slow the whole batch. Where the NPV has the same sign at both ends of
-    the bracket although the cashflow changes sign, a grid scan brackets the root nearest zero
-    (as numpy-financial picks). NaN where the cashflow never changes sign or no root lies in
+    the bracket although the cashflow changes sign, a grid scan brackets the smallest non-negative
+    root, else the negative root nearest zero (numpy-financial's choice). NaN where the cashflow never changes sign or no root lies in
     the bracket.
     """
     dtype = cf.dtype
     n = cf.shape[0]
     tol = IRR_X_TOL if dtype == jnp.float64 else 1e-6
     scale = jnp.max(jnp.abs(cf), axis=1, keepdims=True)
-    c = cf / jnp.where(scale > 0, scale, 1.0)
+    c = (cf / jnp.where(scale > 0, scale, 1.0)).T
     pos, neg = jnp.maximum(c, 0.0), jnp.maximum(-c, 0.0)
     lo = jnp.full((n,), IRR_X_BRACKET[0], dtype)
     hi = jnp.full((n,), IRR_X_BRACKET[1], dtype)
     f_lo, _ = _log_pv_ratio(pos, neg, lo)
     f_hi, _ = _log_pv_ratio(pos, neg, hi)
-    changes_sign = (jnp.max(pos, axis=1) > 0) & (jnp.max(neg, axis=1) > 0)
+    changes_sign = (jnp.max(pos, axis=0) > 0) & (jnp.max(neg, axis=0) > 0)
     bracketed = changes_sign & (jnp.sign(f_lo) * jnp.sign(f_hi) < 0)
-    buf = min(n, IRR_SLOW_LANES)  # fixed, so a lane's arithmetic never depends on the batch size
+    buf = min(n, max(64, n // 16))
 
     # Rare lanes whose NPV has the same sign at both ends though the cashflow changes sign (an
-    # even number of roots in the bracket): scan a grid for the sign change nearest x = 0, the
-    # root numpy-financial reports, and bracket it.
+    # even number of roots in the bracket): scan a grid for the sign change of the root
+    # numpy-financial reports (the smallest non-negative rate, else the negative one nearest 0).
     grid = jnp.linspace(IRR_X_BRACKET[0], IRR_X_BRACKET[1], IRR_SCAN_POINTS, dtype=dtype)
 
     def unscanned(state: tuple[Array, Array, Array, Array]) -> Array:
@@ -211,11 +223,12 @@ def irr_batch(cf: Array, fast_steps: int = 6, slow_steps: int = 8) -> Array:
         lo, hi, todo, rounds = state
         (idx,) = jnp.nonzero(todo, size=buf, fill_value=n)
         take = jnp.minimum(idx, n - 1)
-        p, q = pos[take], neg[take]
+        p, q = pos[:, take], neg[:, take]
         h = jax.vmap(lambda g: _log_pv_ratio(p, q, jnp.full((buf,), g, dtype))[0])(grid)  # (grid, buf)
         change = jnp.sign(h[:-1]) * jnp.sign(h[1:]) < 0
         mid = 0.5 * (grid[:-1] + grid[1:])
-        score = jnp.where(change, jnp.abs(mid)[:, None], jnp.inf)
+        # numpy-financial's choice: the smallest non-negative rate, else the negative one nearest 0
+        score = jnp.where(change, jnp.where(mid >= 0, mid, 100.0 - mid)[:, None], jnp.inf)
         k = jnp.argmin(score, axis=0)
         found = jnp.isfinite(jnp.min(score, axis=0))
         upd = jnp.where(idx < n, idx, n)
@@ -242,7 +255,7 @@ def irr_batch(cf: Array, fast_steps: int = 6, slow_steps: int = 8) -> Array:
         lo, hi, x, dx, rounds = state
         (idx,) = jnp.nonzero(bracketed & (dx > tol), size=buf, fill_value=n)
         take = jnp.minimum(idx, n - 1)
-        l2, h2, x2, d2 = _newton_steps(pos[take], neg[take], lo[take], hi[take], x[take], lo_positive[take], slow_steps)
+        l2, h2, x2, d2 = _newton_steps(pos[:, take], neg[:, take], lo[take], hi[take], x[take], lo_positive[take], slow_steps)
         keep = idx < n  # drop the fill lanes
         upd = jnp.where(keep, idx, n)  # out-of-range indices are dropped by mode="drop"
         return (

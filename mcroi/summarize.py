@@ -30,10 +30,10 @@ def quantile_mcse(x: np.ndarray, p: float) -> float:
     if n < 2:
         return math.nan
     s = math.sqrt(p * (1 - p) / n)
-    lo, hi = (float(v) for v in _quantile(x, [max(p - s, 0.0), min(p + s, 1.0)]))
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return math.nan  # the band reaches an infinite value (e.g. payback never reached)
-    return 0.5 * (hi - lo)
+    lo, hi = _quantile(x, [max(p - s, 0.0), min(p + s, 1.0)])
+    if not (math.isfinite(lo) and math.isfinite(hi)):  # inf - inf would warn
+        return math.nan
+    return 0.5 * float(hi - lo)
 
 
 def describe(x: np.ndarray) -> dict[str, float]:
@@ -108,4 +108,30 @@ def summarize(outputs: Mapping[str, np.ndarray], scalar_names: list[str], horizo
         "draws": int(np.asarray(outputs[scalar_names[0]]).shape[0]),
         "outputs": {k: describe(outputs[k]) for k in scalar_names},
         "risk": risk(outputs, horizon_months),
+    }
+
+
+def summarize_stream(stream: Any, level: float = VAR_LEVEL) -> dict[str, Any]:
+    """:func:`summarize` from a streaming :class:`mcroi.sketch.RunStream` (``keep="summary"`` runs).
+
+    Moments, counts and probabilities are exact; percentiles, VaR and their MCSEs come from the
+    quantile sketch (relative error <= ``mcroi.sketch.ALPHA``); CVaR is the mean of the sketch's
+    bin representatives at or below VaR (same relative error bound).
+    """
+    from mcroi.sketch import describe_stream
+
+    npv = stream.outputs["npv_usd"]
+    var = float(npv.sketch.quantile(level))
+    return {
+        "draws": int(stream.draws),
+        "outputs": {k: describe_stream(stream.outputs[k], PERCENTILES, MCSE_PERCENTILES) for k in stream.names},
+        "risk": {
+            "p_npv_negative": stream.p_npv_negative.result(),
+            "p_no_payback_within_horizon": stream.p_no_payback.result(),
+            "p_roi_multiple_below_1": stream.p_roi_below_1.result(),
+            "var_level": level,
+            "var_npv_usd": var,
+            "cvar_npv_usd": npv.sketch.tail_mean(var),
+            "mcse_var_npv_usd": npv.quantile_mcse(level),
+        },
     }

@@ -1,0 +1,144 @@
+"""Streaming summaries: the quantile sketch's stated error bound, exact merges, exact moments."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from mcroi import summarize
+from mcroi.sketch import ALPHA, MIN_ABS, Moments, QuantileSketch, RunStream
+
+QS = np.array([0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999])
+
+
+def _bound_holds(x: np.ndarray, got: np.ndarray, qs: np.ndarray) -> None:
+    """|q_sketch - q_exact| <= alpha * max(|x_(k)|, |x_(k+1)|) + min_abs (numpy 'linear')."""
+    xs = np.sort(x)
+    n = xs.size
+    h = qs * (n - 1)
+    k = np.floor(h).astype(int)
+    mag = np.maximum(np.abs(xs[k]), np.abs(xs[np.minimum(k + 1, n - 1)]))
+    exact = np.quantile(x, qs)
+    err = np.abs(got - exact)
+    assert np.all(err <= ALPHA * mag * (1 + 1e-9) + MIN_ABS), (err / mag).max()
+
+
+def test_sketch_meets_its_bound_on_a_million_draws_with_both_signs():
+    rng = np.random.default_rng(0)
+    n = 1_000_000
+    # an NPV-like mix: a lognormal body shifted to straddle zero, heavy left tail, exact zeros
+    x = rng.lognormal(18, 1.0, n) - 1.2e8
+    x[::97] = -rng.pareto(1.5, x[::97].size) * 1e8
+    x[::1001] = 0.0
+    sk = QuantileSketch()
+    for part in np.array_split(x, 16):  # streamed in chunks
+        sk.add(part)
+    assert sk.n == n
+    _bound_holds(x, sk.quantile(QS), QS)
+
+
+def test_sketch_bound_on_small_and_tiny_values():
+    rng = np.random.default_rng(1)
+    x = rng.normal(0.0, 1e-3, 50_000)  # IRR-like magnitudes around zero
+    sk = QuantileSketch()
+    sk.add(x)
+    _bound_holds(x, sk.quantile(QS), QS)
+
+
+def test_merge_is_exact_and_order_free():
+    rng = np.random.default_rng(2)
+    x = rng.standard_t(3, 30_000) * 1e6
+    whole = QuantileSketch()
+    whole.add(x)
+    a, b = QuantileSketch(), QuantileSketch()
+    a.add(x[:11_111])
+    b.add(x[11_111:])
+    b.merge(a)
+    np.testing.assert_array_equal(b.counts, whole.counts)
+    np.testing.assert_array_equal(b.quantile(QS), whole.quantile(QS))
+
+
+def test_infinities_use_inverted_cdf_like_describe():
+    x = np.array([1.0, 2.0, 3.0, np.inf, np.inf, 5.0, np.nan])
+    sk = QuantileSketch()
+    sk.add(x)
+    valid = x[~np.isnan(x)]
+    exact = np.quantile(valid, [0.1, 0.5, 0.9], method="inverted_cdf")
+    got = sk.quantile(np.array([0.1, 0.5, 0.9]))
+    assert got[-1] == np.inf
+    np.testing.assert_allclose(got[:2], exact[:2], rtol=ALPHA * (1 + 1e-9))
+
+
+def test_moments_merge_matches_numpy():
+    rng = np.random.default_rng(3)
+    x = rng.normal(5e7, 3e7, 100_001)
+    m = Moments()
+    for part in np.array_split(x, 7):
+        m.add(part)
+    assert m.n == x.size
+    np.testing.assert_allclose(m.mean, x.mean(), rtol=1e-12)
+    np.testing.assert_allclose(m.sd, x.std(ddof=1), rtol=1e-10)
+
+
+def _fake_outputs(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    from mcroi.model import SCALAR_OUTPUTS
+
+    out = {k: rng.normal(1.0, 2.0, n) for k in SCALAR_OUTPUTS}
+    out["npv_usd"] = rng.normal(2e7, 5e7, n)
+    pb = rng.uniform(10, 80, n)
+    pb[::13] = np.inf
+    out["payback_months"] = pb
+    irr = rng.normal(0.2, 0.3, n)
+    irr[::17] = np.nan
+    out["irr_annual"] = irr
+    return out
+
+
+def test_stream_summary_agrees_with_exact_summary():
+    rng = np.random.default_rng(4)
+    out = _fake_outputs(rng, 40_000)
+    rs = RunStream(tuple(out), 60)
+    for i in range(0, 40_000, 6_000):
+        rs.add({k: v[i : i + 6_000] for k, v in out.items()})
+    exact = summarize.summarize(out, list(out), 60)
+    got = summarize.summarize_stream(rs)
+    assert got["draws"] == exact["draws"]
+    for k in out:
+        e, g = exact["outputs"][k], got["outputs"][k]
+        for c in ("n", "n_nan", "n_inf"):
+            assert g[c] == e[c]
+        np.testing.assert_allclose(g["mean"], e["mean"], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(g["sd"], e["sd"], rtol=1e-10)
+        for p in summarize.PERCENTILES:
+            ev, gv = e[f"p{p}"], g[f"p{p}"]
+            if math.isinf(ev):
+                assert gv == ev
+            else:  # within one order-statistic gap plus the relative bound
+                assert abs(gv - ev) <= ALPHA * abs(ev) + 1e-3 * e["sd"] + MIN_ABS, (k, p)
+    for key in ("p_npv_negative", "p_no_payback_within_horizon", "p_roi_multiple_below_1"):
+        assert got["risk"][key] == exact["risk"][key]  # probabilities are exact
+    np.testing.assert_allclose(got["risk"]["cvar_npv_usd"], exact["risk"]["cvar_npv_usd"], rtol=5 * ALPHA)
+
+
+def test_run_stream_serializes_and_merges():
+    rng = np.random.default_rng(5)
+    out = _fake_outputs(rng, 5_000)
+    a, b, whole = RunStream(tuple(out), 60), RunStream(tuple(out), 60), RunStream(tuple(out), 60)
+    a.add({k: v[:2_000] for k, v in out.items()})
+    b.add({k: v[2_000:] for k, v in out.items()})
+    whole.add(out)
+    back = RunStream.from_array(a.names, 60, a.to_array())
+    back.merge(RunStream.from_array(b.names, 60, b.to_array()))
+    s1, s2 = summarize.summarize_stream(back), summarize.summarize_stream(whole)
+    for k in out:
+        for c, v in s2["outputs"][k].items():
+            np.testing.assert_allclose(s1["outputs"][k][c], v, rtol=1e-12, err_msg=f"{k}.{c}")
+    assert s1["risk"]["p_npv_negative"] == s2["risk"]["p_npv_negative"]
+
+
+@pytest.mark.parametrize("bad", [{"alpha": 2e-3}])
+def test_merging_different_sketches_is_refused(bad):
+    with pytest.raises(ValueError):
+        QuantileSketch().merge(QuantileSketch(**bad))
