@@ -129,7 +129,7 @@ def simulate(
             raise ValueError("until_mcse is not supported with distributed runs; give a fixed number of draws")
         keep = "summary"
         pid, nproc = jax.process_index(), jax.process_count()
-        start, stop = _devices.process_range(cap, pid, nproc, align=chunk_size)
+        start, stop = _devices.process_range(cap, pid, nproc, align=-(-chunk_size // engine.TILE) * engine.TILE)
         cap = stop - start
     arrays = engine.run(
         ps, max(cap, 1), seed=seed, chunk_size=chunk_size, precision=precision, progress=progress,

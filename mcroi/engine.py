@@ -70,6 +70,11 @@ def _check_precision(precision: str) -> Any:
     return PRECISIONS[precision]
 
 
+#: Lanes evaluated together by one compiled kernel (see :func:`make_step`); chunks are rounded up
+#: to a multiple of ``TILE`` x devices so that a draw's arithmetic never depends on the chunk size.
+TILE = 1024
+
+
 def make_mesh(devices: int | Sequence[Any] | None = None) -> Mesh:
     """A 1-D mesh named ``"draw"`` over this process's devices (all by default)."""
     from mcroi.devices import local_devices
@@ -165,13 +170,22 @@ def make_step(
         raise ValueError(f"chunk ({chunk}) must be a multiple of the device count ({ndev})")
     local = chunk // ndev
 
+    tile = TILE if local % TILE == 0 else local
+
+    def one_tile(keys: Array, idx: Array) -> tuple[Array, Any]:
+        u = uniforms(keys, idx, dtype)
+        inp = transform(priors, u, None if chol is None else jnp.asarray(chol))
+        return jnp.stack([inp[n] for n in priors.names]), fn(inp)
+
     def block(keys: Array, start: Array, stop: Array | None = None) -> tuple[Any, ...]:
         offset = start if mesh is None else start + jax.lax.axis_index("draw").astype(start.dtype) * local
         idx = offset + jnp.arange(local, dtype=start.dtype)
-        u = uniforms(keys, idx, dtype)
-        inp = transform(priors, u, None if chol is None else jnp.asarray(chol))
-        out = fn(inp)
-        stacked = jnp.stack([inp[n] for n in priors.names])
+        # Evaluate in fixed tiles of TILE lanes: every draw then runs through the same compiled
+        # kernel at the same lane position (its index mod TILE), whatever the chunk size or
+        # device count, so XLA's vectorization and thread split cannot change its last bit.
+        tiles_in, tiles_out = jax.lax.map(lambda t: one_tile(keys, t), idx.reshape(local // tile, tile))
+        stacked = jnp.moveaxis(tiles_in, 0, 1).reshape(len(priors.names), local)
+        out = jax.tree.map(lambda a: a.reshape(local, *a.shape[2:]), tiles_out)
         if stats:
             return stacked, out, _chunk_stats(out, idx, stop, priors.horizon_months, mesh is not None)
         return stacked, out
@@ -246,7 +260,7 @@ def run(
         t0 = time.perf_counter()
         mesh = make_mesh(devices)
         ndev = mesh.devices.size
-        chunk = _round_up(min(chunk_size, draws), ndev)
+        chunk = _round_up(min(chunk_size, draws), ndev * TILE)
         keys = name_keys(canonicalize_key(seed), priors.names)
         scalar = list(model.SCALAR_OUTPUTS)
         want_stream = keep == "summary" or until_mcse is not None

@@ -66,7 +66,7 @@ def test_one_two_four_devices_bit_identical(tmp_path):
     _same(runs[1], "d1_", runs[4], "d4_")
 
 
-CHUNK = 512
+CHUNK = 1024  # engine.TILE: chunks are rounded up to a multiple of it
 
 
 @pytest.fixture(scope="module")
@@ -102,10 +102,10 @@ def test_keep_summary_streams_and_keeps_the_first_draws(full):
 
 def test_until_mcse_stops_at_a_chunk_boundary_with_achieved_errors(full):
     ps, a = full
-    r = engine.run(ps, 3000, seed=5, chunk_size=CHUNK, until_mcse=0.08)
+    r = engine.run(ps, 3000, seed=5, chunk_size=CHUNK, until_mcse=0.1)
     assert r.converged and r.draws % CHUNK == 0 and r.draws < 3000
     assert set(r.errors) == {"mean", "p5", "p50", "p95", "p_npv_negative"}
-    assert all(0 < e <= 0.08 for e in r.errors.values())
+    assert all(0 < e <= 0.1 for e in r.errors.values())
     np.testing.assert_array_equal(r.outputs["npv_usd"], a.outputs["npv_usd"][: r.draws])
     capped = engine.run(ps, 1000, seed=5, chunk_size=CHUNK, until_mcse=1e-6)
     assert not capped.converged and capped.draws == 1000
