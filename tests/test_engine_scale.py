@@ -135,14 +135,14 @@ def test_cli_keep_summary_and_until_mcse_write_the_manifest(tmp_path, full, monk
 
     out = tmp_path / "run"
     r = CliRunner().invoke(
-        main, ["simulate", "--seed", "5", "--chunk-size", str(CHUNK), "--keep", "summary", "--until-mcse", "8%", "--max-draws", "3000", "-q", "--out", str(out)]
+        main, ["simulate", "--seed", "5", "--chunk-size", str(CHUNK), "--keep", "summary", "--until-mcse", "10%", "--max-draws", "3000", "-q", "--out", str(out)]
     )
     assert r.exit_code == 0, r.output
     man = json.loads((out / "manifest.json").read_text())
     assert man["keep"] == "summary" and man["convergence"]["converged"]
     assert man["draws"] == man["convergence"]["draws"] < 3000
     assert man["streaming"]["relative_error_bound"] == ALPHA
-    assert max(man["convergence"]["achieved_mcse"].values()) <= 0.08
+    assert max(man["convergence"]["achieved_mcse"].values()) <= 0.1
     import mcroi
 
     ds = mcroi.open_run(out)
