@@ -449,6 +449,8 @@ def _build(
                 return bad(f"mean {_fmt(nums['mean'])} must lie strictly inside [{_fmt(lo)}, {_fmt(hi)}]")
             if s <= 0:
                 return bad(f"sd must be > 0, got {_fmt(nums['sd'])}")
+            if not 0 < s * s < math.inf:
+                return bad(f"sd {_fmt(nums['sd'])} is too small or too large relative to [min, max] to compute with")
             nu = m * (1 - m) / (s * s) - 1
             if nu <= 0:
                 return bad(
@@ -460,6 +462,10 @@ def _build(
     else:  # pragma: no cover
         raise AssertionError(fam)
 
+    if not all(math.isfinite(x) for x in dist.params) or (
+        fam in ("uniform", "triangular", "pert", "beta") and not math.isfinite(dist.params[-1] - dist.params[-2 if fam != "triangular" else 0])
+    ):
+        return bad("the numbers are too large to compute with (a derived parameter or the range overflows); rescale them")
     s_lo, s_hi = dist.support()
     if s_lo >= s_hi:
         return bad(
