@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from mcroi import engine, priors as _priors, store, summarize
+from mcroi import engine, guards, priors as _priors, store, summarize
 from mcroi.model import SCALAR_OUTPUTS
 from mcroi.priors import PriorSet
 from mcroi.schema import CONTRACT_VERSION
@@ -73,6 +73,7 @@ def simulate(
     progress: engine.ProgressFn | None = None,
     command: str | None = None,
     on_written: Callable[[Path], None] | None = None,
+    max_nonfinite: float = guards.DEFAULT_MAX_FRACTION,
 ) -> xr.Dataset:
     """Run the Monte Carlo and return the run Dataset.
 
@@ -86,6 +87,11 @@ def simulate(
         ``i``); draws evaluated per compiled step; ``"float64"`` or ``"float32"``.
     out
         When given, also write a run folder there (refused if it exists, unless ``force``).
+    max_nonfinite
+        Share of draws that may carry a NaN/inf beyond the contract's documented cases before
+        the run is refused (:class:`mcroi.guards.NumericGuardError`); counts always go to the
+        summary and manifest (``numeric``). A run that would not fit in memory is refused before
+        sampling (:class:`mcroi.guards.MemoryGuardError`).
 
     Returns
     -------
@@ -97,11 +103,14 @@ def simulate(
     ps = load_priors(priors)
     if out is not None:
         store.prepare(Path(out), force)
+    memory = guards.check_memory(draws, len(ps.names), ps.horizon_months, precision, chunk_size)
     t_priors = time.perf_counter() - t0
     arrays = engine.run(ps, draws, seed=seed, chunk_size=chunk_size, precision=precision, progress=progress)
+    numeric = guards.check_numeric(arrays.names, arrays.inputs, arrays.outputs, max_fraction=max_nonfinite)
+    guards.enforce_numeric(numeric, ps.files[-1] if ps.files else ps.name)
     t1 = time.perf_counter()
     summary = summarize.summarize(arrays.outputs, list(SCALAR_OUTPUTS), ps.horizon_months)
-    summary = {"scenario": ps.name, **summary}
+    summary = {"scenario": ps.name, **summary, "numeric": numeric.to_json()}
     t_summary = time.perf_counter() - t1
     manifest: dict[str, Any] = {
         "command": command or f"mcroi.simulate(draws={draws}, seed={seed}, precision={precision!r})",
@@ -117,6 +126,8 @@ def simulate(
         "priors_sha256": ps.sha256(),
         "priors": ps.resolved(),
         "utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "numeric": numeric.to_json(),
+        "memory_estimate": memory,
     }
     attrs = {
         "seed": seed,
