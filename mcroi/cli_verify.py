@@ -63,7 +63,8 @@ def verify(run: Path, first: int, n_random: int, check_seed: int | None, embedde
     import numpy as np
     import xarray as xr
 
-    from mcroi import priors as _priors, verify as core
+    from mcroi import priors as _priors
+    from mcroi import verify as core
 
     problems: list[str] = []
 

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from mcroi import engine
-from mcroi.priors import Correlation, Dist, PriorSet, PriorsError
+from mcroi.priors import Correlation, Dist, PriorsError, PriorSet
 from mcroi.sampling import canonicalize_key, copula_factor, name_keys, transform, uniforms
 
 #: Draws recomputed per compiled batch (working memory is O(batch)).
@@ -89,23 +89,13 @@ def recompute(
 
     Uses the engine's own pieces (``name_keys``, ``uniforms``, ``transform``,
     ``engine.batch_function``) on an index array; batches are padded to one shape so the function
-    compiles once.
+    compiles once (per scenario, seed and precision, in this process).
     """
-    dtype = engine.PRECISIONS[precision]
     index = np.asarray(index, dtype=np.int64)
     k = index.size
     with jax.enable_x64(True):
-        keys = name_keys(canonicalize_key(seed), priors.names)
-        factor = copula_factor(priors)
-        chol = None if factor is None else jnp.asarray(factor)
-        fn = engine.batch_function(priors)
-
-        @jax.jit
-        def draws(idx: jax.Array) -> tuple[jax.Array, dict[str, jax.Array]]:
-            inp = transform(priors, uniforms(keys, idx, dtype), chol)
-            return jnp.stack([inp[n] for n in priors.names], axis=1), fn(inp)._asdict()
-
-        size = min(batch, max(k, 1))
+        draws = _draws_fn(priors, seed, precision)
+        size = batch
         xs: list[np.ndarray] = []
         outs: list[dict[str, np.ndarray]] = []
         for start in range(0, k, size):
@@ -118,6 +108,31 @@ def recompute(
     if not outs:
         return np.zeros((0, len(priors.names))), {}
     return np.concatenate(xs), {name: np.concatenate([o[name] for o in outs]) for name in outs[0]}
+
+
+_FNS: dict[tuple[str, int, str], Any] = {}
+
+
+def _draws_fn(priors: PriorSet, seed: int, precision: str) -> Any:
+    """The jitted ``idx -> (inputs (k, n_inputs), outputs)``; cached so that one scenario compiles once."""
+    cache_key = (priors.sha256(), int(seed), precision)
+    if cache_key in _FNS:
+        return _FNS[cache_key]
+    dtype = engine.PRECISIONS[precision]
+    keys = name_keys(canonicalize_key(seed), priors.names)
+    factor = copula_factor(priors)
+    chol = None if factor is None else jnp.asarray(factor)
+    fn = engine.batch_function(priors)
+
+    @jax.jit
+    def draws(idx: jax.Array) -> tuple[jax.Array, dict[str, jax.Array]]:
+        inp = transform(priors, uniforms(keys, idx, dtype), chol)
+        return jnp.stack([inp[n] for n in priors.names], axis=1), fn(inp)._asdict()
+
+    if len(_FNS) > 8:
+        _FNS.clear()
+    _FNS[cache_key] = draws
+    return draws
 
 
 @dataclass
