@@ -218,13 +218,19 @@ class _Collector:
 
     def add(self, file: str, key: str, value: Any, problem: str) -> None:
         if key:
-            self.lines.append(f"{file}: {key} = {_short(value)}: {problem}")
+            line = f"{file}: {_one_line(key)} = {_short(value)}: {problem}"
         else:
-            self.lines.append(f"{file}: {problem}")
+            line = f"{file}: {problem}"
+        self.lines.append(_one_line(line))
 
     def raise_if_any(self) -> None:
         if self.lines:
             raise PriorsError(self.lines)
+
+
+def _one_line(s: str) -> str:
+    """Control characters (a newline in a hostile key) escaped, so one problem stays one line."""
+    return "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in s)
 
 
 # --------------------------------------------------------------------------- numbers
