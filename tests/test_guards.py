@@ -150,3 +150,42 @@ def test_cli_refuses_a_run_too_big_for_memory(tmp_path: Path) -> None:
     assert "--keep summary" in res.output and "Traceback" not in res.output
     assert not out.exists()
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+HOSTILE_FILES = {
+    "syntax.toml": "[capex\nusd_per_gpu = 1\n",
+    "nan.toml": "[capex]\nusd_per_gpu = nan\n",
+    "overflow.toml": "[capex]\nusd_per_gpu = { dist = \"uniform\", min = -1e308, max = 1e308 }\n",
+    "binary.toml": b"\x00\xff\xfe garbage",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_FILES))
+def test_cli_hostile_priors_one_line_exit_2_no_run(tmp_path: Path, name: str) -> None:
+    text = HOSTILE_FILES[name]
+    src = tmp_path / name
+    src.write_bytes(text if isinstance(text, bytes) else priors.default_path().read_text().encode() + b"\n" + text.encode())
+    out = tmp_path / "runs" / "x"
+    res = CliRunner().invoke(main, ["simulate", str(src), "-n", "100", "-q", "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+    assert all(line.startswith(str(src)) or name in line.split(":", 1)[0] for line in res.output.strip().splitlines()), res.output
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_cli_refuses_a_run_whose_tail_overflows(tmp_path: Path) -> None:
+    """A valid but hostile prior: the upper tail of capex.usd_per_gpu overflows capex to inf."""
+    src = tmp_path / "tail.toml"
+    text = priors.default_path().read_text()
+    start = text.index("usd_per_gpu = { ci90")
+    end = text.index("\n", start)
+    src.write_text(text[:start] + 'usd_per_gpu = { dist = "lognormal", median = 1e305, gsd = 10 }' + text[end:])
+    out = tmp_path / "runs" / "x"
+    res = CliRunner().invoke(main, ["simulate", str(src), "-n", "2000", "-q", "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    (line,) = res.output.strip().splitlines()
+    assert line.startswith(f"{src}: outputs = ") and "npv_usd (" in line, line
+    involved = line.split("inputs involved: ", 1)[1]
+    assert involved.startswith("capex.usd_per_gpu (") and involved.count("(") == 1, line
+    assert not out.exists() and not any((tmp_path / "runs").iterdir())
