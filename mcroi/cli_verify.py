@@ -15,10 +15,6 @@ import click
 
 from mcroi.cli import UserError, setup_jax, user_errors
 
-#: irr_annual comes out of a Newton solve whose unconverged lanes are iterated in batches, so its
-#: last bits depend on which draws share a chunk; it is checked to this relative tolerance.
-IRR_RTOL = 1e-12
-
 
 def _read_manifest(run: Path) -> dict[str, Any]:
     man = run / "manifest.json"
@@ -146,10 +142,9 @@ def verify(run: Path, first: int, n_random: int, check_seed: int | None, embedde
             bad(f"{m.variable}: {m.n_different} of {m.n_checked} draws differ ({where})")
     if irr is not None:
         r = out["irr_annual"]
-        same = core.same_bits(irr, r)
-        close = same | (np.isfinite(irr) & np.isfinite(r) & (np.abs(irr - r) <= IRR_RTOL * np.maximum(np.abs(irr), 1.0)))
+        same, close = core.irr_close(irr, r)
         if close.all():
-            ok(f"irr_annual: {int(same.sum()):,} draws bit-identical, {int((~same).sum()):,} within {IRR_RTOL:g} relative (solver tolerance)")
+            ok(f"irr_annual: {int(same.sum()):,} draws bit-identical, {int((~same).sum()):,} within {core.IRR_TOL:g} x (1 + |irr|) (solver tolerance)")
         else:
             i = int(np.flatnonzero(~close)[0])
             bad(f"irr_annual: {int((~close).sum())} of {idx.size} draws differ (first at draw {int(idx[i])}: stored {float(irr[i])!r}, recomputed {float(r[i])!r})")

@@ -23,6 +23,19 @@ from mcroi.sampling import canonicalize_key, copula_factor, name_keys, transform
 
 #: Draws recomputed per compiled batch (working memory is O(batch)).
 VERIFY_BATCH = 2048
+#: ``irr_annual`` tolerance, relative to ``1 + |irr|``: the IRR solve stops when its step in the
+#: monthly log-rate is below 1e-12, and which draws share a batch changes how its unconverged lanes
+#: iterate; 12 months turn 1e-12 into ~1.2e-11 on ``1 + irr``. 1e-10 leaves a margin.
+IRR_TOL = 1e-10
+
+
+def irr_close(stored: np.ndarray, recomputed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(bit-identical, within IRR_TOL) masks for two ``irr_annual`` arrays."""
+    a, b = np.asarray(stored), np.asarray(recomputed)
+    same = same_bits(a, b)
+    with np.errstate(invalid="ignore"):
+        near = np.isfinite(a) & np.isfinite(b) & (np.abs(a - b) <= IRR_TOL * (1 + np.abs(a)))
+    return same, same | near
 
 
 def priors_from_resolved(resolved: Mapping[str, Any], files: Sequence[str] = (), where: str = "manifest.json") -> PriorSet:
