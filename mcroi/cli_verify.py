@@ -126,7 +126,10 @@ def verify(run: Path, first: int, n_random: int, check_seed: int | None, embedde
     if idx.size == 0:
         _finish(problems)
         return
-    x, out = core.recompute(ps, man["seed"], idx, man["precision"])
+    # the run's own step shape: XLA may vectorize the monthly sums differently for another shape
+    chunk = man.get("chunk_size")
+    batch = min(chunk, n) if isinstance(chunk, int) and chunk > 0 else core.VERIFY_BATCH
+    x, out = core.recompute(ps, man["seed"], idx, man["precision"], batch=batch)
     sub = ds.isel(draw=idx)
     stored = {k: sub[k].values for k in out if k in sub}
     irr = stored.get("irr_annual")
