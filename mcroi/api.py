@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from mcroi import engine, store, summarize
+from mcroi import engine, guards, store, summarize
 from mcroi import priors as _priors
 from mcroi.model import SCALAR_OUTPUTS
 from mcroi.priors import PriorSet
@@ -79,6 +79,7 @@ def simulate(
     max_draws: int | None = None,
     devices: int | None = None,
     distributed: bool = False,
+    max_nonfinite: float = guards.DEFAULT_MAX_FRACTION,
 ) -> xr.Dataset | None:
     """Run the Monte Carlo and return the run Dataset.
 
@@ -106,6 +107,11 @@ def simulate(
         ``jax.distributed`` is initialized: each process evaluates its own disjoint range of draw
         indices, process 0 merges the streamed summaries and writes the run (implies
         ``keep="summary"``); other processes return None.
+    max_nonfinite
+        Share of draws that may carry a NaN/inf beyond the contract's documented cases before
+        the run is refused (:class:`mcroi.guards.NumericGuardError`); counts always go to the
+        summary and manifest (``numeric``). A run that would not fit in memory is refused before
+        sampling (:class:`mcroi.guards.MemoryGuardError`).
 
     Returns
     -------
@@ -117,6 +123,10 @@ def simulate(
     ps = load_priors(priors)
     if out is not None:
         store.prepare(Path(out), force)
+    stored = (max_draws or draws) if until_mcse is not None else draws
+    if keep == "summary" or distributed:  # streaming keeps O(chunk + subsample) in memory
+        stored = min(stored, engine.SUBSAMPLE)
+    memory = guards.check_memory(stored, len(ps.names), ps.horizon_months, precision, chunk_size)
     t_priors = time.perf_counter() - t0
     cap = (max_draws or draws) if until_mcse is not None else draws
     pid, nproc, start = 0, 1, 0
@@ -135,6 +145,9 @@ def simulate(
         ps, max(cap, 1), seed=seed, chunk_size=chunk_size, precision=precision, progress=progress,
         keep=keep, until_mcse=until_mcse, start=start, devices=devices,
     )
+    # with keep="summary" the guard sees the kept subsample (the streamed draws are not stored)
+    numeric = guards.check_numeric(arrays.names, arrays.inputs, arrays.outputs, max_fraction=max_nonfinite)
+    guards.enforce_numeric(numeric, ps.files[-1] if ps.files else ps.name)
     t1 = time.perf_counter()
     if distributed and nproc > 1:
         from mcroi import devices as _devices
@@ -153,7 +166,7 @@ def simulate(
         summary = summarize.summarize_stream(arrays.stream)
     else:
         summary = summarize.summarize(arrays.outputs, list(SCALAR_OUTPUTS), ps.horizon_months)
-    summary = {"scenario": ps.name, **summary}
+    summary = {"scenario": ps.name, **summary, "numeric": numeric.to_json()}
     t_summary = time.perf_counter() - t1
     draws = arrays.draws
     manifest: dict[str, Any] = {
@@ -173,6 +186,8 @@ def simulate(
         "priors_sha256": ps.sha256(),
         "priors": ps.resolved(),
         "utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "numeric": numeric.to_json(),
+        "memory_estimate": memory,
     }
     if keep == "summary":
         from mcroi.sketch import summary_dict

@@ -34,6 +34,7 @@ def user_errors[F: Callable[..., Any]](fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from mcroi.guards import MemoryGuardError, NumericGuardError
         from mcroi.store import RunExistsError
 
         try:
@@ -41,6 +42,8 @@ def user_errors[F: Callable[..., Any]](fn: F) -> F:
         except PriorsError as e:
             raise UserError("\n".join(e.lines)) from None
         except RunExistsError as e:
+            raise UserError(str(e)) from None
+        except (NumericGuardError, MemoryGuardError) as e:
             raise UserError(str(e)) from None
 
     return wrapper  # type: ignore[return-value]

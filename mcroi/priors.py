@@ -227,13 +227,19 @@ class _Collector:
 
     def add(self, file: str, key: str, value: Any, problem: str) -> None:
         if key:
-            self.lines.append(f"{file}: {key} = {_short(value)}: {problem}")
+            line = f"{file}: {_one_line(key)} = {_short(value)}: {problem}"
         else:
-            self.lines.append(f"{file}: {problem}")
+            line = f"{file}: {problem}"
+        self.lines.append(_one_line(line))
 
     def raise_if_any(self) -> None:
         if self.lines:
             raise PriorsError(self.lines)
+
+
+def _one_line(s: str) -> str:
+    """Control characters (a newline in a hostile key) escaped, so one problem stays one line."""
+    return "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in s)
 
 
 # --------------------------------------------------------------------------- numbers
@@ -529,6 +535,8 @@ def _build(
                 return bad(f"mean {_fmt(nums['mean'])} must lie strictly inside [{_fmt(lo)}, {_fmt(hi)}]")
             if s <= 0:
                 return bad(f"sd must be > 0, got {_fmt(nums['sd'])}")
+            if not 0 < s * s < math.inf:
+                return bad(f"sd {_fmt(nums['sd'])} is too small or too large relative to [min, max] to compute with")
             nu = m * (1 - m) / (s * s) - 1
             if nu <= 0:
                 return bad(
@@ -540,6 +548,10 @@ def _build(
     else:  # pragma: no cover
         raise AssertionError(fam)
 
+    if not all(math.isfinite(x) for x in dist.params) or (
+        fam in ("uniform", "triangular", "pert", "beta") and not math.isfinite(dist.params[-1] - dist.params[-2 if fam != "triangular" else 0])
+    ):
+        return bad("the numbers are too large to compute with (a derived parameter or the range overflows); rescale them")
     s_lo, s_hi = dist.support()
     if s_lo >= s_hi:
         return bad(

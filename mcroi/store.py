@@ -11,6 +11,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -116,8 +117,48 @@ def _csv_num(v: float) -> str:
     return repr(float(v))
 
 
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<kind>partial|replaced)-(?P<pid>\d+)$")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_leftovers(parent: Path) -> list[Path]:
+    """Remove what killed runs left in ``parent``; return what was removed or restored.
+
+    A killed run leaves ``.NAME.partial-PID`` (its unfinished temporary folder) and, if it was
+    replacing a run with ``--force`` at the very moment it died, ``.NAME.replaced-PID`` (the
+    complete previous run). Leftovers of processes still alive are left alone; a previous run
+    whose replacement never landed is renamed back to ``NAME``.
+    """
+    done: list[Path] = []
+    if not parent.is_dir():
+        return done
+    for p in sorted(parent.iterdir()):
+        m = _LEFTOVER.match(p.name)
+        if m is None or _alive(int(m["pid"])):
+            continue
+        target = parent / m["name"]
+        if m["kind"] == "replaced" and not target.exists():
+            os.replace(p, target)
+        else:
+            shutil.rmtree(p, ignore_errors=True)
+        done.append(p)
+    return done
+
+
 def prepare(out: Path, force: bool) -> None:
-    """Refuse an existing destination before any work is done."""
+    """Clean leftovers of killed runs, then refuse an existing destination before any work is done."""
+    clean_leftovers(Path(out).parent)
     if out.exists() and not force:
         raise RunExistsError(f"{out}: run folder exists; choose another --out or pass --force to replace it")
 
@@ -159,6 +200,7 @@ def write_run(
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, out)
+        _fsync_dir(out.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -170,6 +212,23 @@ def _fsync_tree(root: Path) -> None:
         if p.is_file():
             with open(p, "rb") as fh:
                 os.fsync(fh.fileno())
+        elif p.is_dir():
+            _fsync_dir(p)
+    _fsync_dir(root)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a directory's entries (a rename) durable; a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def open_run(path: str | Path) -> xr.Dataset:

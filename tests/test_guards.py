@@ -1,0 +1,192 @@
+"""Numeric guard (undocumented NaN/inf counted, reported, refused above a threshold) and memory guard."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from mcroi import api, engine, guards, priors
+from mcroi.cli import main
+from mcroi.engine import RunArrays
+from mcroi.model import ANNUAL_OUTPUTS, SCALAR_OUTPUTS
+from tests.reference import REFERENCE_CASE
+
+NAMES = ["capex.usd_per_gpu", "price.usd_per_mtok_output", "finance.tax_rate"]
+
+
+def fake_arrays(n: int = 1000, years: int = 5, seed: int = 0) -> RunArrays:
+    """Finite outputs for ``n`` draws, inputs uniform in (0, 1) per column."""
+    rng = np.random.default_rng(seed)
+    inputs = rng.uniform(size=(n, len(NAMES)))
+    inputs[:, 2] = 0.21
+    out = {k: rng.normal(size=n) + 5.0 for k in SCALAR_OUTPUTS}
+    out.update({k: rng.normal(size=(n, years)) for k in ANNUAL_OUTPUTS})
+    return RunArrays(names=list(NAMES), inputs=inputs, outputs=out)
+
+
+def test_finite_run_has_no_unexpected() -> None:
+    a = fake_arrays()
+    rep = guards.check_numeric(a.names, a.inputs, a.outputs)
+    assert rep.ok and rep.bad_draws == 0 and rep.unexpected == {} and rep.documented == {}
+
+
+def test_documented_cases_are_counted_not_refused() -> None:
+    a = fake_arrays()
+    a.outputs["irr_annual"][:100] = np.nan  # no sign change: documented
+    a.outputs["payback_months"][:50] = np.inf  # never pays back: documented
+    a.outputs["capex_usd"][:10] = 0.0  # renting: ROI NaN is documented
+    a.outputs["roi_multiple"][:10] = np.nan
+    a.outputs["net_roi"][:10] = np.nan
+    a.outputs["total_output_tokens"][20:22] = 0.0
+    a.outputs["cost_per_mtok_usd"][20:22] = np.inf
+    a.outputs["breakeven_price_usd_per_mtok"][20:22] = np.nan
+    rep = guards.check_numeric(a.names, a.inputs, a.outputs, max_fraction=0.0)
+    assert rep.ok, rep.to_json()
+    assert rep.documented == {
+        "irr_annual": 100, "payback_months": 50, "roi_multiple": 10, "net_roi": 10,
+        "cost_per_mtok_usd": 2, "breakeven_price_usd_per_mtok": 2,
+    }
+
+
+def test_undocumented_nonfinite_is_counted_per_output() -> None:
+    a = fake_arrays()
+    a.outputs["roi_multiple"][:3] = np.nan  # capex is not 0: not documented
+    a.outputs["payback_months"][3] = -np.inf  # only +inf is documented
+    a.outputs["npv_usd"][3:5] = np.inf
+    a.outputs["annual_tax_usd"][7, 2] = np.nan
+    a.inputs[8, 0] = np.nan
+    rep = guards.check_numeric(a.names, a.inputs, a.outputs, max_fraction=0.01)
+    assert rep.unexpected == {"inputs": 1, "npv_usd": 2, "payback_months": 1, "roi_multiple": 3, "annual_tax_usd": 1}
+    assert rep.bad_draws == 7  # draws 0, 1, 2, 3, 4, 7, 8
+    assert rep.first_bad_draws == [0, 1, 2, 3, 4]
+    assert rep.ok  # 0.7% <= 1%
+    assert not guards.check_numeric(a.names, a.inputs, a.outputs, max_fraction=0.005).ok
+
+
+def test_refusal_names_the_input_in_whose_tail_the_bad_draws_sit() -> None:
+    a = fake_arrays(n=2000)
+    price = a.inputs[:, 1]
+    a.outputs["npv_usd"][price > 0.97] = np.inf  # the top 3% of one input
+    rep = guards.check_numeric(a.names, a.inputs, a.outputs)
+    assert not rep.ok
+    assert len(rep.inputs_involved) == 1 and rep.inputs_involved[0].startswith("price.usd_per_mtok_output (upper tail")
+    with pytest.raises(guards.NumericGuardError) as info:
+        guards.enforce_numeric(rep, "my.toml")
+    (line,) = info.value.lines
+    assert line.startswith("my.toml: outputs = npv_usd (")
+    assert "price.usd_per_mtok_output" in line and "capex" not in line
+
+
+def test_every_draw_bad_blames_the_constants() -> None:
+    a = fake_arrays(n=100)
+    a.outputs["npv_usd"][:] = np.nan
+    rep = guards.check_numeric(a.names, a.inputs, a.outputs)
+    assert rep.bad_draws == 100 and rep.inputs_involved == []
+    assert "constants" in guards.numeric_error_line(rep, "f.toml")
+
+
+def _constant_priors() -> priors.PriorSet:
+    return priors.from_dict(REFERENCE_CASE)
+
+
+def test_simulate_reports_counts_and_refuses_without_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """api.simulate: counts land in summary and manifest; above the threshold nothing is written."""
+    ps = _constant_priors()
+    n = 400
+    years = -(-ps.horizon_months // 12)
+
+    def fake_run(p: priors.PriorSet, draws: int, **kw: object) -> RunArrays:
+        rng = np.random.default_rng(1)
+        out = {k: rng.normal(size=draws) + 5 for k in SCALAR_OUTPUTS}
+        out.update({k: rng.normal(size=(draws, years)) for k in ANNUAL_OUTPUTS})
+        out["irr_annual"][:5] = np.nan
+        out["npv_usd"][draws - 1] = np.nan
+        return RunArrays(names=list(p.names), inputs=np.ones((draws, len(p.names))), outputs=out)
+
+    monkeypatch.setattr(engine, "run", fake_run)
+    ds = api.simulate(ps, draws=n, out=tmp_path / "ok", plots=False, max_nonfinite=0.01)
+    man = json.loads((tmp_path / "ok" / "manifest.json").read_text())
+    summ = json.loads((tmp_path / "ok" / "summary.json").read_text())
+    for doc in (man, summ, json.loads(ds.attrs["summary"])):
+        assert doc["numeric"]["unexpected_nonfinite"] == {"npv_usd": 1}
+        assert doc["numeric"]["documented_nonfinite"] == {"irr_annual": 5}
+    assert man["memory_estimate"]["stored_bytes"] > 0
+    with pytest.raises(guards.NumericGuardError):
+        api.simulate(ps, draws=n, out=tmp_path / "refused", plots=False, max_nonfinite=0.0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok"]
+
+
+def test_memory_estimate_and_refusal() -> None:
+    stored, work = guards.run_memory(1000, 20, 60, "float64", 65536)
+    years = 5
+    assert stored == 1000 * ((20 + len(SCALAR_OUTPUTS) + len(ANNUAL_OUTPUTS) * years) * 8 + 8)
+    assert guards.run_memory(1000, 20, 60, "float32", 65536)[0] < stored
+    assert guards.check_memory(1000, 20, 60, "float64", 1000, available=10 * (stored + work))["stored_bytes"] == stored
+    with pytest.raises(guards.MemoryGuardError) as info:
+        guards.check_memory(10**9, 20, 60, "float64", 65536, available=2**30)
+    msg = str(info.value)
+    assert msg.startswith("--draws = 1000000000: ") and "--keep summary" in msg and "\n" not in msg
+    fit = int(msg.rsplit("at most ", 1)[1].split(" ")[0].replace(",", ""))
+    s_fit, w_fit = guards.run_memory(fit, 20, 60, "float64", 65536)
+    assert s_fit + w_fit <= guards.MEMORY_HEADROOM * 2**30 < sum(guards.run_memory(fit + 2, 20, 60, "float64", 65536))
+
+
+def test_available_memory_is_plausible() -> None:
+    avail = guards.available_memory()
+    assert avail is None or 2**20 < avail < 2**50
+
+
+def test_cli_refuses_a_run_too_big_for_memory(tmp_path: Path) -> None:
+    """Before sampling: one line, exit 2, no run folder, nothing computed."""
+    out = tmp_path / "runs" / "big"
+    res = CliRunner().invoke(main, ["simulate", "--draws", str(10**14), "-q", "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("--draws = 100000000000000: "), lines
+    assert "--keep summary" in res.output and "Traceback" not in res.output
+    assert not out.exists()
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+HOSTILE_FILES = {
+    "syntax.toml": "[capex\nusd_per_gpu = 1\n",
+    "nan.toml": "[capex]\nusd_per_gpu = nan\n",
+    "overflow.toml": "[capex]\nusd_per_gpu = { dist = \"uniform\", min = -1e308, max = 1e308 }\n",
+    "binary.toml": b"\x00\xff\xfe garbage",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_FILES))
+def test_cli_hostile_priors_one_line_exit_2_no_run(tmp_path: Path, name: str) -> None:
+    text = HOSTILE_FILES[name]
+    src = tmp_path / name
+    src.write_bytes(text if isinstance(text, bytes) else priors.default_path().read_text().encode() + b"\n" + text.encode())
+    out = tmp_path / "runs" / "x"
+    res = CliRunner().invoke(main, ["simulate", str(src), "-n", "100", "-q", "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+    assert all(line.startswith(str(src)) or name in line.split(":", 1)[0] for line in res.output.strip().splitlines()), res.output
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_cli_refuses_a_run_whose_tail_overflows(tmp_path: Path) -> None:
+    """A valid but hostile prior: the upper tail of capex.usd_per_gpu overflows capex to inf."""
+    src = tmp_path / "tail.toml"
+    text = priors.default_path().read_text()
+    start = text.index("usd_per_gpu = { ci90")
+    end = text.index("\n", start)
+    src.write_text(text[:start] + 'usd_per_gpu = { dist = "lognormal", median = 1e305, gsd = 10 }' + text[end:])
+    out = tmp_path / "runs" / "x"
+    res = CliRunner().invoke(main, ["simulate", str(src), "-n", "2000", "-q", "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    (line,) = res.output.strip().splitlines()
+    assert line.startswith(f"{src}: outputs = ") and "npv_usd (" in line, line
+    involved = line.split("inputs involved: ", 1)[1]
+    assert involved.startswith("capex.usd_per_gpu (") and involved.count("(") == 1, line
+    assert not out.exists()
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

@@ -1,0 +1,219 @@
+"""``mcroi verify`` and the reproducibility matrix.
+
+One real run (default priors copied to a temp file, 1,500 draws in chunks of 512: two full chunks
+and a remainder) is recomputed draw by draw and checked bit for bit; tampering with the run, its
+manifest or its priors file must be reported. The chunk-size matrix runs the engine several times.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+from click.testing import CliRunner
+
+from mcroi import api, engine, priors, verify
+from mcroi.cli import main
+
+DRAWS = 1500
+CHUNK = 512
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("verify")
+    src = root / "scenario.toml"
+    src.write_text(priors.default_path().read_text())
+    out = root / "runs" / "r1"
+    api.simulate(str(src), draws=DRAWS, seed=11, chunk_size=CHUNK, out=out, plots=False)
+    return out
+
+
+def _invoke(*args: str) -> tuple[int, str]:
+    res = CliRunner().invoke(main, ["verify", *args])
+    assert "Traceback" not in res.output
+    return res.exit_code, res.output
+
+
+def test_manifest_priors_rebuild_to_the_same_hash(run_dir: Path) -> None:
+    man = json.loads((run_dir / "manifest.json").read_text())
+    ps = verify.priors_from_resolved(man["priors"], man["priors_files"])
+    assert ps.sha256() == man["priors_sha256"]
+    assert ps.names == list(man["priors"]["inputs"])
+
+
+def test_recomputed_draws_are_bit_identical(run_dir: Path) -> None:
+    man = json.loads((run_dir / "manifest.json").read_text())
+    ps = verify.priors_from_resolved(man["priors"])
+    ds = xr.load_dataset(run_dir / "results.nc", engine="h5netcdf")
+    idx = np.array([0, 1, 511, 512, 1023, 1024, 1400, 1499])  # chunk edges and the remainder
+    x, out = verify.recompute(ps, man["seed"], idx)
+    sub = ds.isel(draw=idx)
+    stored = {k: sub[k].values for k in out}
+    strict = {k: v for k, v in out.items() if k != "irr_annual"}
+    cmp = verify.compare(idx, ps.names, sub["inputs"].values, stored, x, strict)
+    assert cmp.ok, cmp.mismatches
+    assert len(cmp.variables) == len(ps.names) + len(strict)
+    assert verify.irr_close(stored["irr_annual"], out["irr_annual"])[1].all()
+
+    # tamper with one stored number: the comparison names variable and draw
+    tampered = {k: v.copy() for k, v in stored.items()}
+    tampered["npv_usd"][5] = np.nextafter(tampered["npv_usd"][5], np.inf)
+    bad = verify.compare(idx, ps.names, sub["inputs"].values, tampered, x, strict)
+    assert [(m.variable, m.n_different, m.first_draw) for m in bad.mismatches] == [("npv_usd", 1, 1024)]
+    inputs = sub["inputs"].values.copy()
+    inputs[0, 3] += 1.0
+    bad = verify.compare(idx, ps.names, inputs, stored, x, strict)
+    assert [(m.variable, m.first_draw) for m in bad.mismatches] == [(f"inputs[{ps.names[3]}]", 0)]
+
+
+def test_select_indices() -> None:
+    idx, s = verify.select_indices(5000, 1000, 1000, rng_seed=4)
+    assert idx.size == 2000 and np.unique(idx).size == 2000 and s == 4
+    assert np.array_equal(idx[:1000], np.arange(1000)) and idx.max() < 5000
+    assert np.array_equal(verify.select_indices(5000, 1000, 1000, rng_seed=4)[0], idx)
+    small, _ = verify.select_indices(1500, 1000, 1000, rng_seed=1)
+    assert np.array_equal(small, np.arange(1500))
+
+
+def test_cli_verify_accepts_the_run_and_a_copy_without_priors(run_dir: Path, tmp_path: Path) -> None:
+    code, out = _invoke(str(run_dir), "--first", "30", "--random", "30", "--check-seed", "2")
+    assert code == 0, out
+    assert "resolves to the same sha256" in out and "bit-identical" in out and "verified" in out
+    # "sent by someone else": the folder alone, somewhere else, priors file absent
+    copy = tmp_path / "received"
+    shutil.copytree(run_dir, copy)
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        code, out = _invoke(str(copy), "--first", "30", "--random", "30", "--check-seed", "2", "--embedded")
+    finally:
+        os.chdir(cwd)
+    assert code == 0, out
+    assert "using the priors stored in the manifest" in out
+
+
+def test_cli_verify_reports_changes(run_dir: Path, tmp_path: Path) -> None:
+    no_draws = ("--first", "0", "--random", "0")
+    # an edited manifest: its priors no longer hash to the recorded sha256
+    edited = tmp_path / "edited"
+    shutil.copytree(run_dir, edited)
+    man = json.loads((edited / "manifest.json").read_text())
+    first = next(iter(man["priors"]["inputs"]))
+    man["priors"]["inputs"][first]["params"][0] += 1
+    man["priors_files"] = []
+    (edited / "manifest.json").write_text(json.dumps(man))
+    code, out = _invoke(str(edited), *no_draws)
+    assert code == 1 and "DIFF" in out and "edited?" in out
+    # a changed priors file: named, exit 1
+    src = Path(json.loads((run_dir / "manifest.json").read_text())["priors_files"][-1])
+    changed = tmp_path / "changed"
+    shutil.copytree(run_dir, changed)
+    man = json.loads((changed / "manifest.json").read_text())
+    new_src = tmp_path / "scenario.toml"
+    new_src.write_text(src.read_text().replace('[opex]', '[opex]\nusd_per_gpu_hour = 0.01', 1))
+    man["priors_files"] = [str(new_src)]
+    (changed / "manifest.json").write_text(json.dumps(man))
+    code, out = _invoke(str(changed), *no_draws)
+    assert code == 1 and "changed since the run" in out
+    # a tampered results.nc value at a checked draw
+    tampered = tmp_path / "tampered"
+    shutil.copytree(run_dir, tampered)
+    ds = xr.load_dataset(tampered / "results.nc", engine="h5netcdf")
+    ds["npv_usd"].values[3] += 1.0
+    ds.to_netcdf(tampered / "results.nc", engine="h5netcdf")
+    code, out = _invoke(str(tampered), "--first", "30", "--random", "30", "--check-seed", "2")
+    assert code == 1 and "npv_usd: 1 of 60 draws differ (first at draw 3" in out
+
+
+def test_cli_verify_bad_folders(tmp_path: Path) -> None:
+    code, out = _invoke(str(tmp_path / "nope"))
+    assert code == 2 and out.count("\n") == 1 and "not a run folder" in out
+    (tmp_path / "r").mkdir()
+    code, out = _invoke(str(tmp_path / "r"))
+    assert code == 2 and "manifest.json: file not found" in out
+    (tmp_path / "r" / "manifest.json").write_text("{not json")
+    code, out = _invoke(str(tmp_path / "r"))
+    assert code == 2 and "not valid JSON" in out and out.count("\n") == 1
+
+
+# --------------------------------------------------------------------------- reproducibility matrix
+
+
+def _ps() -> priors.PriorSet:
+    return priors.load(priors.default_path())
+
+
+def _assert_same(a: engine.RunArrays, b: engine.RunArrays) -> None:
+    assert a.inputs.dtype == np.float64
+    assert verify.same_bits(a.inputs, b.inputs).all()
+    for k, v in a.outputs.items():
+        if k == "irr_annual":  # see docs/reliability.md: its Newton solve is batch-dependent in the last bits
+            assert verify.irr_close(v, b.outputs[k])[1].all()
+        else:
+            assert verify.same_bits(v, b.outputs[k]).all(), k
+
+
+def test_chunk_sizes_give_identical_draws() -> None:
+    """Three chunks plus a remainder vs one chunk (chunk = min(chunk, draws))."""
+    ps = _ps()
+    base = engine.run(ps, 1000, seed=3, chunk_size=1000)
+    _assert_same(base, engine.run(ps, 1000, seed=3, chunk_size=300))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        4096,
+        65536,
+        1_000_000,
+        pytest.param(1500, marks=pytest.mark.xfail(reason="cost_per_mtok_usd differs in the last bit at chunk 1500 vs 5000 (XLA codegen depends on the batch shape)", strict=False)),
+    ],
+)
+def test_chunk_size_matrix(chunk: int) -> None:
+    ps = _ps()
+    _assert_same(engine.run(ps, 5000, seed=5, chunk_size=5000), engine.run(ps, 5000, seed=5, chunk_size=chunk))
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(reason="irr_annual: last bits depend on which draws share a chunk (model.irr_batch)", strict=False)
+def test_irr_is_bit_identical_across_chunk_sizes() -> None:
+    ps = _ps()
+    a = engine.run(ps, 2000, seed=3, chunk_size=2000)
+    b = engine.run(ps, 2000, seed=3, chunk_size=700)
+    assert verify.same_bits(a.outputs["irr_annual"], b.outputs["irr_annual"]).all()
+
+
+_DEVICE_SCRIPT = """
+import sys, numpy as np, jax
+jax.config.update("jax_enable_x64", True)
+from mcroi import engine, priors
+a = engine.run(priors.load(priors.default_path()), 3000, seed=9, chunk_size=1024)
+np.savez(sys.argv[1], inputs=a.inputs, n=len(jax.devices()), **a.outputs)
+"""
+
+
+@pytest.mark.slow
+def test_forced_host_devices_give_identical_draws(tmp_path: Path) -> None:
+    """1 / 2 / 4 forced host devices: identical inputs and outputs (meaningful once the engine shards)."""
+    res = {}
+    for n in (1, 2, 4):
+        env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={n}", "JAX_PLATFORMS": "cpu"}
+        f = tmp_path / f"d{n}.npz"
+        subprocess.run([sys.executable, "-c", _DEVICE_SCRIPT, str(f)], env=env, check=True, timeout=900)
+        res[n] = dict(np.load(f))
+        assert int(res[n].pop("n")) == n
+    for n in (2, 4):
+        for k, v in res[1].items():
+            if k == "irr_annual":
+                assert verify.irr_close(v, res[n][k])[1].all()
+            else:
+                assert verify.same_bits(v, res[n][k]).all(), (n, k)
