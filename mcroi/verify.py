@@ -19,23 +19,7 @@ import numpy as np
 
 from mcroi import engine
 from mcroi.priors import Correlation, Dist, PriorsError, PriorSet
-from mcroi.sampling import canonicalize_key, copula_factor, name_keys, transform, uniforms
-
-#: Draws recomputed per compiled batch (working memory is O(batch)).
-VERIFY_BATCH = 2048
-#: ``irr_annual`` tolerance, relative to ``1 + |irr|``: the IRR solve stops when its step in the
-#: monthly log-rate is below 1e-12, and which draws share a batch changes how its unconverged lanes
-#: iterate; 12 months turn 1e-12 into ~1.2e-11 on ``1 + irr``. 1e-10 leaves a margin.
-IRR_TOL = 1e-10
-
-
-def irr_close(stored: np.ndarray, recomputed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(bit-identical, within IRR_TOL) masks for two ``irr_annual`` arrays."""
-    a, b = np.asarray(stored), np.asarray(recomputed)
-    same = same_bits(a, b)
-    with np.errstate(invalid="ignore"):
-        near = np.isfinite(a) & np.isfinite(b) & (np.abs(a - b) <= IRR_TOL * (1 + np.abs(a)))
-    return same, same | near
+from mcroi.sampling import canonicalize_key, name_keys
 
 
 def priors_from_resolved(resolved: Mapping[str, Any], files: Sequence[str] = (), where: str = "manifest.json") -> PriorSet:
@@ -96,56 +80,50 @@ def recompute(
     seed: int,
     index: np.ndarray,
     precision: str = "float64",
-    batch: int = VERIFY_BATCH,
+    batch: int | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Inputs (k, n_inputs) and outputs (k, ...) of the draws at absolute indices ``index`` (k,).
 
-    Uses the engine's own pieces (``name_keys``, ``uniforms``, ``transform``,
-    ``engine.batch_function``) on an index array; batches are padded to one shape so the function
-    compiles once (per scenario, seed and precision, in this process).
+    Each requested draw is recomputed inside its own engine tile (``engine.TILE`` draws starting
+    at a multiple of ``TILE``) by the engine's own compiled step, so it runs through exactly the
+    kernel, at exactly the lane, that produced it in the run. ``batch`` is accepted for backward
+    compatibility and ignored.
     """
     index = np.asarray(index, dtype=np.int64)
     k = index.size
-    with jax.enable_x64(True):
-        draws = _draws_fn(priors, seed, precision)
-        size = batch
-        xs: list[np.ndarray] = []
-        outs: list[dict[str, np.ndarray]] = []
-        for start in range(0, k, size):
-            part = index[start : start + size]
-            m = part.size
-            padded = np.concatenate([part, np.zeros(size - m, np.int64)])
-            x, out = draws(jnp.asarray(padded))
-            xs.append(np.asarray(x)[:m])
-            outs.append({name: np.asarray(v)[:m] for name, v in out.items()})
-    if not outs:
+    if k == 0:
         return np.zeros((0, len(priors.names))), {}
-    return np.concatenate(xs), {name: np.concatenate([o[name] for o in outs]) for name in outs[0]}
+    tile = engine.TILE
+    starts = np.unique(index // tile) * tile
+    with jax.enable_x64(True):
+        step = _tile_step(priors, precision)
+        keys = name_keys(canonicalize_key(int(seed)), priors.names)
+        xs = np.empty((k, len(priors.names)))
+        outs: dict[str, np.ndarray] = {}
+        for s0 in starts:
+            sel = np.nonzero((index >= s0) & (index < s0 + tile))[0]
+            x, out = step(keys, jnp.asarray(int(s0), jnp.int64))
+            x = np.asarray(x).T
+            xs[sel] = x[index[sel] - s0]
+            for name, v in out._asdict().items():
+                v = np.asarray(v)
+                if name not in outs:
+                    outs[name] = np.empty((k, *v.shape[1:]), dtype=v.dtype)
+                outs[name][sel] = v[index[sel] - s0]
+    return xs.astype(engine.PRECISIONS[precision]), outs
 
 
-_FNS: dict[tuple[str, int, str], Any] = {}
+_FNS: dict[tuple[str, str], Any] = {}
 
 
-def _draws_fn(priors: PriorSet, seed: int, precision: str) -> Any:
-    """The jitted ``idx -> (inputs (k, n_inputs), outputs)``; cached so that one scenario compiles once."""
-    cache_key = (priors.sha256(), int(seed), precision)
-    if cache_key in _FNS:
-        return _FNS[cache_key]
-    dtype = engine.PRECISIONS[precision]
-    keys = name_keys(canonicalize_key(seed), priors.names)
-    factor = copula_factor(priors)
-    chol = None if factor is None else jnp.asarray(factor)
-    fn = engine.batch_function(priors)
-
-    @jax.jit
-    def draws(idx: jax.Array) -> tuple[jax.Array, dict[str, jax.Array]]:
-        inp = transform(priors, uniforms(keys, idx, dtype), chol)
-        return jnp.stack([inp[n] for n in priors.names], axis=1), fn(inp)._asdict()
-
-    if len(_FNS) > 8:
-        _FNS.clear()
-    _FNS[cache_key] = draws
-    return draws
+def _tile_step(priors: PriorSet, precision: str) -> Any:
+    """The engine's step for one tile on one device; cached per scenario and precision."""
+    cache_key = (priors.sha256(), precision)
+    if cache_key not in _FNS:
+        if len(_FNS) > 8:
+            _FNS.clear()
+        _FNS[cache_key] = engine.make_step(priors, engine.TILE, engine.PRECISIONS[precision])
+    return _FNS[cache_key]
 
 
 @dataclass

@@ -280,8 +280,17 @@ def test_tornado_is_embedded_when_present_and_sanitized(run_dir: Path, tmp_path:
     assert 'clip-path="url(#fig-tornado0-c1)"' in sec and 'id="fig-tornado0-c1"' in sec
 
 
-def test_no_tornado_is_said_plainly(page: str) -> None:
-    assert "No sensitivity analysis in this run folder" in page
+def test_tornado_is_embedded_and_its_absence_said_plainly(run_dir: Path, page: str, tmp_path: Path) -> None:
+    import shutil
+
+    from mcroi.report import html as report_html
+
+    assert "fig-tornado" in page and "No sensitivity analysis in this run folder" not in page
+    bare = tmp_path / "bare"
+    shutil.copytree(run_dir, bare)
+    for svg in [*bare.glob("tornado-*.svg"), *(bare / "plots").glob("tornado-*.svg")]:
+        svg.unlink()
+    assert "No sensitivity analysis in this run folder" in report_html.build(bare)
 
 
 def test_compare_runs_get_a_side_by_side_table(run_dir: Path, tmp_path: Path) -> None:
