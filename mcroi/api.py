@@ -123,12 +123,11 @@ def simulate(
     ps = load_priors(priors)
     if out is not None:
         store.prepare(Path(out), force)
-    stored = (max_draws or draws) if until_mcse is not None else draws
-    if keep == "summary" or distributed:  # streaming keeps O(chunk + subsample) in memory
-        stored = min(stored, engine.SUBSAMPLE)
+    cap = (max_draws or draws) if until_mcse is not None else draws
+    # streaming keeps O(chunk + subsample) in memory, not O(draws)
+    stored = min(cap, engine.SUBSAMPLE) if keep == "summary" or distributed else cap
     memory = guards.check_memory(stored, len(ps.names), ps.horizon_months, precision, chunk_size)
     t_priors = time.perf_counter() - t0
-    cap = (max_draws or draws) if until_mcse is not None else draws
     pid, nproc, start = 0, 1, 0
     if distributed:
         import jax
