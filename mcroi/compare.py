@@ -39,18 +39,6 @@ INDEPENDENT_DRAWS = 100_000
 # --------------------------------------------------------------------------- statistics (NumPy only)
 
 
-def _quantile(x: np.ndarray, q: Sequence[float]) -> np.ndarray:
-    """Quantiles by the rule of :mod:`mcroi.summarize` (linear; inverted CDF with infinities)."""
-    method = "linear" if np.isfinite(x).all() else "inverted_cdf"
-    return np.quantile(x, np.asarray(q, dtype=float), method=method)
-
-
-def _prob(mask: np.ndarray) -> dict[str, float]:
-    n = mask.size
-    p = float(mask.mean()) if n else math.nan
-    return {"p": p, "mcse": math.sqrt(p * (1 - p) / n) if n else math.nan}
-
-
 def prob_greater(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
     """P(a > b) on paired draws.
 
@@ -67,7 +55,7 @@ def prob_greater(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
     """
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
-    out = _prob(a > b)
+    out = summarize.probability(a > b)
     out["p_tie"] = float((a == b).mean()) if a.size else math.nan
     return out
 
@@ -81,14 +69,8 @@ def describe_paired(x: np.ndarray, percentiles: Sequence[int] = PAIRED_PERCENTIL
     x = np.asarray(x, dtype=float).ravel()
     valid = x[~np.isnan(x)]
     finite = valid[np.isfinite(valid)]
-    out: dict[str, float] = {"n_valid": float(valid.size)}
-    if finite.size:
-        out["mean"] = float(finite.mean())
-        out["sd"] = float(finite.std(ddof=1)) if finite.size > 1 else 0.0
-        out["mcse_mean"] = out["sd"] / math.sqrt(finite.size)
-    else:
-        out["mean"] = out["sd"] = out["mcse_mean"] = math.nan
-    qs = _quantile(valid, [p / 100 for p in percentiles]) if valid.size else [math.nan] * len(percentiles)
+    out: dict[str, float] = {"n_valid": float(valid.size), **summarize.moments(finite)}
+    qs = summarize.quantile(valid, [p / 100 for p in percentiles]) if valid.size else [math.nan] * len(percentiles)
     for p, v in zip(percentiles, qs, strict=True):
         out[f"p{p}"] = float(v)
     return out
@@ -223,7 +205,7 @@ def variance_reduction(
 def payback_risk(payback_months: np.ndarray, thresholds: Sequence[int] = PAYBACK_THRESHOLDS) -> dict[str, Any]:
     """P(payback > t months) for each threshold; "never" (+inf) counts as beyond every ``t``."""
     x = np.asarray(payback_months, dtype=float)
-    return {f"p_payback_over_{t}_months": _prob(~(x <= t)) for t in thresholds}
+    return {f"p_payback_over_{t}_months": summarize.probability(~(x <= t)) for t in thresholds}
 
 
 def versus(

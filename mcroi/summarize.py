@@ -18,10 +18,10 @@ MCSE_PERCENTILES = (5, 50, 95)
 VAR_LEVEL = 0.05
 
 
-def _quantile(x: np.ndarray, q: np.ndarray | float) -> np.ndarray:
+def quantile(x: np.ndarray, q: np.ndarray | float | list[float]) -> np.ndarray:
     """Quantiles of non-NaN values; linear interpolation unless infinities are present."""
     method = "linear" if np.isfinite(x).all() else "inverted_cdf"
-    return np.quantile(x, q, method=method)
+    return np.quantile(x, np.asarray(q, dtype=float), method=method)
 
 
 def quantile_mcse(x: np.ndarray, p: float) -> float:
@@ -30,10 +30,18 @@ def quantile_mcse(x: np.ndarray, p: float) -> float:
     if n < 2:
         return math.nan
     s = math.sqrt(p * (1 - p) / n)
-    lo, hi = _quantile(x, [max(p - s, 0.0), min(p + s, 1.0)])
+    lo, hi = quantile(x, [max(p - s, 0.0), min(p + s, 1.0)])
     if not (math.isfinite(lo) and math.isfinite(hi)):  # inf - inf would warn
         return math.nan
     return 0.5 * float(hi - lo)
+
+
+def moments(finite: np.ndarray) -> dict[str, float]:
+    """Mean, sd (ddof 1) and the MCSE of the mean of finite iid draws; NaN when there are none."""
+    if not finite.size:
+        return {"mean": math.nan, "sd": math.nan, "mcse_mean": math.nan}
+    sd = float(finite.std(ddof=1)) if finite.size > 1 else 0.0
+    return {"mean": float(finite.mean()), "sd": sd, "mcse_mean": sd / math.sqrt(finite.size)}
 
 
 def describe(x: np.ndarray) -> dict[str, float]:
@@ -53,14 +61,9 @@ def describe(x: np.ndarray) -> dict[str, float]:
         "n_nan": float(nan.sum()),
         "n_inf": float(np.isinf(valid).sum()),
     }
-    if finite.size:
-        out["mean"] = float(finite.mean())
-        out["sd"] = float(finite.std(ddof=1)) if finite.size > 1 else 0.0
-        out["mcse_mean"] = out["sd"] / math.sqrt(finite.size)
-    else:
-        out["mean"] = out["sd"] = out["mcse_mean"] = math.nan
+    out.update(moments(finite))
     if valid.size:
-        qs = _quantile(valid, np.array(PERCENTILES) / 100)
+        qs = quantile(valid, np.array(PERCENTILES) / 100)
         for p, v in zip(PERCENTILES, qs, strict=True):
             out[f"p{p}"] = float(v)
         for p in MCSE_PERCENTILES:
@@ -73,7 +76,8 @@ def describe(x: np.ndarray) -> dict[str, float]:
     return out
 
 
-def _prob(mask: np.ndarray) -> dict[str, float]:
+def probability(mask: np.ndarray) -> dict[str, float]:
+    """Share of True in ``mask`` and its binomial MCSE."""
     n = mask.size
     p = float(mask.mean()) if n else math.nan
     return {"p": p, "mcse": math.sqrt(p * (1 - p) / n) if n else math.nan}
@@ -88,13 +92,13 @@ def risk(outputs: Mapping[str, np.ndarray], horizon_months: int, level: float = 
     npv = np.asarray(outputs["npv_usd"], dtype=float)
     payback = np.asarray(outputs["payback_months"], dtype=float)
     roi = np.asarray(outputs["roi_multiple"], dtype=float)
-    var = float(_quantile(npv, level))
+    var = float(quantile(npv, level))
     tail = npv[npv <= var]
     roi_valid = roi[~np.isnan(roi)]
     return {
-        "p_npv_negative": _prob(npv < 0),
-        "p_no_payback_within_horizon": _prob(~(payback <= horizon_months)),
-        "p_roi_multiple_below_1": _prob(roi_valid < 1) if roi_valid.size else {"p": math.nan, "mcse": math.nan},
+        "p_npv_negative": probability(npv < 0),
+        "p_no_payback_within_horizon": probability(~(payback <= horizon_months)),
+        "p_roi_multiple_below_1": probability(roi_valid < 1) if roi_valid.size else {"p": math.nan, "mcse": math.nan},
         "var_level": level,
         "var_npv_usd": var,
         "cvar_npv_usd": float(tail.mean()) if tail.size else math.nan,
