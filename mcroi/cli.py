@@ -243,7 +243,7 @@ def _parse_tolerance(value: str | None) -> float | None:
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed; draws depend only on seed, input name and draw index.")
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None, help="Run folder [default: runs/<scenario>-<UTC time>/].")
 @click.option("--force", is_flag=True, help="Replace an existing run folder.")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=65536, show_default=True, help="Draws per compiled step (memory is O(chunk)).")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=65536, show_default=True, help="Draws per compiled step, rounded up to a multiple of 1,024 x devices (memory is O(chunk)).")
 @click.option("--precision", type=click.Choice(["float64", "float32"]), default="float64", show_default=True)
 @click.option("--keep", type=click.Choice(["draws", "summary"]), default="draws", show_default=True, help="summary: stream the draws (memory independent of --draws); results.nc keeps the first 10,000 draws.")
 @click.option("--until-mcse", default=None, metavar="TOL", help="Draw chunks until the MCSEs of NPV mean/P5/P50/P95 (relative to NPV sd) and of P(NPV<0) are below TOL, e.g. 0.5%.")

@@ -110,7 +110,7 @@ def _command(scenarios: tuple[str, ...], baseline: str, draws: int, seed: int, p
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed shared by every scenario.")
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None, help="Run folder [default: runs/compare-<names>-<UTC time>/].")
 @click.option("--force", is_flag=True, help="Replace an existing run folder.")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=65536, show_default=True, help="Draws per compiled step.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=65536, show_default=True, help="Draws per compiled step, rounded up to a multiple of 1,024 x devices.")
 @click.option("--precision", type=click.Choice(["float64", "float32"]), default="float64", show_default=True)
 @click.option("--independent-draws", type=click.IntRange(min=0), default=None,
               help="Extra draws per platform for the independent-draws SE check [default: min(draws, 100000); 0: off].")
