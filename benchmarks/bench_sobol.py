@@ -17,7 +17,11 @@ import os
 import platform
 import time
 
-import jax
+from mcroi.devices import configure_host_devices
+
+configure_host_devices()  # one XLA host device per core, as the CLI does (before JAX starts)
+
+import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
@@ -97,8 +101,7 @@ def npv_numpy(X: np.ndarray, chunk: int = 65536) -> np.ndarray:
 def npv_mcroi(d):  # type: ignore[no-untyped-def]
     """NPV of one draw through the contract's own monthly equations (mcroi.model.monthly)."""
     _, mo = model.monthly(d, H)
-    m = jnp.arange(H + 1, dtype=mo.cashflow_usd.dtype)
-    return jnp.sum(mo.cashflow_usd * (1 + d["finance.discount_rate"]) ** (-m / 12))
+    return jnp.sum(mo.cashflow_usd * model.discount_factors(d["finance.discount_rate"], H))
 
 
 def main() -> None:

@@ -48,9 +48,13 @@ def _beta_table(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
 
 def _beta_ppf(a: float, b: float, u: Array) -> Array:
     """Inverse regularized incomplete beta, ``x`` with ``I_x(a, b) = u``, elementwise."""
+    return _beta_ppf_z(a, b, ndtri(u))
+
+
+def _beta_ppf_z(a: float, b: float, z: Array) -> Array:
+    """:func:`_beta_ppf` at the normal score ``z = ndtri(u)`` (the table's own coordinate)."""
     xs, ds = _beta_table(float(a), float(b))
-    dtype = u.dtype
-    z = ndtri(u)
+    dtype = z.dtype
     h = float(_Z_GRID[1] - _Z_GRID[0])
     z0, z1 = float(_Z_GRID[0]), float(_Z_GRID[-1])
     pos = (jnp.clip(z, z0, z1) - z0) / h
@@ -151,6 +155,26 @@ def _untruncated_ppf(dist: Dist, u: Array) -> Array:
         idx = jnp.searchsorted(cum, u, side="right")
         return values[jnp.clip(idx, 0, k - 1)]
     raise ValueError(f"unknown family {f}")
+
+
+def ppf_z(dist: Dist, z: Array) -> Array:
+    """:func:`ppf` at the normal score ``z`` of the uniform (``u = ndtr(z)``), as the copula needs.
+
+    Normal, lognormal and beta/PERT read ``z`` directly (no ``ndtr``/``ndtri`` round trip, which
+    loses the tails to rounding); the other families go through ``u = ndtr(z)``.
+    """
+    f, p = dist.family, dist.params
+    if dist.is_constant:
+        return jnp.full_like(z, p[0])
+    if not dist.truncated:
+        if f == "normal":
+            return p[0] + p[1] * z
+        if f == "lognormal":
+            return jnp.exp(p[0] + p[1] * z)
+        if f == "beta":
+            return p[2] + (p[3] - p[2]) * _beta_ppf_z(p[0], p[1], z)
+    u = jnp.clip(jax.scipy.special.ndtr(z), jnp.finfo(z.dtype).tiny, 1 - jnp.finfo(z.dtype).epsneg)
+    return ppf(dist, u)
 
 
 def ppf(dist: Dist, u: Array) -> Array:

@@ -153,7 +153,7 @@ def make_step(
     mesh: Mesh | None = None,
     stats: bool = False,
 ) -> Callable[..., Any]:
-    """A jitted ``step(keys, start) -> (inputs (n_inputs, chunk), outputs)`` for one chunk.
+    """A jitted ``step(keys, start) -> (inputs (chunk, n_inputs), outputs)`` for one chunk.
 
     ``batch_fn`` maps a dict of (chunk,) input arrays to outputs (default: the contract). With a
     ``mesh`` the chunk is split over its devices (``chunk`` must be a multiple of their number):
@@ -172,10 +172,20 @@ def make_step(
 
     tile = TILE if local % TILE == 0 else local
 
+    # constants ignore their uniform: hash only the inputs that vary (their draws are unchanged,
+    # each input's uniforms depend on its own key only)
+    drawn = [i for i, d in enumerate(priors.inputs.values()) if not d.is_constant]
+
     def one_tile(keys: Array, idx: Array) -> tuple[Array, Any]:
-        u = uniforms(keys, idx, dtype)
-        inp = transform(priors, u, None if chol is None else jnp.asarray(chol))
-        return jnp.stack([inp[n] for n in priors.names]), fn(inp)
+        u = uniforms(keys[np.asarray(drawn, dtype=int)], idx, dtype) if drawn else None
+        half = jnp.full(idx.shape, 0.5, dtype)
+        rows = {i: u[j] for j, i in enumerate(drawn)} if u is not None else {}
+        u = jnp.stack([rows.get(i, half) for i in range(len(priors.names))])
+        inp = transform(priors, u, chol)
+        # materialize the inputs once: otherwise XLA fuses their inverse CDFs into every consumer
+        # and recomputes them (about a fifth of the step's time)
+        inp = jax.lax.optimization_barrier(inp)
+        return jnp.stack([inp[n] for n in priors.names], axis=1), fn(inp)
 
     def block(keys: Array, start: Array, stop: Array | None = None) -> tuple[Any, ...]:
         offset = start if mesh is None else start + jax.lax.axis_index("draw").astype(start.dtype) * local
@@ -184,7 +194,7 @@ def make_step(
         # kernel at the same lane position (its index mod TILE), whatever the chunk size or
         # device count, so XLA's vectorization and thread split cannot change its last bit.
         tiles_in, tiles_out = jax.lax.map(lambda t: one_tile(keys, t), idx.reshape(local // tile, tile))
-        stacked = jnp.moveaxis(tiles_in, 0, 1).reshape(len(priors.names), local)
+        stacked = tiles_in.reshape(local, len(priors.names))  # draws first, as the host keeps them
         out = jax.tree.map(lambda a: a.reshape(local, *a.shape[2:]), tiles_out)
         if stats:
             return stacked, out, _chunk_stats(out, idx, stop, priors.horizon_months, mesh is not None)
@@ -193,7 +203,7 @@ def make_step(
     if mesh is None:
         return jax.jit(block)
     in_specs: tuple[Any, ...] = (P(), P(), P()) if stats else (P(), P())
-    out_specs: tuple[Any, ...] = (P(None, "draw"), P("draw"), P()) if stats else (P(None, "draw"), P("draw"))
+    out_specs: tuple[Any, ...] = (P("draw"), P("draw"), P()) if stats else (P("draw"), P("draw"))
     sharded = jax.shard_map(block, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_vma=False)
     return jax.jit(sharded)
 
@@ -306,12 +316,12 @@ def run(
             if m > 0:
                 if grow:
                     assert isinstance(inputs, list)
-                    inputs.append(inp_h[:, :m].T)
+                    inputs.append(inp_h[:m])
                     for k, v in out_h.items():
                         outputs[k].append(v[:m])
                 else:
                     assert isinstance(inputs, np.ndarray)
-                    inputs[done : done + m] = inp_h[:, :m].T
+                    inputs[done : done + m] = inp_h[:m]
                     for k, v in out_h.items():
                         outputs[k][done : done + m] = v[:m]
             done += n
@@ -354,42 +364,92 @@ def run(
     )
 
 
+_DESIGN_STEPS: dict[tuple[Any, ...], Callable[..., Any]] = {}
+
+
+def _design_step(
+    priors: PriorSet, fn: Callable[..., Any] | None, output: str | None, chunk: int, dtype: Any, mesh: Mesh | None
+) -> Callable[..., Any]:
+    """The jitted ``step(u) -> outputs`` of :func:`evaluate_inputs`, reused across calls.
+
+    Keyed by the scenario, the function object (so pass the same function to reuse its compiled
+    step), the selected output, chunk, precision and devices.
+    """
+    devs = () if mesh is None else tuple(d.id for d in mesh.devices.flat)
+    key = (priors.sha256(), fn, output, chunk, jnp.dtype(dtype).name, devs)
+    if key in _DESIGN_STEPS:
+        return _DESIGN_STEPS[key]
+    batch_fn = batch_function(priors) if fn is None else jax.vmap(fn)
+    factor = copula_factor(priors)
+    chol = None if factor is None else np.asarray(factor)
+    n_in = len(priors.names)
+    ndev = 1 if mesh is None else mesh.devices.size
+    local = chunk // ndev
+    tile = TILE if local % TILE == 0 else local
+
+    def one_tile(uc: Array) -> Any:
+        out = batch_fn(transform(priors, uc, chol))
+        if output is None:
+            return out
+        return out[output] if isinstance(out, Mapping) else getattr(out, output)
+
+    def block(u: Array) -> Any:
+        # the same fixed tiles as :func:`make_step`: a design point's outputs equal simulate's
+        # for the same input values, whatever the design size
+        tiles = jnp.moveaxis(u.reshape(n_in, local // tile, tile), 1, 0)
+        out = jax.lax.map(one_tile, tiles)
+        return jax.tree.map(lambda a: a.reshape(local, *a.shape[2:]), out)
+
+    if mesh is None:
+        step = jax.jit(block)
+    else:
+        step = jax.jit(
+            jax.shard_map(block, mesh=mesh, in_specs=(P(None, "draw"),), out_specs=P("draw"), check_vma=False)
+        )
+    if len(_DESIGN_STEPS) >= 8:
+        _DESIGN_STEPS.pop(next(iter(_DESIGN_STEPS)))
+    _DESIGN_STEPS[key] = step
+    return step
+
+
 def evaluate_inputs(
     priors: PriorSet,
     u: np.ndarray,
     fn: Callable[[Mapping[str, Array]], Any] | None = None,
     *,
+    output: str | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     precision: str = "float64",
+    devices: int | Sequence[Any] | None = None,
 ) -> Any:
     """Evaluate ``fn`` on a design of uniforms ``u`` (n_inputs, n).
 
     ``fn`` is a function of ONE draw (a dict of 0-d arrays), vmapped here; None means the
-    contract (evaluated batch-wise).
+    contract (evaluated batch-wise). ``output`` selects one field of the result (an attribute of
+    the contract's outputs, or a key of a dict) inside the compiled step, so the others are
+    never computed.
 
     For designs that are not plain Monte Carlo (Sobol', Saltelli, swing points): the uniforms go
-    through the same copula and inverse CDFs as :func:`run`. Returns a pytree of host arrays
-    with leading dimension ``n``.
+    through the same copula and inverse CDFs as :func:`run`, in the same fixed tiles, sharded
+    over all local devices. The compiled step is cached per (scenario, ``fn`` object, output,
+    chunk). Returns a pytree of host arrays with leading dimension ``n``.
     """
     dtype = _check_precision(precision)
-    batch_fn = batch_function(priors) if fn is None else jax.vmap(fn)
     u = np.asarray(u)
-    n = u.shape[1]
+    n_in, n = u.shape
     with jax.enable_x64(True):
-        factor = copula_factor(priors)
-        chol = None if factor is None else jnp.asarray(factor)
-        chunk = min(chunk_size, n)
-
-        @jax.jit
-        def step(uc: Array) -> Any:
-            return batch_fn(transform(priors, uc, chol))
-
+        mesh = make_mesh(devices)
+        ndev = mesh.devices.size
+        chunk = _round_up(min(chunk_size, n), ndev * TILE)
+        step = _design_step(priors, fn, output, chunk, dtype, mesh if ndev > 1 else None)
         pieces = []
         for start in range(0, n, chunk):
-            block = u[:, start : start + chunk]
-            m = block.shape[1]
-            if m < chunk:  # pad so the step compiles once
-                block = np.concatenate([block, np.full((block.shape[0], chunk - m), 0.5)], axis=1)
-            out = step(jnp.asarray(block, dtype))
+            m = min(chunk, n - start)
+            if m == chunk:
+                block = np.asarray(u[:, start : start + m], dtype=jnp.dtype(dtype))
+            else:
+                block = np.full((n_in, chunk), 0.5, dtype=jnp.dtype(dtype))  # padding: inputs at their medians
+                block[:, :m] = u[:, start : start + m]
+            out = step(jnp.asarray(block))
             pieces.append(jax.tree.map(lambda a, m=m: np.asarray(a)[:m], out))
     return jax.tree.map(lambda *xs: np.concatenate(xs), *pieces)

@@ -23,6 +23,8 @@ IRR_X_BRACKET = (-1.0, 3.0)
 IRR_X_TOL = 1e-12
 IRR_MAX_ITER = 100
 IRR_SCAN_POINTS = 81
+#: Newton's error after a step of size s is about C s^2 on the log PV ratio (nearly linear in x)
+NEWTON_C = 1000.0
 
 
 class Outputs(NamedTuple):
@@ -74,8 +76,52 @@ def curve_throughput(interactivity: Array, knots: np.ndarray, scale: Array) -> A
     return jnp.where(li > lx[-1], 0.0, scale * tps)
 
 
-def monthly(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = None) -> tuple[Array, Monthly]:
-    """Capex ``C`` and the monthly cashflow of one draw (the contract's equations)."""
+LN2 = float(np.log(2.0))
+
+
+def powers(log_base: Array, horizon: int) -> Array:
+    """``exp(log_base * k)`` for ``k = 0 .. horizon`` (shape (horizon + 1,)), 1 at ``k = 0``.
+
+    The geometric sequences of the contract (software gain, price decline, discounting) as
+    ``(base ** 12) ** y * base ** j`` with ``k = 12 y + j``: about a quarter of the exponentials
+    of one per month, each term within a few ulp of the direct power. ``log_base = -inf`` (a
+    price that falls 100 % a year) gives 1 then zeros.
+    """
+    j = jnp.arange(12, dtype=log_base.dtype)
+    y = jnp.arange(horizon // 12 + 1, dtype=log_base.dtype)
+    within = jnp.where(j == 0, 1.0, jnp.exp(log_base * j))
+    years = jnp.where(y == 0, 1.0, jnp.exp(log_base * (12 * y)))
+    return (years[:, None] * within[None, :]).reshape(-1)[: horizon + 1]
+
+
+def price_factors(decline: Array, horizon: int) -> Array:
+    """``(1 - decline) ** ((m - 1) / 12)`` for months ``m = 1 .. horizon``."""
+    return powers(jnp.log1p(-decline) / 12, horizon - 1)
+
+
+def discount_factors(rate_annual: Array, horizon: int) -> Array:
+    """``(1 + rate) ** (-m / 12)`` = ``(1 + r) ** -m`` for months ``m = 0 .. horizon``."""
+    return powers(-jnp.log1p(rate_annual) / 12, horizon)
+
+
+class _Months(NamedTuple):
+    """One draw's monthly line items for months 1..H (zero past the life L), and its constants."""
+
+    C: Array  # capex
+    live_months: Array  # L, months that earn and spend
+    O: Array  # other opex per live month  # noqa: E741 - the contract's name
+    D: Array  # depreciation per live month
+    live: Array  # (H,) m <= L
+    K: Array  # (H,) tokens
+    R: Array  # (H,) revenue
+    E: Array  # (H,) energy
+    T: Array  # (H,) tax
+    CF: Array  # (H,) cashflow (capex not included)
+    pf: Array  # (H,) price decline factor
+
+
+def _months(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None) -> _Months:
+    """The contract's equations for months 1..H of one draw (see ``shared/design/model.md``)."""
     usd_per_gpu = inp["capex.usd_per_gpu"]
     if "capex.budget_usd" in inp:
         gpus = inp["capex.budget_usd"] / usd_per_gpu
@@ -110,30 +156,37 @@ def monthly(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = N
     live = m <= L
 
     C = gpus * usd_per_gpu
-    g = 1 + (max_gain - 1) * (1 - 2 ** (-m / half_life))
+    # the powers 2 ** (-m / half_life) and (1 - decline) ** ((m - 1) / 12) as geometric sequences
+    # (see :func:`powers`): a general power per month costs about 20x a multiply on CPU.
+    g = 1 + (max_gain - 1) * (1 - powers(-LN2 / half_life, horizon)[1:])
     u = jnp.where(ramp > 0, steady_state * jnp.minimum(1.0, m / jnp.where(ramp > 0, ramp, 1.0)), steady_state)
-    K = gpus * tps * g * 3600 * HOURS * u
-    P = (p_out + ratio * p_in) * (1 - decline) ** ((m - 1) / 12)
-    R = K / 1e6 * P
-    E = gpus * kw * (idle + (1 - idle) * u) * pue * HOURS * usd_per_kwh
+    pf = price_factors(decline, horizon)
+    K = jnp.where(live, gpus * tps * g * 3600 * HOURS * u, 0.0)
+    R = K / 1e6 * ((p_out + ratio * p_in) * pf)
+    E = jnp.where(live, gpus * kw * (idle + (1 - idle) * u) * pue * HOURS * usd_per_kwh, 0.0)
     O = gpus * (opex_month + opex_hour * HOURS) + C * maintenance / 12  # noqa: E741 - the contract's name
     D = C * (1 - residual) / L
-    T = tax_rate * (R - E - O - D)
-    CF = R - E - O - T
-    CF = CF + jnp.where(m == L, residual * C, 0.0)
+    O_m, D_m = jnp.where(live, O, 0.0), jnp.where(live, D, 0.0)
+    T = tax_rate * (R - E - O_m - D_m)
+    CF = R - E - O_m - T + jnp.where(m == L, residual * C, 0.0)
+    return _Months(C, L, O, D, live, K, R, E, T, CF, pf)
 
-    zero = jnp.zeros((1,), dtype)
+
+def monthly(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = None) -> tuple[Array, Monthly]:
+    """Capex ``C`` and the monthly cashflow of one draw (the contract's equations), month 0 first."""
+    mo = _months(inp, horizon, knots)
+    zero = jnp.zeros((1,), mo.C.dtype)
 
     def with_m0(x: Array, first: Array = zero) -> Array:
-        return jnp.concatenate([first, jnp.where(live, x, 0.0)])
+        return jnp.concatenate([first, x])
 
-    return C, Monthly(
-        tokens=with_m0(K),
-        revenue_usd=with_m0(R),
-        energy_usd=with_m0(E),
-        other_opex_usd=with_m0(O),
-        tax_usd=with_m0(T),
-        cashflow_usd=with_m0(CF, -C[None]),
+    return mo.C, Monthly(
+        tokens=with_m0(mo.K),
+        revenue_usd=with_m0(mo.R),
+        energy_usd=with_m0(mo.E),
+        other_opex_usd=with_m0(jnp.where(mo.live, mo.O, 0.0)),
+        tax_usd=with_m0(mo.T),
+        cashflow_usd=with_m0(mo.CF, -mo.C[None]),
     )
 
 
@@ -166,7 +219,20 @@ def _log_pv_ratio(pos: Array, neg: Array, x: Array) -> tuple[Array, Array]:
     return jnp.log(p) - jnp.log(q), v * (dq / q - dp / p)
 
 
-def _newton_steps(pos: Array, neg: Array, lo: Array, hi: Array, x: Array, lo_positive: Array, steps: int) -> tuple[Array, Array, Array, Array]:
+def _npv_sign(c: Array, x: Array) -> Array:
+    """Sign of the scaled NPV ``sum_m c_m exp(-m x)`` (c: months x lanes), by Horner's rule."""
+    months = c.shape[0]
+    v = jnp.exp(-x)
+
+    def body(k: int, p: Array) -> Array:
+        return p * v + jax.lax.dynamic_index_in_dim(c, months - 1 - k, 0, keepdims=False)
+
+    return jnp.sign(jax.lax.fori_loop(0, months, body, jnp.zeros_like(x), unroll=4))
+
+
+def _newton_steps(
+    pos: Array, neg: Array, lo: Array, hi: Array, x: Array, lo_positive: Array, steps: int
+) -> tuple[Array, Array, Array, Array]:
     """``steps`` Newton iterations kept inside the bracket [lo, hi] (bisection when a step leaves it)."""
 
     def body(_: int, state: tuple[Array, Array, Array, Array]) -> tuple[Array, Array, Array, Array]:
@@ -178,20 +244,24 @@ def _newton_steps(pos: Array, neg: Array, lo: Array, hi: Array, x: Array, lo_pos
         x_new = x - f / df
         ok = jnp.isfinite(x_new) & (x_new > lo) & (x_new < hi)
         x_new = jnp.where(ok, x_new, 0.5 * (lo + hi))
-        dx = jnp.where(f == 0, 0.0, jnp.minimum(jnp.abs(x_new - x), hi - lo))
+        # error bound after the step: Newton converges quadratically (error ~ NEWTON_C * step^2),
+        # a bisection step leaves the bracket width
+        step = jnp.abs(x_new - x)
+        err = jnp.where(ok, jnp.minimum(step, NEWTON_C * step * step), hi - lo)
+        dx = jnp.where(f == 0, 0.0, jnp.minimum(err, hi - lo))
         return lo, hi, jnp.where(f == 0, x, x_new), dx
 
     return jax.lax.fori_loop(0, steps, body, (lo, hi, x, jnp.full_like(x, jnp.inf)))
 
 
-def irr_batch(cf: Array, fast_steps: int = 6, slow_steps: int = 8) -> Array:
+def irr_batch(cf: Array, fast_steps: int | None = None, slow_steps: int = 6) -> Array:
     """Monthly IRR of each row of ``cf`` (lanes, months; month 0 first); NaN where none is found.
 
     Solves ``sum_m cf_m / (1 + i)^m = 0`` for ``x = log(1 + i)`` within ``IRR_X_BRACKET`` (monthly
     rates -63 % .. +1,909 %) by bracket-safeguarded Newton steps on :func:`_log_pv_ratio`. All
-    lanes take ``fast_steps``; the few that have not converged (step in ``x`` above
-    ``IRR_X_TOL``, 1e-6 in float32) are gathered into a small buffer and iterated further, so rare
-    hard cashflows do not slow the whole batch. Where the NPV has the same sign at both ends of
+    lanes start from a duration estimate of the root and take ``fast_steps``; the few that have
+    not converged (error bound in ``x`` above ``IRR_X_TOL``, 1e-6 in float32) are gathered into a
+    small buffer and iterated further, so rare hard cashflows do not slow the whole batch. Where the NPV has the same sign at both ends of
     the bracket although the cashflow changes sign, a grid scan brackets the smallest non-negative
     root, else the negative root nearest zero (numpy-financial's choice). NaN where the cashflow never changes sign or no root lies in
     the bracket.
@@ -199,15 +269,17 @@ def irr_batch(cf: Array, fast_steps: int = 6, slow_steps: int = 8) -> Array:
     dtype = cf.dtype
     n = cf.shape[0]
     tol = IRR_X_TOL if dtype == jnp.float64 else 1e-6
+    if fast_steps is None:  # measured: the fewest steps after which almost every lane has converged
+        fast_steps = 5 if dtype == jnp.float64 else 4
     scale = jnp.max(jnp.abs(cf), axis=1, keepdims=True)
     c = (cf / jnp.where(scale > 0, scale, 1.0)).T
     pos, neg = jnp.maximum(c, 0.0), jnp.maximum(-c, 0.0)
     lo = jnp.full((n,), IRR_X_BRACKET[0], dtype)
     hi = jnp.full((n,), IRR_X_BRACKET[1], dtype)
-    f_lo, _ = _log_pv_ratio(pos, neg, lo)
-    f_hi, _ = _log_pv_ratio(pos, neg, hi)
+    s_lo, s_hi = _npv_sign(c, lo), _npv_sign(c, hi)
     changes_sign = (jnp.max(pos, axis=0) > 0) & (jnp.max(neg, axis=0) > 0)
-    bracketed = changes_sign & (jnp.sign(f_lo) * jnp.sign(f_hi) < 0)
+    bracketed = changes_sign & (s_lo * s_hi < 0)
+    lo_positive = s_lo > 0
     buf = min(n, max(64, n // 16))
 
     # Rare lanes whose NPV has the same sign at both ends though the cashflow changes sign (an
@@ -215,12 +287,14 @@ def irr_batch(cf: Array, fast_steps: int = 6, slow_steps: int = 8) -> Array:
     # numpy-financial reports (the smallest non-negative rate, else the negative one nearest 0).
     grid = jnp.linspace(IRR_X_BRACKET[0], IRR_X_BRACKET[1], IRR_SCAN_POINTS, dtype=dtype)
 
-    def unscanned(state: tuple[Array, Array, Array, Array]) -> Array:
-        lo, hi, todo, rounds = state
+    ScanState = tuple[Array, Array, Array, Array, Array, Array]
+
+    def unscanned(state: ScanState) -> Array:
+        todo, rounds = state[4], state[5]
         return jnp.any(todo) & (rounds < n // buf + 1)
 
-    def scan(state: tuple[Array, Array, Array, Array]) -> tuple[Array, Array, Array, Array]:
-        lo, hi, todo, rounds = state
+    def scan(state: ScanState) -> ScanState:
+        lo, hi, lo_pos, brk, todo, rounds = state
         (idx,) = jnp.nonzero(todo, size=buf, fill_value=n)
         take = jnp.minimum(idx, n - 1)
         p, q = pos[:, take], neg[:, take]
@@ -231,19 +305,28 @@ def irr_batch(cf: Array, fast_steps: int = 6, slow_steps: int = 8) -> Array:
         score = jnp.where(change, jnp.where(mid >= 0, mid, 100.0 - mid)[:, None], jnp.inf)
         k = jnp.argmin(score, axis=0)
         found = jnp.isfinite(jnp.min(score, axis=0))
+        h_k = jnp.take_along_axis(h, k[None], axis=0)[0]
         upd = jnp.where(idx < n, idx, n)
         lo = lo.at[upd].set(jnp.where(found, grid[k], lo[take]), mode="drop")
         hi = hi.at[upd].set(jnp.where(found, grid[k + 1], hi[take]), mode="drop")
+        lo_pos = lo_pos.at[upd].set(jnp.where(found, h_k > 0, lo_pos[take]), mode="drop")
+        brk = brk.at[upd].set(found, mode="drop")
         todo = todo.at[upd].set(False, mode="drop")
-        return lo, hi, todo, rounds + 1
+        return lo, hi, lo_pos, brk, todo, rounds + 1
 
     needs_scan = changes_sign & ~bracketed
-    lo, hi, _, _ = jax.lax.while_loop(unscanned, scan, (lo, hi, needs_scan, jnp.asarray(0)))
-    f_lo, _ = _log_pv_ratio(pos, neg, lo)
-    f_hi, _ = _log_pv_ratio(pos, neg, hi)
-    bracketed = changes_sign & (jnp.sign(f_lo) * jnp.sign(f_hi) < 0)
-    lo_positive = f_lo > 0
-    x0 = jnp.clip(jnp.full((n,), 0.01, dtype), lo, hi)
+    lo, hi, lo_positive, bracketed, _, _ = jax.lax.while_loop(
+        unscanned, scan, (lo, hi, lo_positive, bracketed, needs_scan, jnp.asarray(0))
+    )
+    # start near the root: the rate at which the inflows, discounted from their mean month,
+    # equal the outflows discounted from theirs (exact for one inflow and one outflow)
+    m = jnp.arange(cf.shape[1], dtype=dtype)[:, None]
+    p_sum, q_sum = jnp.sum(pos, axis=0), jnp.sum(neg, axis=0)
+    gap = jnp.sum(m * pos, axis=0) / jnp.where(p_sum > 0, p_sum, 1.0) - jnp.sum(m * neg, axis=0) / jnp.where(
+        q_sum > 0, q_sum, 1.0
+    )
+    guess = jnp.log(jnp.where(p_sum > 0, p_sum, 1.0) / jnp.where(q_sum > 0, q_sum, 1.0)) / jnp.where(gap > 0, gap, 1.0)
+    x0 = jnp.where((gap > 0) & jnp.isfinite(guess), guess, 0.01)
     x0 = jnp.where((x0 > lo) & (x0 < hi), x0, 0.5 * (lo + hi))
     lo, hi, x, dx = _newton_steps(pos, neg, lo, hi, x0, lo_positive, fast_steps)
 
@@ -276,46 +359,49 @@ def irr_monthly(cf: Array) -> Array:
 
 
 def _years(x: Array, horizon: int) -> Array:
-    """Sum months 1..H (x[1:]) into years 1..ceil(H/12)."""
+    """Sum months 1..H (``x`` holds months 1..H) into years 1..ceil(H/12)."""
     n_years = -(-horizon // 12)
     pad = n_years * 12 - horizon
-    return jnp.pad(x[1:], (0, pad)).reshape(n_years, 12).sum(axis=1)
+    return jnp.pad(x, (0, pad)).reshape(n_years, 12).sum(axis=1)
 
 
 def _evaluate_one(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None) -> tuple[Outputs, Array]:
-    """Every output of one draw except the IRR (left NaN), and the monthly cashflow."""
-    C, mo = monthly(inp, horizon, knots)
+    """Every output of one draw except the IRR (left NaN), and the monthly cashflow (month 0 first).
+
+    Sums over months are taken from the fewest monthly arrays (tokens, revenue, energy, tax and
+    cashflow); the per-month constants (other opex, depreciation) enter through the count of live
+    months, which is the same arithmetic with fewer passes over (draws x months) memory.
+    """
+    mo = _months(inp, horizon, knots)
+    C, L, CF = mo.C, mo.live_months, mo.CF
     dtype = C.dtype
-    m = jnp.arange(horizon + 1, dtype=dtype)
-    r_annual = inp["finance.discount_rate"]
-    disc = (1 + r_annual) ** (-m / 12)  # = (1 + r)^-m with r = (1 + rate)^(1/12) - 1
-    cf = mo.cashflow_usd
-    npv = jnp.sum(cf * disc)
+    m = jnp.arange(1, horizon + 1, dtype=dtype)
+    disc = discount_factors(inp["finance.discount_rate"], horizon)[1:]  # (1 + r)^-m, m = 1..H
+    npv = jnp.sum(CF * disc) - C
 
-    cum = jnp.cumsum(cf)[1:]
-    paid = cum >= 0
-    payback = jnp.where(jnp.any(paid), jnp.argmax(paid).astype(dtype) + 1, jnp.inf)
+    # XLA lowers cumsum to a quadratic reduce_window and argmax to a variadic reduce, both slow on
+    # CPU: a log-depth scan and a plain min do the same work in a fraction of the time.
+    cum = jax.lax.associative_scan(jnp.add, CF) - C
+    payback = jnp.min(jnp.where(cum >= 0, m, jnp.inf))
 
-    total_revenue = jnp.sum(mo.revenue_usd)
+    total_revenue = jnp.sum(mo.R)
     has_capex = C > 0
     safe_C = jnp.where(has_capex, C, 1.0)
     roi = jnp.where(has_capex, total_revenue / safe_C, jnp.nan)
-    net_roi = jnp.where(has_capex, jnp.sum(cf[1:]) / safe_C - 1, jnp.nan)
+    net_roi = jnp.where(has_capex, jnp.sum(CF) / safe_C - 1, jnp.nan)
 
-    tokens_pv = jnp.sum(mo.tokens * disc) / 1e6
-    cost_pv = C + jnp.sum((mo.energy_usd + mo.other_opex_usd) * disc)
+    tokens_pv = jnp.sum(mo.K * disc) / 1e6
+    cost_pv = C + jnp.sum(mo.E * disc) + mo.O * jnp.sum(jnp.where(mo.live, disc, 0.0))
     cost_per_mtok = jnp.where(tokens_pv > 0, cost_pv / jnp.where(tokens_pv > 0, tokens_pv, 1.0), jnp.inf)
 
     # NPV is affine in p_out: dNPV/dp_out = (1 - tax) * sum K/1e6 * decline factor * disc.
-    decline = inp["price.annual_decline"]
-    months = m[1:]
-    slope = (1 - inp["finance.tax_rate"]) * jnp.sum(
-        mo.tokens[1:] / 1e6 * (1 - decline) ** ((months - 1) / 12) * disc[1:]
-    )
-    breakeven = jnp.where(
-        slope > 0, inp["price.usd_per_mtok_output"] - npv / jnp.where(slope > 0, slope, 1.0), jnp.nan
-    )
+    slope = (1 - inp["finance.tax_rate"]) * jnp.sum(mo.K / 1e6 * mo.pf * disc)
+    breakeven = jnp.where(slope > 0, inp["price.usd_per_mtok_output"] - npv / jnp.where(slope > 0, slope, 1.0), jnp.nan)
 
+    # live months in each year: min(12, max(0, L - 12 (y - 1)))
+    n_years = -(-horizon // 12)
+    live_y = jnp.clip(L - 12 * jnp.arange(n_years, dtype=dtype), 0.0, 12.0)
+    cf = jnp.concatenate([-C[None], CF])
     return Outputs(
         npv_usd=npv,
         irr_annual=jnp.asarray(jnp.nan, dtype),
@@ -324,15 +410,15 @@ def _evaluate_one(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | No
         net_roi=net_roi,
         cost_per_mtok_usd=cost_per_mtok,
         breakeven_price_usd_per_mtok=breakeven,
-        total_output_tokens=jnp.sum(mo.tokens),
+        total_output_tokens=jnp.sum(mo.K),
         total_revenue_usd=total_revenue,
         capex_usd=C,
-        annual_cashflow_usd=_years(cf, horizon),
-        annual_revenue_usd=_years(mo.revenue_usd, horizon),
-        annual_energy_usd=_years(mo.energy_usd, horizon),
-        annual_other_opex_usd=_years(mo.other_opex_usd, horizon),
-        annual_tax_usd=_years(mo.tax_usd, horizon),
-        annual_output_tokens=_years(mo.tokens, horizon),
+        annual_cashflow_usd=_years(CF, horizon),
+        annual_revenue_usd=_years(mo.R, horizon),
+        annual_energy_usd=_years(mo.E, horizon),
+        annual_other_opex_usd=mo.O * live_y,
+        annual_tax_usd=_years(mo.T, horizon),
+        annual_output_tokens=_years(mo.K, horizon),
     ), cf
 
 
@@ -344,7 +430,7 @@ def evaluate_batch(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | N
     """
     out, cf = jax.vmap(lambda d: _evaluate_one(d, horizon, knots))(inp)
     i = irr_batch(cf)
-    return out._replace(irr_annual=(1 + i) ** 12 - 1)
+    return out._replace(irr_annual=jnp.expm1(12 * jnp.log1p(i)))
 
 
 def evaluate(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = None) -> Outputs:

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend.random import threefry_2x32
 
-from mcroi.distributions import ppf
+from mcroi.distributions import ppf, ppf_z
 from mcroi.priors import PriorSet
 
 Array = jax.Array
@@ -66,18 +66,30 @@ def uniforms(keys: Array, index: Array, dtype: jnp.dtype) -> Array:
     return jax.vmap(one)(keys)
 
 
-def transform(priors: PriorSet, u: Array, copula: Array | None = None) -> dict[str, Array]:
+def correlated_block(copula: np.ndarray) -> np.ndarray:
+    """Indices of the inputs that a lower Cholesky factor actually mixes (rows/columns off the identity)."""
+    off = np.asarray(copula) - np.diag(np.diag(copula))
+    return np.flatnonzero((off != 0).any(axis=0) | (off != 0).any(axis=1))
+
+
+def transform(priors: PriorSet, u: Array, copula: Array | np.ndarray | None = None) -> dict[str, Array]:
     """Map uniforms (n_inputs, n) to a dict of input arrays in contract order.
 
     ``copula``, when given, is the lower Cholesky factor of the Gaussian-copula correlation matrix
-    over the inputs (identity where uncorrelated); it is applied to the uniforms before the
-    inverse CDFs, so every marginal stays exact.
+    over the inputs (identity where uncorrelated). The correlated inputs' uniforms go to normal
+    scores ``z = ndtri(u)``, are mixed by the factor, and then map to each marginal through its
+    inverse CDF in normal-score space (:func:`mcroi.distributions.ppf_z`), so every marginal stays
+    exact; uncorrelated inputs are not touched.
     """
+    zs: dict[int, Array] = {}
     if copula is not None:
-        z = jax.scipy.special.ndtri(u)
-        u = jax.scipy.special.ndtr(copula.astype(u.dtype) @ z)
-        u = jnp.clip(u, jnp.finfo(u.dtype).tiny, 1 - jnp.finfo(u.dtype).epsneg)
-    return {name: ppf(d, u[i]) for i, (name, d) in enumerate(priors.inputs.items())}
+        factor = np.asarray(copula)
+        block = correlated_block(factor)
+        if block.size:
+            z = jax.scipy.special.ndtri(jnp.stack([u[i] for i in block]))
+            mixed = jnp.asarray(factor[np.ix_(block, block)], u.dtype) @ z
+            zs = {int(i): mixed[j] for j, i in enumerate(block)}
+    return {name: ppf_z(d, zs[i]) if i in zs else ppf(d, u[i]) for i, (name, d) in enumerate(priors.inputs.items())}
 
 
 def sample(priors: PriorSet, seed: int | Array, index: Array, dtype: jnp.dtype = jnp.float64) -> dict[str, Array]:

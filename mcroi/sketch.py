@@ -181,10 +181,18 @@ class OutputStream:
         if n < 2:
             return math.nan
         s = math.sqrt(p * (1 - p) / n)
-        lo, hi = self.sketch.quantile(np.array([max(p - s, 0.0), min(p + s, 1.0)]))
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            return math.nan
-        return 0.5 * float(hi - lo)
+        # With many draws p +- s can fall in one bin of the sketch (which returns a bin's
+        # representative value), giving 0. Widen the window by 4x until the two quantiles are
+        # several bins apart, and scale back: the density is then estimated over a wider range.
+        k = 1.0
+        while True:
+            lo, hi = self.sketch.quantile(np.array([max(p - k * s, 0.0), min(p + k * s, 1.0)]))
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                return math.nan
+            resolved = hi - lo > 8 * self.sketch.alpha * max(abs(lo), abs(hi))
+            if resolved or k >= 4**6 or p - k * s <= 0 or p + k * s >= 1:
+                return 0.5 * float(hi - lo) / k
+            k *= 4
 
 
 @dataclass

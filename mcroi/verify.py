@@ -103,7 +103,7 @@ def recompute(
         for s0 in starts:
             sel = np.nonzero((index >= s0) & (index < s0 + tile))[0]
             x, out = step(keys, jnp.asarray(int(s0), jnp.int64))
-            x = np.asarray(x).T
+            x = np.asarray(x)
             xs[sel] = x[index[sel] - s0]
             for name, v in out._asdict().items():
                 v = np.asarray(v)

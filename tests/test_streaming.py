@@ -142,3 +142,26 @@ def test_run_stream_serializes_and_merges():
 def test_merging_different_sketches_is_refused(bad):
     with pytest.raises(ValueError):
         QuantileSketch().merge(QuantileSketch(**bad))
+
+
+@pytest.mark.parametrize("p", [0.05, 0.5, 0.95])
+def test_stream_quantile_mcse_is_resolved_with_many_draws(p):
+    """With n large, p +- sqrt(p(1-p)/n) falls inside one sketch bin; the MCSE must not read 0.
+
+    Oracle: the delta-method MCSE of a normal quantile, sqrt(p (1 - p) / n) / pdf(z_p).
+    """
+    from scipy import stats
+
+    from mcroi.sketch import OutputStream
+
+    rng = np.random.default_rng(4)
+    s = OutputStream()
+    n = 0
+    for _ in range(8):
+        x = rng.normal(1e8, 1.5e8, 1_000_000)
+        s.add(x)
+        n += x.size
+    want = 1.5e8 * math.sqrt(p * (1 - p) / n) / stats.norm.pdf(stats.norm.ppf(p))
+    got = s.quantile_mcse(p)
+    assert got > 0
+    np.testing.assert_allclose(got, want, rtol=0.25)

@@ -1,0 +1,141 @@
+"""The shortcuts the engine takes for speed, each against the slow form it replaces.
+
+Geometric sequences instead of per-month powers, inverse CDFs read in normal-score space under a
+copula, the IRR's duration start and error bound, host-side bootstrap counts, and the cached
+design step.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import numpy_financial as npf
+import pytest
+import scipy.stats as st
+
+from mcroi import distributions, engine, model, sampling
+from mcroi import sensitivity as sa
+from mcroi.priors import Dist
+
+from .test_distributions import CASES, U, dist_of
+
+
+@pytest.mark.parametrize("log_base", [0.0, -0.11552453009332421, -0.0578, 0.00797, -0.7, -np.inf])
+@pytest.mark.parametrize("horizon", [1, 11, 12, 13, 60, 97])
+def test_powers_equal_direct_powers(log_base, horizon):
+    k = np.arange(horizon + 1)
+    with np.errstate(invalid="ignore"):
+        want = np.where(k == 0, 1.0, np.exp(log_base * k))
+    got = np.asarray(model.powers(jnp.asarray(log_base), horizon))
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
+
+
+def test_contract_factors_equal_the_contract_formulas():
+    m = np.arange(1, 61)
+    for decline in (0.0, 0.3, 0.85, 1.0):
+        want = (1 - decline) ** ((m - 1) / 12)
+        np.testing.assert_allclose(
+            np.asarray(model.price_factors(jnp.asarray(decline), 60)), want, rtol=1e-14, atol=1e-300
+        )
+    for rate in (-0.5, 0.0, 0.1, 2.0):
+        want = (1 + rate) ** (-np.arange(61) / 12)
+        np.testing.assert_allclose(np.asarray(model.discount_factors(jnp.asarray(rate), 60)), want, rtol=1e-14)
+
+
+@pytest.mark.parametrize(("label", "raw", "ppf", "key"), CASES, ids=[c[0] for c in CASES])
+def test_ppf_z_is_ppf_of_the_normal_cdf(label, raw, ppf, key):
+    """Reading an inverse CDF at a normal score equals scipy's ppf at u = Phi(z)."""
+    d = dist_of(raw, key)
+    z = st.norm.ppf(U[:-5])
+    got = np.asarray(jax.jit(lambda z: jnp.asarray(distributions.ppf_z(d, z)))(jnp.asarray(z)))
+    want = ppf(st.norm.cdf(z))
+    scale = max(1.0, float(np.nanmax(np.abs(want))))
+    np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-9 * scale)
+
+
+def test_copula_leaves_uncorrelated_inputs_untouched():
+    """Only the inputs a correlation names go through the copula; the others keep their uniform."""
+    from mcroi import api
+
+    ps = api.load_priors(None)
+    assert ps.correlations
+    factor = sampling.copula_factor(ps)
+    block = {ps.names[i] for i in sampling.correlated_block(factor)}
+    assert block == {n for c in ps.correlations for n in (c.a, c.b)}
+    u = jnp.asarray(np.random.default_rng(0).uniform(size=(len(ps.names), 512)))
+    with_c = sampling.transform(ps, u, factor)
+    without = sampling.transform(ps, u, None)
+    same = {n: np.array_equal(np.asarray(with_c[n]), np.asarray(without[n])) for n in ps.names}
+    assert all(same[n] for n in ps.names if n not in block)
+    # the second input of each pair is mixed (the first keeps its own normal score)
+    assert not all(same[n] for n in block)
+
+
+def test_irr_matches_numpy_financial_on_the_default_scenario():
+    """Duration start + quadratic error bound: the default scenario's IRRs agree with numpy-financial."""
+    from mcroi import api
+
+    ps = api.load_priors(None)
+    knots = np.asarray(ps.curve, float) if ps.curve else None
+    inp = sampling.sample(ps, 7, jnp.arange(2048, dtype=jnp.int64))
+    _, cf = jax.vmap(lambda d: model._evaluate_one(d, ps.horizon_months, knots))(inp)
+    got = np.asarray(model.irr_batch(cf))
+    cf = np.asarray(cf)
+    rng = np.random.default_rng(1)
+    for i in rng.choice(len(cf), 60, replace=False):
+        want = npf.irr(cf[i])
+        if np.isnan(want):
+            assert np.isnan(got[i])
+            continue
+        np.testing.assert_allclose(got[i], want, rtol=1e-9, atol=1e-12)
+
+
+def test_resample_counts_are_multinomial():
+    n, r = 4096, 200
+    w = sa.resample_counts(3, n, r)
+    assert w.shape == (r, n)
+    assert np.all(w.sum(axis=1) == n)
+    assert np.array_equal(w, sa.resample_counts(3, n, r))  # seeded
+    # each count is Binomial(n, 1/n): mean 1, variance 1 - 1/n; check within 4 standard errors
+    x = w.ravel()
+    se_mean = np.sqrt((1 - 1 / n) / x.size)
+    assert abs(x.mean() - 1) < 4 * se_mean
+    var = 1 - 1 / n
+    mu4 = 3 * var**2 + var * (1 - 6 * var) / n  # ~ fourth central moment of the binomial
+    assert abs(x.var() - var) < 4 * np.sqrt((mu4 - var**2) / x.size)
+
+
+def test_design_step_is_cached_and_matches_simulate():
+    """The same function object reuses its compiled step; design points equal simulate's draws."""
+    from mcroi import api
+
+    ps = api.load_priors(None)
+    n = 3000
+    keys = sampling.name_keys(sampling.canonicalize_key(11), ps.names)
+    with jax.enable_x64(True):
+        u = np.asarray(sampling.uniforms(keys, jnp.arange(n, dtype=jnp.int64), jnp.float64))
+    before = len(engine._DESIGN_STEPS)
+    a = engine.evaluate_inputs(ps, u, output="npv_usd")
+    after = len(engine._DESIGN_STEPS)
+    b = engine.evaluate_inputs(ps, u, output="npv_usd")
+    assert len(engine._DESIGN_STEPS) == after <= before + 1
+    assert np.array_equal(a, b)
+    run = engine.run(ps, n, seed=11)
+    np.testing.assert_allclose(a, run.outputs["npv_usd"], rtol=1e-12, atol=1e-3)
+    np.testing.assert_allclose(
+        run.inputs[:, ps.names.index("capex.usd_per_gpu")],
+        sampling.transform(ps, jnp.asarray(u), sampling.copula_factor(ps))["capex.usd_per_gpu"],
+        rtol=1e-14,
+    )  # eager vs compiled exp
+
+
+def test_generic_function_through_design_output_selection():
+    ps = sa.make_priors({"a": Dist("uniform", (0.0, 1.0)), "b": Dist("uniform", (0.0, 2.0))})
+
+    def fn(d):
+        return {"s": d["a"] + d["b"], "p": d["a"] * d["b"]}
+
+    u = np.random.default_rng(2).uniform(size=(2, 100))
+    got = engine.evaluate_inputs(ps, u, fn, output="p")
+    np.testing.assert_allclose(got, u[0] * 2 * u[1], rtol=1e-15)
