@@ -443,6 +443,7 @@ def evaluate_inputs(
         chunk = _round_up(min(chunk_size, n), ndev * TILE)
         step = _design_step(priors, fn, output, chunk, dtype, mesh if ndev > 1 else None)
         pieces = []
+        pending: tuple[Any, int] | None = None
         for start in range(0, n, chunk):
             m = min(chunk, n - start)
             if m == chunk:
@@ -450,6 +451,10 @@ def evaluate_inputs(
             else:
                 block = np.full((n_in, chunk), 0.5, dtype=jnp.dtype(dtype))  # padding: inputs at their medians
                 block[:, :m] = u[:, start : start + m]
-            out = step(jnp.asarray(block))
-            pieces.append(jax.tree.map(lambda a, m=m: np.asarray(a)[:m], out))
+            out = step(jnp.asarray(block))  # dispatched: runs while the host fetches the previous chunk
+            if pending is not None:
+                pieces.append(jax.tree.map(lambda a, m=pending[1]: np.asarray(a)[:m], pending[0]))
+            pending = (out, m)
+        assert pending is not None
+        pieces.append(jax.tree.map(lambda a, m=pending[1]: np.asarray(a)[:m], pending[0]))
     return jax.tree.map(lambda *xs: np.concatenate(xs), *pieces)
