@@ -177,10 +177,10 @@ def test_cli_hostile_priors_one_line_exit_2_no_run(tmp_path: Path, name: str) ->
 def test_cli_refuses_a_run_whose_tail_overflows(tmp_path: Path) -> None:
     """A valid but hostile prior: the upper tail of capex.usd_per_gpu overflows capex to inf."""
     src = tmp_path / "tail.toml"
-    text = priors.default_path().read_text()
-    start = text.index("usd_per_gpu = { ci90")
-    end = text.index("\n", start)
-    src.write_text(text[:start] + 'usd_per_gpu = { dist = "lognormal", median = 1e305, gsd = 10 }' + text[end:])
+    src.write_text(
+        f'[scenario]\nname = "tail"\nextends = ["{priors.default_path()}"]\n'
+        '[capex]\nusd_per_gpu = { dist = "lognormal", median = 1e305, gsd = 10, source = "test" }\n'
+    )
     out = tmp_path / "runs" / "x"
     res = CliRunner().invoke(main, ["simulate", str(src), "-n", "2000", "-q", "--out", str(out)])
     assert res.exit_code == 2, res.output
