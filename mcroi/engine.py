@@ -163,8 +163,7 @@ def make_step(
     statistics (:func:`_chunk_stats`), reduced on the device.
     """
     fn = batch_fn or batch_function(priors)
-    factor = copula_factor(priors)
-    chol = None if factor is None else np.asarray(factor)
+    chol = copula_factor(priors)
     ndev = 1 if mesh is None else mesh.devices.size
     if chunk % ndev:
         raise ValueError(f"chunk ({chunk}) must be a multiple of the device count ({ndev})")
@@ -177,10 +176,10 @@ def make_step(
     drawn = [i for i, d in enumerate(priors.inputs.values()) if not d.is_constant]
 
     def one_tile(keys: Array, idx: Array) -> tuple[Array, Any]:
-        u = uniforms(keys[np.asarray(drawn, dtype=int)], idx, dtype) if drawn else None
+        hashed = uniforms(keys[np.asarray(drawn, dtype=int)], idx, dtype)
+        row = {i: j for j, i in enumerate(drawn)}
         half = jnp.full(idx.shape, 0.5, dtype)
-        rows = {i: u[j] for j, i in enumerate(drawn)} if u is not None else {}
-        u = jnp.stack([rows.get(i, half) for i in range(len(priors.names))])
+        u = jnp.stack([hashed[row[i]] if i in row else half for i in range(len(priors.names))])
         inp = transform(priors, u, chol)
         # materialize the inputs once: otherwise XLA fuses their inverse CDFs into every consumer
         # and recomputes them (about a fifth of the step's time)
@@ -209,17 +208,23 @@ def make_step(
 
 
 _STEPS: dict[tuple[Any, ...], Callable[..., Any]] = {}
+_DESIGN_STEPS: dict[tuple[Any, ...], Callable[..., Any]] = {}
+
+
+def _remember(cache: dict[tuple[Any, ...], Callable[..., Any]], key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    """``cache[key]``, built on first use; at most 8 entries (the oldest is dropped)."""
+    if key not in cache:
+        if len(cache) >= 8:
+            cache.pop(next(iter(cache)))
+        cache[key] = build()
+    return cache[key]
 
 
 def _cached_step(priors: PriorSet, chunk: int, dtype: Any, mesh: Mesh | None, stats: bool) -> Callable[..., Any]:
     """:func:`make_step` for the contract, reused across runs of the same scenario in a process."""
     devs = () if mesh is None else tuple(d.id for d in mesh.devices.flat)
     key = (priors.sha256(), chunk, jnp.dtype(dtype).name, devs, stats)
-    if key not in _STEPS:
-        if len(_STEPS) >= 8:
-            _STEPS.pop(next(iter(_STEPS)))
-        _STEPS[key] = make_step(priors, chunk, dtype, mesh=mesh, stats=stats)
-    return _STEPS[key]
+    return _remember(_STEPS, key, lambda: make_step(priors, chunk, dtype, mesh=mesh, stats=stats))
 
 
 def _round_up(x: int, m: int) -> int:
@@ -364,9 +369,6 @@ def run(
     )
 
 
-_DESIGN_STEPS: dict[tuple[Any, ...], Callable[..., Any]] = {}
-
-
 def _design_step(
     priors: PriorSet, fn: Callable[..., Any] | None, output: str | None, chunk: int, dtype: Any, mesh: Mesh | None
 ) -> Callable[..., Any]:
@@ -377,11 +379,14 @@ def _design_step(
     """
     devs = () if mesh is None else tuple(d.id for d in mesh.devices.flat)
     key = (priors.sha256(), fn, output, chunk, jnp.dtype(dtype).name, devs)
-    if key in _DESIGN_STEPS:
-        return _DESIGN_STEPS[key]
+    return _remember(_DESIGN_STEPS, key, lambda: _build_design_step(priors, fn, output, chunk, dtype, mesh))
+
+
+def _build_design_step(
+    priors: PriorSet, fn: Callable[..., Any] | None, output: str | None, chunk: int, dtype: Any, mesh: Mesh | None
+) -> Callable[..., Any]:
     batch_fn = batch_function(priors) if fn is None else jax.vmap(fn)
-    factor = copula_factor(priors)
-    chol = None if factor is None else np.asarray(factor)
+    chol = copula_factor(priors)
     n_in = len(priors.names)
     ndev = 1 if mesh is None else mesh.devices.size
     local = chunk // ndev
@@ -401,15 +406,8 @@ def _design_step(
         return jax.tree.map(lambda a: a.reshape(local, *a.shape[2:]), out)
 
     if mesh is None:
-        step = jax.jit(block)
-    else:
-        step = jax.jit(
-            jax.shard_map(block, mesh=mesh, in_specs=(P(None, "draw"),), out_specs=P("draw"), check_vma=False)
-        )
-    if len(_DESIGN_STEPS) >= 8:
-        _DESIGN_STEPS.pop(next(iter(_DESIGN_STEPS)))
-    _DESIGN_STEPS[key] = step
-    return step
+        return jax.jit(block)
+    return jax.jit(jax.shard_map(block, mesh=mesh, in_specs=(P(None, "draw"),), out_specs=P("draw"), check_vma=False))
 
 
 def evaluate_inputs(
