@@ -2,7 +2,9 @@
 
 A run is evaluated in fixed-size chunks of draw indices: the last chunk is padded (and its
 padding dropped), so the step compiles once per run and working memory is O(chunk). Only the
-per-draw outputs grow with the number of draws. No Python loop over draws.
+per-draw outputs grow with the number of draws. No Python loop over draws: the contract runs on
+a whole tile of draws at once (:func:`mcroi.model.evaluate_batch`); per-draw functions given to
+:func:`evaluate_inputs` are vmapped.
 """
 
 from __future__ import annotations
@@ -227,6 +229,28 @@ def _cached_step(priors: PriorSet, chunk: int, dtype: Any, mesh: Mesh | None, st
     return _remember(_STEPS, key, lambda: make_step(priors, chunk, dtype, mesh=mesh, stats=stats))
 
 
+def _fetch_rows(dst: np.ndarray, arr: Array, at: int, m: int) -> None:
+    """Copy rows ``0 .. m - 1`` of ``arr`` into ``dst[at : at + m]``, one device shard at a time.
+
+    On the CPU a shard's buffer is read in place, so each row is copied once, straight into the
+    run's array (gathering the sharded array first would copy it twice).
+    """
+    for shard in arr.addressable_shards:
+        rows = shard.index[0] if shard.index else slice(None)
+        lo = rows.start or 0
+        hi = arr.shape[0] if rows.stop is None else rows.stop
+        k = min(hi, m) - lo
+        if k > 0:
+            dst[at + lo : at + lo + k] = np.asarray(shard.data)[:k]
+
+
+def _rows(arr: Array, m: int) -> np.ndarray:
+    """Rows ``0 .. m - 1`` of ``arr`` as a new host array (see :func:`_fetch_rows`)."""
+    out = np.empty((m, *arr.shape[1:]), dtype=arr.dtype)
+    _fetch_rows(out, arr, 0, m)
+    return out
+
+
 def _round_up(x: int, m: int) -> int:
     return -(-x // m) * m
 
@@ -302,39 +326,36 @@ def run(
         pending = dispatch(start)
         s = start
         while True:
-            res = pending
+            res = jax.block_until_ready(pending)
             inp, out = res[0], res[1]
             n = min(chunk, stop - s)
             m = n if grow else min(n, kept - done)
             nxt = s + chunk
-            if stream is not None:
-                stream.add_stats(jax.tree.map(np.asarray, res[2]))
-            if m > 0 or outputs is None:  # only these chunks' draws travel to the host
-                inp_h = np.asarray(inp)
-                out_h = {k: np.asarray(v)[:n] for k, v in out._asdict().items()}
-            if nxt < stop:  # keep the device busy while the host files this chunk
-                pending = dispatch(nxt)
             if s == start:
                 t_compile = time.perf_counter() - t
+            if nxt < stop:  # keep the device busy while the host files this chunk
+                pending = dispatch(nxt)
+            if stream is not None:
+                stream.add_stats(jax.tree.map(np.asarray, res[2]))
             if outputs is None:
-                outputs = {k: [] if grow else np.empty((kept, *v.shape[1:]), dtype=v.dtype) for k, v in out_h.items()}
-            if m > 0:
+                outputs = {k: [] if grow else np.empty((kept, *v.shape[1:]), dtype=v.dtype) for k, v in out._asdict().items()}
+            if m > 0:  # only these chunks' draws travel to the host
                 if grow:
                     assert isinstance(inputs, list)
-                    inputs.append(inp_h[:m])
-                    for k, v in out_h.items():
-                        outputs[k].append(v[:m])
+                    inputs.append(_rows(inp, m))
+                    for k, v in out._asdict().items():
+                        outputs[k].append(_rows(v, m))
                 else:
                     assert isinstance(inputs, np.ndarray)
-                    inputs[done : done + m] = inp_h[:m]
-                    for k, v in out_h.items():
-                        outputs[k][done : done + m] = v[:m]
+                    _fetch_rows(inputs, inp, done, m)
+                    for k, v in out._asdict().items():
+                        _fetch_rows(outputs[k], v, done, m)
             done += n
             if progress is not None:
                 if stream is not None:
                     progress(done, draws, {"median_npv_usd": float(stream.outputs["npv_usd"].sketch.quantile(0.5))})
-                else:
-                    progress(done, draws, out_h)
+                else:  # draws mode: this chunk's outputs are rows done - n .. done - 1
+                    progress(done, draws, {k: v[done - n : done] for k, v in outputs.items()})
             if until_mcse is not None and stream is not None:
                 errors = npv_errors(stream)
                 converged = all(math.isfinite(e) and e <= until_mcse for e in errors.values())

@@ -1,7 +1,9 @@
-"""Cashflow contract v1 (``shared/design/model.md``) for ONE draw, in pure JAX.
+"""Cashflow contract v1 (``shared/design/model.md``) in pure JAX.
 
-No keys, no I/O, no vmap: :mod:`mcroi.engine` maps this over draws. Names follow the contract;
-units are in the names. Months run ``m = 1 .. H``; capex is paid at ``m = 0``.
+No keys, no I/O. Names follow the contract; units are in the names. Months run ``m = 1 .. H``;
+capex is paid at ``m = 0``. The equations take one draw (0-d inputs) or a batch of draws ((n,)
+inputs); monthly arrays are months-major, (H,) or (H, n), so that sums over months are
+elementwise adds across draws, which vectorize, rather than short reductions along each row.
 """
 
 from __future__ import annotations
@@ -79,19 +81,25 @@ def curve_throughput(interactivity: Array, knots: np.ndarray, scale: Array) -> A
 LN2 = float(np.log(2.0))
 
 
+def _column(values: Array, ndim: int) -> Array:
+    """A 1-d ``values`` shaped (len, 1, ..., 1) to broadcast along axis 0 against ``ndim``-d draws."""
+    return values.reshape(values.shape + (1,) * ndim)
+
+
 def powers(log_base: Array, horizon: int) -> Array:
-    """``exp(log_base * k)`` for ``k = 0 .. horizon`` (shape (horizon + 1,)), 1 at ``k = 0``.
+    """``exp(log_base * k)`` for ``k = 0 .. horizon``, shape (horizon + 1, *log_base.shape); 1 at ``k = 0``.
 
     The geometric sequences of the contract (software gain, price decline, discounting) as
     ``(base ** 12) ** y * base ** j`` with ``k = 12 y + j``: about a quarter of the exponentials
     of one per month, each term within a few ulp of the direct power. ``log_base = -inf`` (a
     price that falls 100 % a year) gives 1 then zeros.
     """
-    j = jnp.arange(12, dtype=log_base.dtype)
-    y = jnp.arange(horizon // 12 + 1, dtype=log_base.dtype)
-    within = jnp.where(j == 0, 1.0, jnp.exp(log_base * j))
-    years = jnp.where(y == 0, 1.0, jnp.exp(log_base * (12 * y)))
-    return (years[:, None] * within[None, :]).reshape(-1)[: horizon + 1]
+    log_base = jnp.asarray(log_base)
+    j = _column(jnp.arange(12, dtype=log_base.dtype), log_base.ndim)
+    y = _column(jnp.arange(horizon // 12 + 1, dtype=log_base.dtype), log_base.ndim)
+    within = jnp.where(j == 0, 1.0, jnp.exp(log_base[None] * j))
+    years = jnp.where(y == 0, 1.0, jnp.exp(log_base[None] * (12 * y)))
+    return (years[:, None] * within[None, :]).reshape(-1, *log_base.shape)[: horizon + 1]
 
 
 def price_factors(decline: Array, horizon: int) -> Array:
@@ -105,62 +113,65 @@ def discount_factors(rate_annual: Array, horizon: int) -> Array:
 
 
 class _Months(NamedTuple):
-    """One draw's monthly line items for months 1..H (zero past the life L), and its constants."""
+    """Monthly line items for months 1..H (zero past the life L), and per-draw constants.
+
+    The monthly arrays are (H,) for one draw, (H, n) for a batch of n draws.
+    """
 
     C: Array  # capex
     live_months: Array  # L, months that earn and spend
     O: Array  # other opex per live month  # noqa: E741 - the contract's name
     D: Array  # depreciation per live month
-    live: Array  # (H,) m <= L
-    K: Array  # (H,) tokens
-    R: Array  # (H,) revenue
-    E: Array  # (H,) energy
-    T: Array  # (H,) tax
-    CF: Array  # (H,) cashflow (capex not included)
-    pf: Array  # (H,) price decline factor
+    live: Array  # (H, ...) m <= L
+    K: Array  # (H, ...) tokens
+    R: Array  # (H, ...) revenue
+    E: Array  # (H, ...) energy
+    T: Array  # (H, ...) tax
+    CF: Array  # (H, ...) cashflow (capex not included)
+    pf: Array  # (H, ...) price decline factor
 
 
 def _months(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None) -> _Months:
-    """The contract's equations for months 1..H of one draw (see ``shared/design/model.md``)."""
-    usd_per_gpu = inp["capex.usd_per_gpu"]
-    if "capex.budget_usd" in inp:
-        gpus = inp["capex.budget_usd"] / usd_per_gpu
+    """The contract's equations for months 1..H (see ``shared/design/model.md``), months-major."""
+    # per-draw values as (1, ...) rows, to broadcast against (H, ...) monthly arrays
+    row = {k: jnp.asarray(v)[None] for k, v in inp.items()}
+    usd_per_gpu = row["capex.usd_per_gpu"]
+    if "capex.budget_usd" in row:
+        gpus = row["capex.budget_usd"] / usd_per_gpu
     else:
-        gpus = inp["cluster.gpus"]
+        gpus = row["cluster.gpus"]
     if knots is not None:
-        tps = curve_throughput(inp["workload.interactivity_tok_s_user"], knots, inp["throughput.curve_scale"])
+        tps = curve_throughput(row["workload.interactivity_tok_s_user"], knots, row["throughput.curve_scale"])
     else:
-        tps = inp["throughput.output_tokens_per_s_per_gpu"]
-    ratio = inp["workload.input_output_ratio"]
-    max_gain = inp["optimization.max_gain"]
-    half_life = inp["optimization.half_life_months"]
-    steady_state = inp["utilization.steady_state"]
-    ramp = inp["utilization.ramp_months"]
-    p_out = inp["price.usd_per_mtok_output"]
-    p_in = inp["price.usd_per_mtok_input"]
-    decline = inp["price.annual_decline"]
-    kw = inp["power.kw_per_gpu"]
-    idle = inp["power.idle_fraction"]
-    pue = inp["power.pue"]
-    usd_per_kwh = inp["power.usd_per_kwh"]
-    opex_month = inp["opex.usd_per_gpu_month"]
-    opex_hour = inp["opex.usd_per_gpu_hour"]
-    maintenance = inp["opex.maintenance_pct_per_year"]
-    tax_rate = inp["finance.tax_rate"]
-    residual = inp["finance.residual_value_pct"]
-    life = inp["finance.useful_life_months"]
+        tps = row["throughput.output_tokens_per_s_per_gpu"]
+    ratio = row["workload.input_output_ratio"]
+    max_gain = row["optimization.max_gain"]
+    steady_state = row["utilization.steady_state"]
+    ramp = row["utilization.ramp_months"]
+    p_out = row["price.usd_per_mtok_output"]
+    p_in = row["price.usd_per_mtok_input"]
+    kw = row["power.kw_per_gpu"]
+    idle = row["power.idle_fraction"]
+    pue = row["power.pue"]
+    usd_per_kwh = row["power.usd_per_kwh"]
+    opex_month = row["opex.usd_per_gpu_month"]
+    opex_hour = row["opex.usd_per_gpu_hour"]
+    maintenance = row["opex.maintenance_pct_per_year"]
+    tax_rate = row["finance.tax_rate"]
+    residual = row["finance.residual_value_pct"]
+    life = row["finance.useful_life_months"]
 
     dtype = usd_per_gpu.dtype
-    m = jnp.arange(1, horizon + 1, dtype=dtype)
+    m = _column(jnp.arange(1, horizon + 1, dtype=dtype), usd_per_gpu.ndim - 1)
     L = jnp.floor(jnp.minimum(life, horizon))
     live = m <= L
 
     C = gpus * usd_per_gpu
     # the powers 2 ** (-m / half_life) and (1 - decline) ** ((m - 1) / 12) as geometric sequences
     # (see :func:`powers`): a general power per month costs about 20x a multiply on CPU.
-    g = 1 + (max_gain - 1) * (1 - powers(-LN2 / half_life, horizon)[1:])
+    g = 1 + (max_gain - 1) * (1 - powers(-LN2 / inp["optimization.half_life_months"], horizon)[1:])
     u = jnp.where(ramp > 0, steady_state * jnp.minimum(1.0, m / jnp.where(ramp > 0, ramp, 1.0)), steady_state)
-    pf = price_factors(decline, horizon)
+    pf = price_factors(inp["price.annual_decline"], horizon)
     K = jnp.where(live, gpus * tps * g * 3600 * HOURS * u, 0.0)
     R = K / 1e6 * ((p_out + ratio * p_in) * pf)
     E = jnp.where(live, gpus * kw * (idle + (1 - idle) * u) * pue * HOURS * usd_per_kwh, 0.0)
@@ -169,7 +180,7 @@ def _months(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None) ->
     O_m, D_m = jnp.where(live, O, 0.0), jnp.where(live, D, 0.0)
     T = tax_rate * (R - E - O_m - D_m)
     CF = R - E - O_m - T + jnp.where(m == L, residual * C, 0.0)
-    return _Months(C, L, O, D, live, K, R, E, T, CF, pf)
+    return _Months(C[0], L[0], O[0], D[0], live, K, R, E, T, CF, pf)
 
 
 def monthly(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = None) -> tuple[Array, Monthly]:
@@ -184,7 +195,7 @@ def monthly(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = N
         tokens=with_m0(mo.K),
         revenue_usd=with_m0(mo.R),
         energy_usd=with_m0(mo.E),
-        other_opex_usd=with_m0(jnp.where(mo.live, mo.O, 0.0)),
+        other_opex_usd=with_m0(jnp.where(mo.live, mo.O[None], 0.0)),
         tax_usd=with_m0(mo.T),
         cashflow_usd=with_m0(mo.CF, -mo.C[None]),
     )
@@ -266,13 +277,18 @@ def irr_batch(cf: Array, fast_steps: int | None = None, slow_steps: int = 6) -> 
     root, else the negative root nearest zero (numpy-financial's choice). NaN where the cashflow never changes sign or no root lies in
     the bracket.
     """
+    return _irr_months_major(cf.T, fast_steps, slow_steps)
+
+
+def _irr_months_major(cf: Array, fast_steps: int | None = None, slow_steps: int = 6) -> Array:
+    """:func:`irr_batch` of ``cf`` laid out (months, lanes)."""
     dtype = cf.dtype
-    n = cf.shape[0]
+    n = cf.shape[1]
     tol = IRR_X_TOL if dtype == jnp.float64 else 1e-6
     if fast_steps is None:  # measured: the fewest steps after which almost every lane has converged
         fast_steps = 5 if dtype == jnp.float64 else 4
-    scale = jnp.max(jnp.abs(cf), axis=1, keepdims=True)
-    c = (cf / jnp.where(scale > 0, scale, 1.0)).T
+    scale = jnp.max(jnp.abs(cf), axis=0, keepdims=True)
+    c = cf / jnp.where(scale > 0, scale, 1.0)
     pos, neg = jnp.maximum(c, 0.0), jnp.maximum(-c, 0.0)
     lo = jnp.full((n,), IRR_X_BRACKET[0], dtype)
     hi = jnp.full((n,), IRR_X_BRACKET[1], dtype)
@@ -320,7 +336,7 @@ def irr_batch(cf: Array, fast_steps: int | None = None, slow_steps: int = 6) -> 
     )
     # start near the root: the rate at which the inflows, discounted from their mean month,
     # equal the outflows discounted from theirs (exact for one inflow and one outflow)
-    m = jnp.arange(cf.shape[1], dtype=dtype)[:, None]
+    m = jnp.arange(cf.shape[0], dtype=dtype)[:, None]
     p_sum, q_sum = jnp.sum(pos, axis=0), jnp.sum(neg, axis=0)
     gap = jnp.sum(m * pos, axis=0) / jnp.where(p_sum > 0, p_sum, 1.0) - jnp.sum(m * neg, axis=0) / jnp.where(
         q_sum > 0, q_sum, 1.0
@@ -359,14 +375,18 @@ def irr_monthly(cf: Array) -> Array:
 
 
 def _years(x: Array, horizon: int) -> Array:
-    """Sum months 1..H (``x`` holds months 1..H) into years 1..ceil(H/12)."""
+    """Sum months 1..H (axis 0 of ``x``) into years 1..ceil(H/12)."""
     n_years = -(-horizon // 12)
     pad = n_years * 12 - horizon
-    return jnp.pad(x, (0, pad)).reshape(n_years, 12).sum(axis=1)
+    x = jnp.pad(x, [(0, pad)] + [(0, 0)] * (x.ndim - 1))
+    return x.reshape(n_years, 12, *x.shape[1:]).sum(axis=1)
 
 
 def _evaluate_one(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None) -> tuple[Outputs, Array]:
-    """Every output of one draw except the IRR (left NaN), and the monthly cashflow (month 0 first).
+    """Every output except the IRR (left NaN), and the monthly cashflow (month 0 first).
+
+    One draw (0-d inputs) or n draws ((n,) inputs); months lead every array: the cashflow is
+    (H + 1,) or (H + 1, n) and the ``annual_*`` outputs (years,) or (years, n).
 
     Sums over months are taken from the fewest monthly arrays (tokens, revenue, energy, tax and
     cashflow); the per-month constants (other opex, depreciation) enter through the count of live
@@ -375,48 +395,49 @@ def _evaluate_one(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | No
     mo = _months(inp, horizon, knots)
     C, L, CF = mo.C, mo.live_months, mo.CF
     dtype = C.dtype
-    m = jnp.arange(1, horizon + 1, dtype=dtype)
+    nd = jnp.ndim(C)
+    m = _column(jnp.arange(1, horizon + 1, dtype=dtype), nd)
     disc = discount_factors(inp["finance.discount_rate"], horizon)[1:]  # (1 + r)^-m, m = 1..H
-    npv = jnp.sum(CF * disc) - C
+    npv = jnp.sum(CF * disc, axis=0) - C
 
     # XLA lowers cumsum to a quadratic reduce_window and argmax to a variadic reduce, both slow on
     # CPU: a log-depth scan and a plain min do the same work in a fraction of the time.
-    cum = jax.lax.associative_scan(jnp.add, CF) - C
-    payback = jnp.min(jnp.where(cum >= 0, m, jnp.inf))
+    cum = jax.lax.associative_scan(jnp.add, CF, axis=0) - C[None]
+    payback = jnp.min(jnp.where(cum >= 0, m, jnp.inf), axis=0)
 
-    total_revenue = jnp.sum(mo.R)
+    total_revenue = jnp.sum(mo.R, axis=0)
     has_capex = C > 0
     safe_C = jnp.where(has_capex, C, 1.0)
     roi = jnp.where(has_capex, total_revenue / safe_C, jnp.nan)
-    net_roi = jnp.where(has_capex, jnp.sum(CF) / safe_C - 1, jnp.nan)
+    net_roi = jnp.where(has_capex, jnp.sum(CF, axis=0) / safe_C - 1, jnp.nan)
 
-    tokens_pv = jnp.sum(mo.K * disc) / 1e6
-    cost_pv = C + jnp.sum(mo.E * disc) + mo.O * jnp.sum(jnp.where(mo.live, disc, 0.0))
+    tokens_pv = jnp.sum(mo.K * disc, axis=0) / 1e6
+    cost_pv = C + jnp.sum(mo.E * disc, axis=0) + mo.O * jnp.sum(jnp.where(mo.live, disc, 0.0), axis=0)
     cost_per_mtok = jnp.where(tokens_pv > 0, cost_pv / jnp.where(tokens_pv > 0, tokens_pv, 1.0), jnp.inf)
 
     # NPV is affine in p_out: dNPV/dp_out = (1 - tax) * sum K/1e6 * decline factor * disc.
-    slope = (1 - inp["finance.tax_rate"]) * jnp.sum(mo.K / 1e6 * mo.pf * disc)
+    slope = (1 - inp["finance.tax_rate"]) * jnp.sum(mo.K / 1e6 * mo.pf * disc, axis=0)
     breakeven = jnp.where(slope > 0, inp["price.usd_per_mtok_output"] - npv / jnp.where(slope > 0, slope, 1.0), jnp.nan)
 
     # live months in each year: min(12, max(0, L - 12 (y - 1)))
     n_years = -(-horizon // 12)
-    live_y = jnp.clip(L - 12 * jnp.arange(n_years, dtype=dtype), 0.0, 12.0)
-    cf = jnp.concatenate([-C[None], CF])
+    live_y = jnp.clip(L[None] - 12 * _column(jnp.arange(n_years, dtype=dtype), nd), 0.0, 12.0)
+    cf = jnp.concatenate([-C[None], CF], axis=0)
     return Outputs(
         npv_usd=npv,
-        irr_annual=jnp.asarray(jnp.nan, dtype),
+        irr_annual=jnp.full(jnp.shape(C), jnp.nan, dtype),
         payback_months=payback,
         roi_multiple=roi,
         net_roi=net_roi,
         cost_per_mtok_usd=cost_per_mtok,
         breakeven_price_usd_per_mtok=breakeven,
-        total_output_tokens=jnp.sum(mo.K),
+        total_output_tokens=jnp.sum(mo.K, axis=0),
         total_revenue_usd=total_revenue,
         capex_usd=C,
         annual_cashflow_usd=_years(CF, horizon),
         annual_revenue_usd=_years(mo.R, horizon),
         annual_energy_usd=_years(mo.E, horizon),
-        annual_other_opex_usd=mo.O * live_y,
+        annual_other_opex_usd=mo.O[None] * live_y,
         annual_tax_usd=_years(mo.T, horizon),
         annual_output_tokens=_years(mo.K, horizon),
     ), cf
@@ -425,12 +446,14 @@ def _evaluate_one(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | No
 def evaluate_batch(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = None) -> Outputs:
     """All contract outputs for a batch of draws; ``inp`` maps input names to (n,) arrays.
 
-    The per-draw equations are vmapped; the IRR is solved on the whole batch at once
-    (:func:`irr_batch`), which lets its slow lanes be iterated apart from the rest.
+    The equations run on the whole batch, months-major; the IRR is solved on the whole batch at
+    once (:func:`irr_batch`), which lets its slow lanes be iterated apart from the rest. Every
+    lane's arithmetic is its own, so the batch size never changes a draw's outputs.
     """
-    out, cf = jax.vmap(lambda d: _evaluate_one(d, horizon, knots))(inp)
-    i = irr_batch(cf)
-    return out._replace(irr_annual=jnp.expm1(12 * jnp.log1p(i)))
+    out, cf = _evaluate_one(inp, horizon, knots)
+    i = _irr_months_major(cf)
+    annual = {k: getattr(out, k).T for k in ANNUAL_OUTPUTS}  # (years, n) -> (n, years)
+    return out._replace(irr_annual=jnp.expm1(12 * jnp.log1p(i)), **annual)
 
 
 def evaluate(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = None) -> Outputs:
