@@ -403,10 +403,29 @@ def _design_step(
     return _remember(_DESIGN_STEPS, key, lambda: _build_design_step(priors, fn, output, chunk, dtype, mesh))
 
 
+@dataclass(frozen=True, eq=False)
+class Batched:
+    """A draw function that also takes a whole batch: a dict of (n,) arrays -> outputs led by n.
+
+    :func:`evaluate_inputs` calls it on each tile as is instead of vmapping it, which lets it
+    lay its work out for the batch (the contract runs months-major). Called on one draw (0-d
+    arrays) it must give that draw's outputs, so it still serves wherever a per-draw function
+    is expected. Compared (and cached) by identity.
+    """
+
+    fn: Callable[[Mapping[str, Array]], Any]
+
+    def __call__(self, inp: Mapping[str, Array]) -> Any:
+        return self.fn(inp)
+
+
 def _build_design_step(
     priors: PriorSet, fn: Callable[..., Any] | None, output: str | None, chunk: int, dtype: Any, mesh: Mesh | None
 ) -> Callable[..., Any]:
-    batch_fn = batch_function(priors) if fn is None else jax.vmap(fn)
+    if fn is None:
+        batch_fn = batch_function(priors)
+    else:
+        batch_fn = fn.fn if isinstance(fn, Batched) else jax.vmap(fn)
     chol = copula_factor(priors)
     n_in = len(priors.names)
     ndev = 1 if mesh is None else mesh.devices.size
@@ -414,7 +433,9 @@ def _build_design_step(
     tile = TILE if local % TILE == 0 else local
 
     def one_tile(uc: Array) -> Any:
-        out = batch_fn(transform(priors, uc, chol))
+        # inputs materialized once, as in :func:`make_step`: fused into a (months, draws)
+        # consumer, an inverse CDF would be recomputed for every month
+        out = batch_fn(jax.lax.optimization_barrier(transform(priors, uc, chol)))
         if output is None:
             return out
         return out[output] if isinstance(out, Mapping) else getattr(out, output)
@@ -443,8 +464,9 @@ def evaluate_inputs(
 ) -> Any:
     """Evaluate ``fn`` on a design of uniforms ``u`` (n_inputs, n).
 
-    ``fn`` is a function of ONE draw (a dict of 0-d arrays), vmapped here; None means the
-    contract (evaluated batch-wise). ``output`` selects one field of the result (an attribute of
+    ``fn`` is a function of ONE draw (a dict of 0-d arrays), vmapped here, or a
+    :class:`Batched` function, called on each tile as is; None means the contract (evaluated
+    batch-wise). ``output`` selects one field of the result (an attribute of
     the contract's outputs, or a key of a dict) inside the compiled step, so the others are
     never computed.
 

@@ -393,7 +393,9 @@ def _evaluate_one(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | No
     months, which is the same arithmetic with fewer passes over (draws x months) memory.
     """
     mo = _months(inp, horizon, knots)
-    C, L, CF = mo.C, mo.live_months, mo.CF
+    C, L = mo.C, mo.live_months
+    # materialized once: fused into the log-depth scan below, CF would be recomputed at each level
+    CF = jax.lax.optimization_barrier(mo.CF)
     dtype = C.dtype
     nd = jnp.ndim(C)
     m = _column(jnp.arange(1, horizon + 1, dtype=dtype), nd)
@@ -443,16 +445,20 @@ def _evaluate_one(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | No
     ), cf
 
 
-def evaluate_batch(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = None) -> Outputs:
+def evaluate_batch(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = None, *, irr: bool = True) -> Outputs:
     """All contract outputs for a batch of draws; ``inp`` maps input names to (n,) arrays.
 
     The equations run on the whole batch, months-major; the IRR is solved on the whole batch at
     once (:func:`irr_batch`), which lets its slow lanes be iterated apart from the rest. Every
-    lane's arithmetic is its own, so the batch size never changes a draw's outputs.
+    lane's arithmetic is its own, so the batch size never changes a draw's outputs. With
+    ``irr=False`` the IRR is left NaN (and, the solve skipped, ``inp`` may also be one draw of
+    0-d arrays).
     """
     out, cf = _evaluate_one(inp, horizon, knots)
+    annual = {k: jnp.swapaxes(getattr(out, k), 0, -1) for k in ANNUAL_OUTPUTS}  # (years, n) -> (n, years)
+    if not irr:
+        return out._replace(**annual)
     i = _irr_months_major(cf)
-    annual = {k: getattr(out, k).T for k in ANNUAL_OUTPUTS}  # (years, n) -> (n, years)
     return out._replace(irr_annual=jnp.expm1(12 * jnp.log1p(i)), **annual)
 
 

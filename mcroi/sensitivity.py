@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import jax
@@ -244,7 +245,8 @@ def contract_fn(priors: PriorSet, with_irr: bool = False) -> DrawFn | None:
     if key not in _CONTRACT_FNS:
         knots = np.asarray(priors.curve, dtype=float) if priors.curve else None
         horizon = priors.horizon_months
-        _CONTRACT_FNS[key] = lambda d: model._evaluate_one(d, horizon, knots)[0]
+        # batch-capable: designs run it on whole tiles, months-major, as simulate does
+        _CONTRACT_FNS[key] = engine.Batched(partial(model.evaluate_batch, horizon=horizon, knots=knots, irr=False))
     return _CONTRACT_FNS[key]
 
 

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
+from mcroi import engine
 from mcroi import sensitivity as sa
 from mcroi.priors import Correlation, Dist, PriorSet
 from mcroi.schema import INPUTS
@@ -89,11 +90,11 @@ def _stacked_fn(ps: PriorSet, output: str) -> sa.DrawFn | None:
     base = sa.contract_fn(ps)
     assert base is not None
 
-    def fn(d: Mapping[str, Any]) -> Any:
+    def fn(d: Mapping[str, Any]) -> Any:  # one draw -> (1 + years,); n draws -> (n, 1 + years)
         out = base(d)
-        return jnp.concatenate([jnp.reshape(getattr(out, output), (1,)), getattr(out, PER_YEAR)])
+        return jnp.concatenate([jnp.expand_dims(getattr(out, output), -1), getattr(out, PER_YEAR)], axis=-1)
 
-    return fn
+    return engine.Batched(fn)
 
 
 def _stack_outputs(out: Any, output: str) -> np.ndarray:
@@ -134,8 +135,6 @@ def compute(
     if "conditional" in methods or "rank" in methods:
         if x is None or y is None:
             if fn is None:
-                from mcroi import engine
-
                 arrays = engine.run(ps, draws, seed=seed)
                 x = arrays.inputs
                 y = np.column_stack([arrays.outputs[output], arrays.outputs[PER_YEAR]])

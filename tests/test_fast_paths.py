@@ -178,6 +178,28 @@ def test_design_step_is_cached_and_matches_simulate():
     )  # eager vs compiled exp
 
 
+def test_batched_contract_in_designs_equals_the_vmapped_one():
+    """Sensitivity designs run the contract on whole tiles (engine.Batched), months-major; each
+    design point gets what the one-draw equations, vmapped, give it."""
+    from mcroi import api
+    from mcroi import sensitivity_artifacts as art
+
+    ps = api.load_priors(None)
+    knots = np.asarray(ps.curve, float) if ps.curve else None
+    fn = sa.contract_fn(ps)
+    assert isinstance(fn, engine.Batched) and sa.contract_fn(ps) is fn
+    u = np.random.default_rng(4).uniform(size=(len(ps.names), 2500))
+    per_draw = lambda d: model._evaluate_one(d, ps.horizon_months, knots)[0]  # noqa: E731
+    for output in ("npv_usd", "annual_cashflow_usd", "payback_months"):
+        got = engine.evaluate_inputs(ps, u, fn, output=output)
+        want = engine.evaluate_inputs(ps, u, per_draw, output=output)
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-6, err_msg=output)
+    stacked = engine.evaluate_inputs(ps, u, art._stacked_fn(ps, "npv_usd"))
+    assert stacked.shape == (2500, 1 + -(-ps.horizon_months // 12))
+    np.testing.assert_allclose(stacked[:, 0], engine.evaluate_inputs(ps, u, fn, output="npv_usd"), rtol=1e-12)
+
+
 def test_generic_function_through_design_output_selection():
     ps = sa.make_priors({"a": Dist("uniform", (0.0, 1.0)), "b": Dist("uniform", (0.0, 2.0))})
 
