@@ -47,6 +47,7 @@ def _best(fn, repeat: int) -> tuple[float, object]:
     """Best wall time of ``repeat`` calls of ``fn()``, and the last call's result."""
     times, out = [], None
     for _ in range(max(1, repeat)):
+        out = None  # free the last result first: peak RSS is then one run's
         t = time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - t)
