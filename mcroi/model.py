@@ -30,7 +30,8 @@ NEWTON_C = 1000.0
 
 
 class Outputs(NamedTuple):
-    """Per-draw outputs. Scalars are 0-d; ``annual_*`` have shape (years,)."""
+    """Outputs of one draw (scalars 0-d, ``annual_*`` (years,)) or, from :func:`evaluate_batch`, of n
+    draws (scalars (n,), ``annual_*`` (n, years))."""
 
     npv_usd: Array
     irr_annual: Array
@@ -382,7 +383,7 @@ def _years(x: Array, horizon: int) -> Array:
     return x.reshape(n_years, 12, *x.shape[1:]).sum(axis=1)
 
 
-def _evaluate_one(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None) -> tuple[Outputs, Array]:
+def _evaluate_without_irr(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None) -> tuple[Outputs, Array]:
     """Every output except the IRR (left NaN), and the monthly cashflow (month 0 first).
 
     One draw (0-d inputs) or n draws ((n,) inputs); months lead every array: the cashflow is
@@ -454,7 +455,7 @@ def evaluate_batch(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | N
     ``irr=False`` the IRR is left NaN (and, the solve skipped, ``inp`` may also be one draw of
     0-d arrays).
     """
-    out, cf = _evaluate_one(inp, horizon, knots)
+    out, cf = _evaluate_without_irr(inp, horizon, knots)
     annual = {k: jnp.swapaxes(getattr(out, k), 0, -1) for k in ANNUAL_OUTPUTS}  # (years, n) -> (n, years)
     if not irr:
         return out._replace(**annual)

@@ -79,7 +79,7 @@ def test_irr_matches_numpy_financial_on_the_default_scenario():
     ps = api.load_priors(None)
     knots = np.asarray(ps.curve, float) if ps.curve else None
     inp = sampling.sample(ps, 7, jnp.arange(2048, dtype=jnp.int64))
-    _, cf = jax.vmap(lambda d: model._evaluate_one(d, ps.horizon_months, knots))(inp)
+    _, cf = jax.vmap(lambda d: model._evaluate_without_irr(d, ps.horizon_months, knots))(inp)
     got = np.asarray(model.irr_batch(cf))
     cf = np.asarray(cf)
     rng = np.random.default_rng(1)
@@ -105,7 +105,7 @@ def test_batch_equations_equal_the_per_draw_equations():
     h = ps.horizon_months
     inp = sampling.sample(ps, 5, jnp.arange(1500, dtype=jnp.int64))
     batch = model.evaluate_batch(inp, h, knots)
-    one, cf = jax.vmap(lambda d: model._evaluate_one(d, h, knots))(inp)
+    one, cf = jax.vmap(lambda d: model._evaluate_without_irr(d, h, knots))(inp)
     for k in model.Outputs._fields:
         if k == "irr_annual":
             continue
@@ -189,7 +189,7 @@ def test_batched_contract_in_designs_equals_the_vmapped_one():
     fn = sa.contract_fn(ps)
     assert isinstance(fn, engine.Batched) and sa.contract_fn(ps) is fn
     u = np.random.default_rng(4).uniform(size=(len(ps.names), 2500))
-    per_draw = lambda d: model._evaluate_one(d, ps.horizon_months, knots)[0]  # noqa: E731
+    per_draw = lambda d: model._evaluate_without_irr(d, ps.horizon_months, knots)[0]  # noqa: E731
     for output in ("npv_usd", "annual_cashflow_usd", "payback_months"):
         got = engine.evaluate_inputs(ps, u, fn, output=output)
         want = engine.evaluate_inputs(ps, u, per_draw, output=output)
