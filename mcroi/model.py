@@ -169,7 +169,8 @@ def _months(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None) ->
 
     C = gpus * usd_per_gpu
     # the powers 2 ** (-m / half_life) and (1 - decline) ** ((m - 1) / 12) as geometric sequences
-    # (see :func:`powers`): a general power per month costs about 20x a multiply on CPU.
+    # (see :func:`powers`): a general power per month costs about 20x a multiply on CPU. They take
+    # the inputs as given (not as rows): powers() adds the months axis itself.
     g = 1 + (max_gain - 1) * (1 - powers(-LN2 / inp["optimization.half_life_months"], horizon)[1:])
     u = jnp.where(ramp > 0, steady_state * jnp.minimum(1.0, m / jnp.where(ramp > 0, ramp, 1.0)), steady_state)
     pf = price_factors(inp["price.annual_decline"], horizon)
