@@ -156,11 +156,65 @@ def clean_leftovers(parent: Path) -> list[Path]:
     return done
 
 
+#: What mcroi itself writes into a run folder (``simulate``, ``compare``, ``report``, ``export``,
+#: ``sensitivity``); ``--force`` replaces a folder only when it holds nothing else.
+_RUN_ENTRY = re.compile(
+    r"^(results\.nc|manifest\.json|summary\.json|summary\.csv|report\.html|plots|sensitivity(-[A-Za-z0-9_]+)?"
+    r"|export(-[A-Za-z0-9_]+)?\.(csv|json|xlsx)|sensitivity\.nc|\..*\.(partial|tmp)-\d+)$"
+)
+
+
+def is_run_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder mcroi wrote: a real directory whose ``manifest.json`` is mcroi's."""
+    path = Path(path)
+    if path.is_symlink() or not path.is_dir():
+        return False
+    try:
+        man = json.loads((path / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(man, dict)
+        and "contract_version" in man
+        and isinstance(man.get("versions"), dict)
+        and "mcroi" in man["versions"]
+    )
+
+
+def _refuse_replace(out: Path) -> None:
+    """Raise unless ``out`` is a run folder mcroi wrote that holds nothing but mcroi's files."""
+    try:
+        here = Path.cwd().resolve()
+        target = out.resolve()
+    except OSError:
+        here, target = Path("/"), out
+    if target == here or target in here.parents:
+        raise RunExistsError(f"{out}: --force would replace the current folder or one above it; choose a new --out")
+    if not is_run_folder(out):
+        what = "a file" if out.is_file() or out.is_symlink() else "a folder without an mcroi manifest.json"
+        raise RunExistsError(f"{out}: is {what}, not an mcroi run folder; --force replaces only run folders, choose another --out")
+    foreign = sorted(p.name for p in out.iterdir() if not _RUN_ENTRY.match(p.name))
+    if foreign:
+        raise RunExistsError(
+            f"{out}: run folder also holds {foreign[0]!r}"
+            + (f" and {len(foreign) - 1} other file(s)" if len(foreign) > 1 else "")
+            + " that mcroi did not write; move it out or choose another --out"
+        )
+
+
 def prepare(out: Path, force: bool) -> None:
-    """Clean leftovers of killed runs, then refuse an existing destination before any work is done."""
+    """Clean leftovers of killed runs, then refuse an existing destination before any work is done.
+
+    With ``force`` an existing destination is replaced only when it is a run folder mcroi wrote
+    (recognised by its manifest) holding only mcroi's files: never a plain folder, a file, the
+    current folder or one above it.
+    """
     clean_leftovers(Path(out).parent)
-    if out.exists() and not force:
+    if not (out.exists() or out.is_symlink()):
+        return
+    if not force:
         raise RunExistsError(f"{out}: run folder exists; choose another --out or pass --force to replace it")
+    _refuse_replace(out)
 
 
 def write_run(

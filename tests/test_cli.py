@@ -143,3 +143,66 @@ def test_python_api_returns_the_dataset(small_priors):
     summary = json.loads(ds.attrs["summary"])
     assert summary["draws"] == 1000
     assert "npv_usd" in summary["outputs"]
+
+
+# --force replaces only a run folder mcroi wrote (issue 16: it deleted a folder holding a budget).
+def _force(out, small_priors, cwd=None):
+    return CliRunner().invoke(main, ["simulate", str(small_priors), "-n", "300", "-o", str(out), "-q", "--force"])
+
+
+def test_force_refuses_a_folder_that_is_not_a_run(tmp_path, small_priors):
+    folder = tmp_path / "finance"
+    folder.mkdir()
+    (folder / "budget-2027.xlsx").write_bytes(b"precious")
+    res = _force(folder, small_priors)
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+    assert "not an mcroi run folder" in res.output
+    assert (folder / "budget-2027.xlsx").read_bytes() == b"precious"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_force_refuses_a_file(tmp_path, small_priors):
+    f = tmp_path / "notes.txt"
+    f.write_text("keep me")
+    res = _force(f, small_priors)
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert "not an mcroi run folder" in res.output
+    assert f.read_text() == "keep me"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_force_refuses_the_current_folder(tmp_path, small_priors, monkeypatch):
+    (tmp_path / "keep.txt").write_text("x")
+    monkeypatch.chdir(tmp_path)
+    for out in (".", str(tmp_path), str(tmp_path.parent)):
+        res = _force(out, small_priors)
+        assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+        assert (tmp_path / "keep.txt").read_text() == "x"
+
+
+def test_force_refuses_a_run_folder_holding_a_users_file(tmp_path, small_priors):
+    out = tmp_path / "r"
+    assert CliRunner().invoke(main, ["simulate", str(small_priors), "-n", "300", "-o", str(out), "-q"]).exit_code == 0
+    (out / "budget-2027.xlsx").write_bytes(b"precious")
+    res = _force(out, small_priors)
+    assert res.exit_code == 2 and "budget-2027.xlsx" in res.output, res.output
+    assert (out / "budget-2027.xlsx").read_bytes() == b"precious"
+
+
+def test_force_refuses_a_forged_manifest_folder(tmp_path, small_priors):
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / "manifest.json").write_text('{"note": "someone else\'s"}')
+    res = _force(folder, small_priors)
+    assert res.exit_code == 2 and "not an mcroi run folder" in res.output
+    assert (folder / "manifest.json").exists()
+
+
+def test_force_replaces_a_run_with_mcroi_extras(tmp_path, small_priors):
+    out = tmp_path / "r"
+    assert CliRunner().invoke(main, ["simulate", str(small_priors), "-n", "300", "-o", str(out), "-q"]).exit_code == 0
+    assert CliRunner().invoke(main, ["export", str(out), "--format", "csv"]).exit_code == 0
+    res = CliRunner().invoke(main, ["simulate", str(small_priors), "-n", "400", "-o", str(out), "-q", "--force"])
+    assert res.exit_code == 0, res.output
+    assert mcroi.open_run(out).sizes["draw"] == 400
