@@ -17,7 +17,7 @@ import os
 import platform
 import time
 
-from mcroi.devices import configure_host_devices
+from mcroi.engine import configure_host_devices
 
 configure_host_devices()  # one XLA host device per core, as the CLI does (before JAX starts)
 
@@ -152,23 +152,34 @@ def main() -> None:
     top = np.argsort(-r.measures["st"])[:5]
 
     print("## Sobol vs SALib\n")
-    print(f"`benchmarks/bench_sobol.py`, {platform.machine()} CPU ({os.cpu_count()} logical cores, shared), "
-          f"jax {jax.__version__} (CPU), SALib {__import__('importlib.metadata').metadata.version('SALib')}, NumPy {np.__version__}.\n")
-    print(f"Sobol' indices (S1 and ST, {args.resamples} bootstrap resamples) of the contract's NPV at 20 uniform inputs, "
-          f"N = 2^{args.log2n} = {n:,} ({n * 22:,} model runs):\n")
+    print(
+        f"`benchmarks/bench_sobol.py`, {platform.machine()} CPU ({os.cpu_count()} logical cores, shared), "
+        f"jax {jax.__version__} (CPU), SALib {__import__('importlib.metadata').metadata.version('SALib')}, NumPy {np.__version__}.\n"
+    )
+    print(
+        f"Sobol' indices (S1 and ST, {args.resamples} bootstrap resamples) of the contract's NPV at 20 uniform inputs, "
+        f"N = 2^{args.log2n} = {n:,} ({n * 22:,} model runs):\n"
+    )
     print("| pipeline | sample (s) | evaluate (s) | analyze + bootstrap (s) | total (s) |")
     print("|---|---:|---:|---:|---:|")
-    print(f"| SALib (NumPy model) | {salib_s['sample']:.2f} | {salib_s['evaluate']:.2f} | {salib_s['analyze']:.2f} | {salib_s['total']:.2f} |")
+    print(
+        f"| SALib (NumPy model) | {salib_s['sample']:.2f} | {salib_s['evaluate']:.2f} | {salib_s['analyze']:.2f} | {salib_s['total']:.2f} |"
+    )
     print(f"| mcroi, first call (incl. JIT compile) | | | | {cold:.2f} |")
     print(f"| mcroi, second call | | | | {warm:.2f} |")
-    print(f"\nSpeed-up: **{salib_s['total'] / warm:.1f}x** warm, {salib_s['total'] / cold:.1f}x including compilation.\n")
+    print(
+        f"\nSpeed-up: **{salib_s['total'] / warm:.1f}x** warm, {salib_s['total'] / cold:.1f}x including compilation.\n"
+    )
     print("Agreement (|mcroi - SALib| against the two 95 % half-widths combined, z = diff / hypot(half-widths)):\n")
     print("| index | max abs diff | max z | inputs with z <= 1 (of 20) |")
     print("|---|---:|---:|---:|")
     for m, d, z, k in rows:
         print(f"| {m} | {d:.4f} | {z:.2f} | {k} |")
-    print("\nLargest ST (mcroi vs SALib): " + "; ".join(
-        f"{NAMES[i]} {r.measures['st'][i]:.3f} vs {Si['ST'][i]:.3f}" for i in top) + ".")
+    print(
+        "\nLargest ST (mcroi vs SALib): "
+        + "; ".join(f"{NAMES[i]} {r.measures['st'][i]:.3f} vs {Si['ST'][i]:.3f}" for i in top)
+        + "."
+    )
 
 
 if __name__ == "__main__":

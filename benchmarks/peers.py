@@ -23,13 +23,29 @@ N_OUT = 10  # npv, irr, payback, roi, net_roi, cost_per_mtok, breakeven, tokens,
 
 #: Contract order of the inputs the kernels read (index into the inputs array).
 NAMES = (
-    "cluster.gpus", "capex.usd_per_gpu", "throughput.curve_scale", "workload.interactivity_tok_s_user",
-    "workload.input_output_ratio", "optimization.max_gain", "optimization.half_life_months",
-    "utilization.steady_state", "utilization.ramp_months", "price.usd_per_mtok_output",
-    "price.usd_per_mtok_input", "price.annual_decline", "power.kw_per_gpu", "power.idle_fraction",
-    "power.pue", "power.usd_per_kwh", "opex.usd_per_gpu_month", "opex.usd_per_gpu_hour",
-    "opex.maintenance_pct_per_year", "finance.discount_rate", "finance.tax_rate",
-    "finance.residual_value_pct", "finance.useful_life_months",
+    "cluster.gpus",
+    "capex.usd_per_gpu",
+    "throughput.curve_scale",
+    "workload.interactivity_tok_s_user",
+    "workload.input_output_ratio",
+    "optimization.max_gain",
+    "optimization.half_life_months",
+    "utilization.steady_state",
+    "utilization.ramp_months",
+    "price.usd_per_mtok_output",
+    "price.usd_per_mtok_input",
+    "price.annual_decline",
+    "power.kw_per_gpu",
+    "power.idle_fraction",
+    "power.pue",
+    "power.usd_per_kwh",
+    "opex.usd_per_gpu_month",
+    "opex.usd_per_gpu_hour",
+    "opex.maintenance_pct_per_year",
+    "finance.discount_rate",
+    "finance.tax_rate",
+    "finance.residual_value_pct",
+    "finance.useful_life_months",
 )
 
 
@@ -186,13 +202,25 @@ def numpy_batch(x: np.ndarray, knots: np.ndarray, H: int) -> tuple[np.ndarray, n
     live = m <= L
     g = 1 + (c["optimization.max_gain"] - 1) * (1 - 2 ** (-m / c["optimization.half_life_months"]))
     ramp = c["utilization.ramp_months"]
-    u = np.where(ramp > 0, c["utilization.steady_state"] * np.minimum(1.0, m / np.where(ramp > 0, ramp, 1.0)), c["utilization.steady_state"])
+    u = np.where(
+        ramp > 0,
+        c["utilization.steady_state"] * np.minimum(1.0, m / np.where(ramp > 0, ramp, 1.0)),
+        c["utilization.steady_state"],
+    )
     K = gpus * tps * g * 3600 * HOURS * u
     dec = (1 - c["price.annual_decline"]) ** ((m - 1) / 12)
-    R = K / 1e6 * (c["price.usd_per_mtok_output"] + c["workload.input_output_ratio"] * c["price.usd_per_mtok_input"]) * dec
+    R = (
+        K
+        / 1e6
+        * (c["price.usd_per_mtok_output"] + c["workload.input_output_ratio"] * c["price.usd_per_mtok_input"])
+        * dec
+    )
     idle = c["power.idle_fraction"]
     E = gpus * c["power.kw_per_gpu"] * (idle + (1 - idle) * u) * c["power.pue"] * HOURS * c["power.usd_per_kwh"]
-    O = gpus * (c["opex.usd_per_gpu_month"] + c["opex.usd_per_gpu_hour"] * HOURS) + C * c["opex.maintenance_pct_per_year"] / 12  # noqa: E741
+    O = (  # noqa: E741
+        gpus * (c["opex.usd_per_gpu_month"] + c["opex.usd_per_gpu_hour"] * HOURS)
+        + C * c["opex.maintenance_pct_per_year"] / 12
+    )
     D = C * (1 - c["finance.residual_value_pct"]) / L
     T = c["finance.tax_rate"] * (R - E - O - D)
     CF = R - E - O - T + np.where(m == L, c["finance.residual_value_pct"] * C, 0.0)
@@ -223,8 +251,18 @@ def numpy_batch(x: np.ndarray, knots: np.ndarray, H: int) -> tuple[np.ndarray, n
         lo, hi = np.where(same, mid, lo), np.where(same, hi, mid)
     irr = np.where(ok, np.exp(12 * 0.5 * (lo + hi)) - 1, np.nan)
     out = np.stack(
-        [npv, irr, payback, R.sum(1) / C[:, 0], CF.sum(1) / C[:, 0] - 1, cost_pv / tok_pv,
-         c["price.usd_per_mtok_output"][:, 0] - npv / slope, K.sum(1), R.sum(1), C[:, 0]],
+        [
+            npv,
+            irr,
+            payback,
+            R.sum(1) / C[:, 0],
+            CF.sum(1) / C[:, 0] - 1,
+            cost_pv / tok_pv,
+            c["price.usd_per_mtok_output"][:, 0] - npv / slope,
+            K.sum(1),
+            R.sum(1),
+            C[:, 0],
+        ],
         axis=1,
     )
     years = -(-H // 12)

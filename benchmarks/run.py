@@ -57,15 +57,15 @@ def _best(fn, repeat: int) -> tuple[float, object]:
 def child(method: str, draws: int, data: Path, repeat: int = 1) -> dict:
     """Run one method in this (child) process and return its figures (best of ``repeat`` runs)."""
     if method.startswith("engine"):
-        from mcroi.devices import configure_host_devices
+        from mcroi.engine import configure_host_devices
 
         configure_host_devices()
         import jax
 
         jax.config.update("jax_enable_x64", True)
-        from mcroi import api, engine
+        from mcroi import engine, pipeline
 
-        ps = api.load_priors(None)
+        ps = pipeline.load_priors(None)
         precision = "float32" if "32" in method else "float64"
         keep = "summary" if "summary" in method else "draws"
         t = time.perf_counter()
@@ -81,7 +81,9 @@ def child(method: str, draws: int, data: Path, repeat: int = 1) -> dict:
     x = np.load(data / "inputs.npy")[:draws]
     knots = np.load(data / "knots.npy")
     if method == "numpy":
-        sec, outs = _best(lambda: [peers.numpy_batch(x[i : i + CHUNK], knots, MONTHS)[0] for i in range(0, len(x), CHUNK)], repeat)
+        sec, outs = _best(
+            lambda: [peers.numpy_batch(x[i : i + CHUNK], knots, MONTHS)[0] for i in range(0, len(x), CHUNK)], repeat
+        )
         out, warm = np.concatenate(outs), 0.0
     elif method == "numba":
         fn = peers.numba_parallel()
@@ -126,7 +128,10 @@ def _startup(draws: int) -> dict:
             t = time.perf_counter()
             p = subprocess.run(
                 [sys.executable, "-m", "mcroi", "simulate", "--draws", str(draws), "-q", "--out", str(run_dir)],
-                capture_output=True, text=True, env=env, cwd=tmp,
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=tmp,
             )
             out[label] = time.perf_counter() - t if p.returncode == 0 else None
     return out
@@ -141,9 +146,9 @@ def _prepare(data: Path, draws: int) -> None:
     sys.path.insert(0, str(HERE))
     import peers
 
-    from mcroi import api, engine
+    from mcroi import engine, pipeline
 
-    ps = api.load_priors(None)
+    ps = pipeline.load_priors(None)
     r = engine.run(ps, draws, seed=1, chunk_size=CHUNK, keep="draws")
     np.save(data / "inputs.npy", peers.columns(r.names, r.inputs))
     np.save(data / "knots.npy", np.asarray(ps.curve, dtype=float))
@@ -155,7 +160,9 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=4 * CHUNK)
     ap.add_argument("--python-draws", type=int, default=300)
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per method and round; the best is reported")
-    ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds over all methods, each in a fresh process")
+    ap.add_argument(
+        "--rounds", type=int, default=2, help="interleaved rounds over all methods, each in a fresh process"
+    )
     ap.add_argument("--out", type=Path, default=HERE / "results")
     ap.add_argument("--child", default=None)
     ap.add_argument("--data", type=Path, default=None)
@@ -172,8 +179,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         subprocess.run(  # in a child, so this process stays small
-            [sys.executable, str(Path(__file__).resolve()), "--child", "prepare", "--draws", str(a.draws), "--data", str(data)],
-            check=True, cwd=ROOT,
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--child",
+                "prepare",
+                "--draws",
+                str(a.draws),
+                "--data",
+                str(data),
+            ],
+            check=True,
+            cwd=ROOT,
         )
         plan = [
             ("engine f64", "engine64", a.draws),

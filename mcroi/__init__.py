@@ -12,14 +12,15 @@ try:
 except PackageNotFoundError:  # running from a source tree without an install
     __version__ = "0.1.0+src"
 
-from mcroi.api import load_priors as load_priors
-from mcroi.api import simulate as simulate
+from mcroi.pipeline import compare as compare
+from mcroi.pipeline import load_priors as load_priors
+from mcroi.pipeline import simulate as simulate
+from mcroi.priors import CONTRACT_VERSION as CONTRACT_VERSION
 from mcroi.priors import Dist as Dist
 from mcroi.priors import PriorsError as PriorsError
 from mcroi.priors import PriorSet as PriorSet
 from mcroi.priors import load as load
-from mcroi.schema import CONTRACT_VERSION as CONTRACT_VERSION
-from mcroi.store import open_run as open_run
+from mcroi.runs import open_run as open_run
 
 __all__ = [
     "CONTRACT_VERSION",
@@ -27,6 +28,7 @@ __all__ = [
     "PriorSet",
     "PriorsError",
     "__version__",
+    "compare",
     "load",
     "load_priors",
     "open_run",

@@ -9,13 +9,13 @@ import sys
 import jax
 import numpy as np
 
-from mcroi import api, engine
+from mcroi import engine, pipeline
 
 
 def main() -> None:
     out, draws, chunk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     saved: dict[str, np.ndarray] = {"local_devices": np.asarray(len(jax.local_devices()))}
-    ps = api.load_priors(None)
+    ps = pipeline.load_priors(None)
     for nd in (int(x) for x in sys.argv[4].split(",")):
         # keep="summary" with a subsample of every draw: the per-draw arrays and the on-device
         # streaming statistics from one compiled step

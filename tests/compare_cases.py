@@ -37,9 +37,20 @@ BASE: dict[str, dict[str, Any]] = {
         "usd_per_mtok_input": 0,
         "annual_decline": {"dist": "uniform", "min": 0.1, "max": 0.6},
     },
-    "power": {"kw_per_gpu": 1, "idle_fraction": 1, "pue": 1, "usd_per_kwh": {"dist": "uniform", "min": 0.05, "max": 0.15}},
+    "power": {
+        "kw_per_gpu": 1,
+        "idle_fraction": 1,
+        "pue": 1,
+        "usd_per_kwh": {"dist": "uniform", "min": 0.05, "max": 0.15},
+    },
     "opex": {"usd_per_gpu_month": 0, "usd_per_gpu_hour": 0, "maintenance_pct_per_year": 0},
-    "finance": {"discount_rate": 0.1, "tax_rate": 0, "residual_value_pct": 0, "useful_life_months": 60, "horizon_months": 60},
+    "finance": {
+        "discount_rate": 0.1,
+        "tax_rate": 0,
+        "residual_value_pct": 0,
+        "useful_life_months": 60,
+        "horizon_months": 60,
+    },
 }
 
 
@@ -74,7 +85,9 @@ def hopper() -> dict[str, dict[str, Any]]:
 
 
 def blackwell() -> dict[str, dict[str, Any]]:
-    doc = scenario("blackwell", throughput={"output_tokens_per_s_per_gpu": {"dist": "uniform", "min": 1500, "max": 3500}})
+    doc = scenario(
+        "blackwell", throughput={"output_tokens_per_s_per_gpu": {"dist": "uniform", "min": 1500, "max": 3500}}
+    )
     del doc["cluster"]
     doc["capex"]["budget_usd"] = 5e7
     return doc
@@ -97,17 +110,35 @@ def compare_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def _compare_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from mcroi.cli import main
-    from mcroi.store import open_run
+    from mcroi.runs import open_run
 
     folder = tmp_path_factory.mktemp("compare")
     a, b = write_files(folder)
     out = folder / "run"
     res = CliRunner().invoke(
         main,
-        ["compare", str(a), str(b), str(a), "--baseline", "hopper", "--draws", str(DRAWS), "--seed", str(SEED),
-         "--independent-draws", str(DRAWS), "--out", str(out)],
+        [
+            "compare",
+            str(a),
+            str(b),
+            str(a),
+            "--baseline",
+            "hopper",
+            "--draws",
+            str(DRAWS),
+            "--seed",
+            str(SEED),
+            "--independent-draws",
+            str(DRAWS),
+            "--out",
+            str(out),
+        ],
     )
-    assert res.exit_code == 0, (res.output, res.exception, __import__("traceback").format_exception(res.exc_info[1]) if res.exc_info else "")
+    assert res.exit_code == 0, (
+        res.output,
+        res.exception,
+        __import__("traceback").format_exception(res.exc_info[1]) if res.exc_info else "",
+    )
     return {
         "out": out,
         "stdout": res.output,
@@ -127,11 +158,18 @@ def simulate_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def _simulate_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from mcroi import api, priors
-    from mcroi.store import open_run
+    from mcroi import pipeline, priors
+    from mcroi.runs import open_run
 
     folder = tmp_path_factory.mktemp("simulate")
     a, _ = write_files(folder)
     out = folder / "run"
-    api.simulate(priors.load(a), draws=1500, seed=SEED, out=out, plots=False, command=f"mcroi simulate {a} --draws 1500 --seed {SEED}")
+    pipeline.simulate(
+        priors.load(a),
+        draws=1500,
+        seed=SEED,
+        out=out,
+        plots=False,
+        command=f"mcroi simulate {a} --draws 1500 --seed {SEED}",
+    )
     return {"out": out, "ds": open_run(out), "manifest": json.loads((out / "manifest.json").read_text()), "file": a}

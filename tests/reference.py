@@ -53,12 +53,15 @@ def cashflows(x: dict[str, float]) -> dict[str, list[float]]:
             for k in out:
                 out[k].append(0.0)
             continue
-        g = 1 + (x.get("optimization.max_gain", 1.0) - 1) * (1 - 2 ** (-m / x.get("optimization.half_life_months", 6.0)))
+        g = 1 + (x.get("optimization.max_gain", 1.0) - 1) * (
+            1 - 2 ** (-m / x.get("optimization.half_life_months", 6.0))
+        )
         u = ss if ramp == 0 else ss * min(1.0, m / ramp)
         K = gpus * tps * g * 3600 * HOURS * u
-        P = (x["price.usd_per_mtok_output"] + x.get("workload.input_output_ratio", 1.0) * x.get("price.usd_per_mtok_input", 0.0)) * (
-            1 - x["price.annual_decline"]
-        ) ** ((m - 1) / 12)
+        P = (
+            x["price.usd_per_mtok_output"]
+            + x.get("workload.input_output_ratio", 1.0) * x.get("price.usd_per_mtok_input", 0.0)
+        ) * (1 - x["price.annual_decline"]) ** ((m - 1) / 12)
         R = K / 1e6 * P
         E = gpus * x["power.kw_per_gpu"] * (idle + (1 - idle) * u) * x["power.pue"] * HOURS * x["power.usd_per_kwh"]
         maint = C * x.get("opex.maintenance_pct_per_year", 0.0) / 12
@@ -89,7 +92,11 @@ def outputs(x: dict[str, float]) -> dict[str, float]:
     disc_tokens = sum(k / (1 + r) ** m for m, k in enumerate(f["K"])) / 1e6
     disc_cost = C + sum((e + o) / (1 + r) ** m for m, (e, o) in enumerate(zip(f["E"], f["O"], strict=True)))
     slope = sum(
-        (1 - x.get("finance.tax_rate", 0.0)) * k / 1e6 * (1 - x["price.annual_decline"]) ** ((m - 1) / 12) / (1 + r) ** m
+        (1 - x.get("finance.tax_rate", 0.0))
+        * k
+        / 1e6
+        * (1 - x["price.annual_decline"]) ** ((m - 1) / 12)
+        / (1 + r) ** m
         for m, k in enumerate(f["K"])
         if m >= 1
     )

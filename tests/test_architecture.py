@@ -1,4 +1,9 @@
-"""Functional core, imperative shell: the core modules do no I/O and import no shell libraries."""
+"""The layout is the pipeline: layers import only downwards, the core does no I/O, one jit site.
+
+priors -> engine -> analysis -> runs -> report -> pipeline -> cli. A package may import the
+packages below it and never one above it; the core packages (priors' math, the engine, analysis)
+import no shell library and call no ``open``/``print``; only the engine calls ``jax.jit``.
+"""
 
 from __future__ import annotations
 
@@ -11,30 +16,77 @@ import pytest
 
 import mcroi
 
-CORE = ["schema", "distributions", "sampling", "model", "engine", "summarize", "correlation", "sensitivity"]
+ROOT = pathlib.Path(mcroi.__file__).parent
+LAYERS = ["priors", "engine", "analysis", "runs", "report", "pipeline", "cli"]
+#: Core modules: pure functions of arrays (the parser, library and fitting read files by design).
+CORE = [
+    "priors/_schema.py",
+    "priors/_families.py",
+    "priors/_correlation.py",
+    *(str(p.relative_to(ROOT)) for p in sorted((ROOT / "engine").glob("_*.py")) if p.name != "_devices.py"),
+    *(str(p.relative_to(ROOT)) for p in sorted((ROOT / "analysis").glob("_*.py"))),
+]
 FORBIDDEN_IMPORTS = {"click", "xarray", "pathlib", "rich", "matplotlib", "h5netcdf", "openpyxl"}
 FORBIDDEN_CALLS = {"open", "print", "input"}
 
 
-def _core_files():
-    root = pathlib.Path(mcroi.__file__).parent
-    return [root / f"{name}.py" for name in CORE if (root / f"{name}.py").exists()]
+def _modules() -> list[pathlib.Path]:
+    return sorted(p for p in ROOT.rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", _core_files(), ids=lambda p: p.stem)
-def test_core_module_is_pure(path):
+def _layer(path: pathlib.Path) -> str | None:
+    rel = path.relative_to(ROOT).parts
+    return rel[0] if len(rel) > 1 and rel[0] in LAYERS else None
+
+
+def _mcroi_imports(tree: ast.AST) -> list[tuple[str, int]]:
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "mcroi":
+            parts = node.module.split(".")
+            if len(parts) == 1:  # from mcroi import engine, runs
+                out += [(a.name, node.lineno) for a in node.names]
+            else:
+                out.append((parts[1], node.lineno))
+        elif isinstance(node, ast.Import):
+            out += [(a.name.split(".")[1], node.lineno) for a in node.names if a.name.startswith("mcroi.")]
+    return out
+
+
+@pytest.mark.parametrize("path", [p for p in _modules() if _layer(p)], ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_package_imports_one_above_it(path: pathlib.Path) -> None:
+    me = LAYERS.index(_layer(path))  # type: ignore[arg-type]
+    for target, line in _mcroi_imports(ast.parse(path.read_text())):
+        if target in LAYERS:
+            assert LAYERS.index(target) <= me, (
+                f"{path.relative_to(ROOT)}:{line} imports mcroi.{target}, a layer above it"
+            )
+
+
+@pytest.mark.parametrize("rel", CORE)
+def test_core_module_is_pure(rel: str) -> None:
+    path = ROOT / rel
     tree = ast.parse(path.read_text())
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                assert alias.name.split(".")[0] not in FORBIDDEN_IMPORTS, f"{path.name} imports {alias.name}"
+                assert alias.name.split(".")[0] not in FORBIDDEN_IMPORTS, f"{rel} imports {alias.name}"
         elif isinstance(node, ast.ImportFrom) and node.module:
-            assert node.module.split(".")[0] not in FORBIDDEN_IMPORTS, f"{path.name} imports from {node.module}"
+            assert node.module.split(".")[0] not in FORBIDDEN_IMPORTS, f"{rel} imports from {node.module}"
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            assert node.func.id not in FORBIDDEN_CALLS, f"{path.name} calls {node.func.id}() at line {node.lineno}"
+            assert node.func.id not in FORBIDDEN_CALLS, f"{rel} calls {node.func.id}() at line {node.lineno}"
 
 
-def test_importing_mcroi_changes_no_jax_config():
+def test_only_the_engine_jits() -> None:
+    for path in _modules():
+        if _layer(path) == "engine":
+            continue
+        text = path.read_text()
+        for needle in ("jax.jit", "@jit", "jit(", "pmap(", "shard_map("):
+            assert needle not in text, f"{path.relative_to(ROOT)} uses {needle}: only mcroi.engine compiles"
+
+
+def test_importing_mcroi_changes_no_jax_config() -> None:
     code = (
         "import jax; before = jax.config.jax_enable_x64; import mcroi, mcroi.engine, mcroi.cli; "
         "import sys; sys.exit(0 if jax.config.jax_enable_x64 == before else 1)"
@@ -42,7 +94,26 @@ def test_importing_mcroi_changes_no_jax_config():
     assert subprocess.run([sys.executable, "-c", code], timeout=300).returncode == 0
 
 
-def test_public_api_is_curated():
+def test_no_import_cycles_between_modules() -> None:
+    """Every module can be imported first, on its own, in a fresh interpreter (a cycle would fail one)."""
+    names = []
+    for p in _modules():
+        rel = p.relative_to(ROOT.parent).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        names.append(".".join(parts))
+    code = "import importlib, sys\nfor n in sys.argv[1:]:\n    for k in [k for k in sys.modules if k.startswith('mcroi')]:\n        del sys.modules[k]\n    importlib.import_module(n)\n"
+    res = subprocess.run([sys.executable, "-c", code, *names], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+
+
+def test_public_api_is_curated() -> None:
     assert set(mcroi.__all__) >= {"simulate", "open_run", "load", "PriorSet", "PriorsError", "CONTRACT_VERSION"}
     for name in mcroi.__all__:
         assert hasattr(mcroi, name)
+    for pkg in LAYERS:
+        mod = __import__(f"mcroi.{pkg}", fromlist=["__all__"])
+        assert mod.__all__, pkg
+        for name in mod.__all__:
+            assert hasattr(mod, name), f"mcroi.{pkg}.{name}"

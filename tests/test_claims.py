@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.optimize import least_squares
 
-from mcroi import engine, model, priors, sampling
+from mcroi import engine, priors
 
 ROOT = priors.library_root()
 CLAIMS = ROOT / "scenarios" / "claims"
@@ -32,7 +32,7 @@ def test_gb200_15x_backsolve_reproduces_75m_and_15x():
     np.testing.assert_allclose(out["roi_multiple"], 15.0, rtol=0.02)
     np.testing.assert_allclose(out["total_revenue_usd"], 75e6, rtol=0.02, atol=1.0)
     # the published arithmetic: throughput x blended price = $75M / (72 GPU-years x 4 in Mtok-seconds)
-    tps = float(model.curve_throughput(jnp.asarray([46.46]), np.asarray(ps.curve), jnp.asarray([1.0]))[0])
+    tps = float(engine.curve_throughput(jnp.asarray([46.46]), np.asarray(ps.curve), jnp.asarray([1.0]))[0])
     np.testing.assert_allclose(tps * (2.19 + 0.55), 75e6 / (72 * 3600 * 8760 * 4 / 1e6), rtol=0.02)
 
 
@@ -87,8 +87,8 @@ def test_optimization_priors_are_fitted_to_inferencex_and_the_5x_claim():
 
 def test_b200_5x_lower_cost_per_token_within_two_months():
     ps = claim("b200-5x-in-2-months")
-    inp = {k: v[0] for k, v in sampling.sample(ps, 0, jnp.arange(1)).items()}
-    _, mo = model.monthly(inp, ps.horizon_months, None)
+    inp = {k: v[0] for k, v in engine.sample(ps, 0, jnp.arange(1)).items()}
+    _, mo = engine.monthly(inp, ps.horizon_months, None)
     tokens = np.asarray(mo.tokens)
     launch = 5416.667 * 3600 * HOURS  # one GPU, fully used, launch software
     np.testing.assert_allclose(tokens[2] / launch, 5.0, rtol=0.02)
@@ -119,12 +119,14 @@ def test_hopper_vs_blackwell_share_the_market_and_differ_in_the_platform():
     platform = {"capex.usd_per_gpu", "power.kw_per_gpu"}
     assert set(h.inputs) == set(b.inputs)
     for k in h.inputs:
-        same = h.inputs[k] == b.inputs[k] or (h.inputs[k].params == b.inputs[k].params and h.inputs[k].family == b.inputs[k].family)
+        same = h.inputs[k] == b.inputs[k] or (
+            h.inputs[k].params == b.inputs[k].params and h.inputs[k].family == b.inputs[k].family
+        )
         assert same == (k not in platform), k
     assert h.curve != b.curve and h.correlations == b.correlations
     # common random numbers: the shared inputs take identical values draw by draw
     idx = jnp.arange(64)
-    dh, db = sampling.sample(h, 3, idx), sampling.sample(b, 3, idx)
+    dh, db = engine.sample(h, 3, idx), engine.sample(b, 3, idx)
     for k in h.inputs:
         if k not in platform and k != "throughput.curve_scale":
             np.testing.assert_array_equal(np.asarray(dh[k]), np.asarray(db[k]))

@@ -17,7 +17,9 @@ import mcroi
 from mcroi.cli import main
 from tests.test_priors import BASE
 
-SMALL = '[scenario]\nname = "small"\n' + BASE.replace("usd_per_mtok_output = 2.0", 'usd_per_mtok_output = { ci90 = [1.0, 3.0], source = "test" }')
+SMALL = '[scenario]\nname = "small"\n' + BASE.replace(
+    "usd_per_mtok_output = 2.0", 'usd_per_mtok_output = { ci90 = [1.0, 3.0], source = "test" }'
+)
 
 
 @pytest.fixture
@@ -35,13 +37,38 @@ def test_simulate_writes_a_complete_run(tmp_path, small_priors):
     for f in ("results.nc", "manifest.json", "summary.json", "summary.csv", "plots/distribution.png"):
         assert (out / f).is_file(), f
     man = json.loads((out / "manifest.json").read_text())
-    for k in ("command", "seed", "draws", "precision", "chunk_size", "contract_version", "versions", "backend", "devices", "priors", "priors_sha256", "utc", "timings_s"):
+    for k in (
+        "command",
+        "seed",
+        "draws",
+        "precision",
+        "chunk_size",
+        "contract_version",
+        "versions",
+        "backend",
+        "devices",
+        "priors",
+        "priors_sha256",
+        "utc",
+        "timings_s",
+    ):
         assert k in man, k
     assert man["seed"] == 7 and man["draws"] == 3000 and man["precision"] == "float64"
     assert set(man["versions"]) >= {"mcroi", "jax", "numpy", "xarray"}
     ds = mcroi.open_run(out)
     assert ds.sizes["draw"] == 3000
-    for v in ("npv_usd", "irr_annual", "payback_months", "roi_multiple", "net_roi", "cost_per_mtok_usd", "breakeven_price_usd_per_mtok", "total_output_tokens", "total_revenue_usd", "capex_usd"):
+    for v in (
+        "npv_usd",
+        "irr_annual",
+        "payback_months",
+        "roi_multiple",
+        "net_roi",
+        "cost_per_mtok_usd",
+        "breakeven_price_usd_per_mtok",
+        "total_output_tokens",
+        "total_revenue_usd",
+        "capex_usd",
+    ):
         assert ds[v].dims == ("draw",)
         assert ds[v].attrs["units"] and ds[v].attrs["long_name"]
     assert ds["annual_cashflow_usd"].dims == ("draw", "year")
@@ -61,7 +88,9 @@ def test_simulate_writes_a_complete_run(tmp_path, small_priors):
 def test_same_seed_same_results_file(tmp_path, small_priors):
     a, b = tmp_path / "a", tmp_path / "b"
     for out in (a, b):
-        res = CliRunner().invoke(main, ["simulate", str(small_priors), "-n", "2000", "--seed", "3", "-o", str(out), "-q"])
+        res = CliRunner().invoke(
+            main, ["simulate", str(small_priors), "-n", "2000", "--seed", "3", "-o", str(out), "-q"]
+        )
         assert res.exit_code == 0, res.output
     da, db = mcroi.open_run(a), mcroi.open_run(b)
     for v in da.data_vars:
@@ -83,7 +112,13 @@ def test_existing_run_refused_without_force(tmp_path, small_priors):
 BAD_FILES = [
     ("syntax", "[price\n"),
     ("unknown key", SMALL.replace("pue = 1.2", "pue = 1.2\npeu = 2")),
-    ("negative normal price", SMALL.replace('usd_per_mtok_output = { ci90 = [1.0, 3.0], source = "test" }', 'usd_per_mtok_output = { dist = "normal", mean = 1, sd = 1 }')),
+    (
+        "negative normal price",
+        SMALL.replace(
+            'usd_per_mtok_output = { ci90 = [1.0, 3.0], source = "test" }',
+            'usd_per_mtok_output = { dist = "normal", mean = 1, sd = 1 }',
+        ),
+    ),
     ("missing input", SMALL.replace("usd_per_kwh = 0.08", "")),
     ("p5 >= p95", SMALL.replace("ci90 = [1.0, 3.0]", "ci90 = [3.0, 1.0]")),
 ]

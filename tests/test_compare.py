@@ -9,14 +9,20 @@ import pytest
 import scipy.stats as st
 from click.testing import CliRunner
 
-from mcroi import compare as C
+from mcroi import analysis, pipeline
 from mcroi.cli import main
 from tests import compare_cases
 from tests.compare_cases import DRAWS, write_files
 
 compare_run = compare_cases.compare_run  # the session-scoped CLI run (shared with test_export.py)
 
-SHARED_SAME = ["price.usd_per_mtok_output", "price.annual_decline", "power.usd_per_kwh", "capex.usd_per_gpu", "finance.discount_rate"]
+SHARED_SAME = [
+    "price.usd_per_mtok_output",
+    "price.annual_decline",
+    "power.usd_per_kwh",
+    "capex.usd_per_gpu",
+    "finance.discount_rate",
+]
 
 
 # --------------------------------------------------------------------------- the run (CLI, 3 platforms)
@@ -131,13 +137,25 @@ def test_per_platform_summary_has_payback_and_tail_risk(compare_run):
 
 def test_run_folder_manifest_and_plots(compare_run):
     out, man = compare_run["out"], compare_run["manifest"]
-    for f in ("results.nc", "manifest.json", "summary.json", "summary.csv", "plots/npv_ecdf.png", "plots/forest.png", "plots/npv_difference.png"):
+    for f in (
+        "results.nc",
+        "manifest.json",
+        "summary.json",
+        "summary.csv",
+        "plots/npv_ecdf.png",
+        "plots/forest.png",
+        "plots/npv_difference.png",
+    ):
         assert (out / f).is_file(), f
     assert [s["platform"] for s in man["scenarios"]] == ["hopper", "blackwell", "hopper-2"]
-    assert man["scenarios"][0]["priors_sha256"] == man["scenarios"][2]["priors_sha256"] != man["scenarios"][1]["priors_sha256"]
+    assert (
+        man["scenarios"][0]["priors_sha256"]
+        == man["scenarios"][2]["priors_sha256"]
+        != man["scenarios"][1]["priors_sha256"]
+    )
     assert "capex.budget_usd" in man["scenarios"][1]["priors"]["inputs"]
     assert man["command"].startswith("mcroi compare")
-    assert man["priors_sha256"] == C.combined_sha256([s["priors_sha256"] for s in man["scenarios"]])
+    assert man["priors_sha256"] == analysis.combined_sha256([s["priors_sha256"] for s in man["scenarios"]])
     header = (out / "summary.csv").read_text().splitlines()[0]
     assert header.startswith("platform,output,unit,mean")
     assert not list(out.parent.glob(".run.partial-*"))
@@ -156,7 +174,7 @@ def test_dominance_fails_when_the_ecdfs_cross():
     rng = np.random.default_rng(0)
     z = rng.standard_normal(4000)
     wide, narrow = 1.0 + 3.0 * z, 1.2 + 0.5 * z  # higher mean, but far wider: the ECDFs cross
-    d = C.dominance(narrow, wide)
+    d = analysis.dominance(narrow, wide)
     assert d["verdict"] == "neither" and not d["dominates"] and not d["dominated"]
     assert d["max_cdf_excess"] > 0.2 and d["max_cdf_deficit"] > 0.2
 
@@ -165,7 +183,10 @@ def test_dominance_tolerance_false_alarm_rate():
     # same distribution, independent samples: "indistinguishable" except about alpha of the time
     rng = np.random.default_rng(1)
     n, reps, alpha = 500, 400, 0.05
-    wrong = sum(C.dominance(rng.standard_normal(n), rng.standard_normal(n), alpha)["verdict"] != "indistinguishable" for _ in range(reps))
+    wrong = sum(
+        analysis.dominance(rng.standard_normal(n), rng.standard_normal(n), alpha)["verdict"] != "indistinguishable"
+        for _ in range(reps)
+    )
     # P(either one-sided gap > tol) <= 2 alpha asymptotically; binomial 4-sigma margin
     assert wrong / reps < 2 * alpha + 4 * math.sqrt(2 * alpha / reps)
 
@@ -173,8 +194,8 @@ def test_dominance_tolerance_false_alarm_rate():
 def test_dominance_detects_a_shift_beyond_the_tolerance():
     rng = np.random.default_rng(2)
     x = rng.standard_normal(5000)
-    assert C.dominance(x + 0.2, x)["verdict"] == "dominates"
-    assert C.dominance(x - 0.2, x)["verdict"] == "dominated"
+    assert analysis.dominance(x + 0.2, x)["verdict"] == "dominates"
+    assert analysis.dominance(x - 0.2, x)["verdict"] == "dominated"
 
 
 def test_variance_reduction_formula_on_a_known_correlation():
@@ -183,23 +204,23 @@ def test_variance_reduction_formula_on_a_known_correlation():
     n = 200_000
     z = 2.0 * rng.standard_normal(n)
     a, b = z + rng.standard_normal(n), z + rng.standard_normal(n)
-    r = C.variance_reduction(a, b)
+    r = analysis.variance_reduction(a, b)
     assert abs(r["variance_ratio"] - 5.0) < 0.1
     np.testing.assert_allclose(r["se_common"], math.sqrt(2 / n), rtol=0.02)
 
 
 def test_prob_greater_counts_ties_separately():
-    r = C.prob_greater(np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.0, 2.0, 5.0, 4.0]))
+    r = analysis.prob_greater(np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.0, 2.0, 5.0, 4.0]))
     assert r["p"] == 0.25 and r["p_tie"] == 0.5
 
 
 def test_paired_ratio_is_nan_where_undefined():
-    r = C.paired_ratio(np.array([1.0, np.nan, 2.0, 3.0]), np.array([2.0, 1.0, 0.0, np.inf]))
+    r = analysis.paired_ratio(np.array([1.0, np.nan, 2.0, 3.0]), np.array([2.0, 1.0, 0.0, np.inf]))
     assert r[0] == 0.5 and np.isnan(r[1:]).all()
 
 
 def test_platform_labels_are_unique():
-    assert C.platform_labels(["a", "b", "a", "a"]) == ["a", "b", "a-2", "a-3"]
+    assert analysis.platform_labels(["a", "b", "a", "a"]) == ["a", "b", "a-2", "a-3"]
 
 
 # --------------------------------------------------------------------------- bad input
@@ -235,8 +256,8 @@ def test_bad_priors_file_is_reported(tmp_path):
 def test_platforms_with_different_horizons_and_inputs_stack_with_nan():
     # no engine: synthetic run arrays through the same Dataset builder
     from mcroi import engine, priors
-    from mcroi.export import annual_table
-    from mcroi.model import ANNUAL_OUTPUTS, SCALAR_OUTPUTS
+    from mcroi.engine import ANNUAL_OUTPUTS, SCALAR_OUTPUTS
+    from mcroi.runs import annual_table
     from tests.compare_cases import blackwell, hopper
 
     short = hopper()
@@ -249,7 +270,7 @@ def test_platforms_with_different_horizons_and_inputs_stack_with_nan():
         outs = {k: np.arange(n, dtype=float) for k in SCALAR_OUTPUTS}
         outs.update({k: np.ones((n, years)) for k in ANNUAL_OUTPUTS})
         runs.append(engine.RunArrays(ps.names, np.ones((n, len(ps.names))), outs))
-    ds = C.to_dataset(sets, ["short", "long"], runs)
+    ds = pipeline.compare_dataset(sets, ["short", "long"], runs)
     assert ds.sizes["year"] == 5 and list(ds.horizon_months.values) == [24, 60]
     assert np.isnan(ds.annual_revenue_usd.sel(platform="short", year=[3, 4, 5]).values).all()
     assert (ds.annual_revenue_usd.sel(platform="long").values == 1).all()
@@ -257,5 +278,7 @@ def test_platforms_with_different_horizons_and_inputs_stack_with_nan():
     rows = annual_table(ds, (50,))
     short_periods = {r["period"] for r in rows if r["scenario"] == "short" and r["metric"] == "revenue_usd"}
     assert short_periods == {1, 2, "total"}
-    total = next(r["value"] for r in rows if r["scenario"] == "short" and r["metric"] == "revenue_usd" and r["period"] == "total")
+    total = next(
+        r["value"] for r in rows if r["scenario"] == "short" and r["metric"] == "revenue_usd" and r["period"] == "total"
+    )
     assert total == 2.0

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mcroi import correlation, priors, sampling
+from mcroi import engine, priors
 from tests import reference as ref
 
 N = 100_000
@@ -28,7 +28,12 @@ def doc_with(correlations: list[dict], strict: bool = False) -> dict:
     return doc
 
 
-P_OUT, UTIL, DECL, KWH = "price.usd_per_mtok_output", "utilization.steady_state", "price.annual_decline", "power.usd_per_kwh"
+P_OUT, UTIL, DECL, KWH = (
+    "price.usd_per_mtok_output",
+    "utilization.steady_state",
+    "price.annual_decline",
+    "power.usd_per_kwh",
+)
 SCIPY = {
     P_OUT: stats.lognorm(s=math.log(1.5), scale=3.0),
     UTIL: stats.beta(2.0, 3.0),
@@ -41,7 +46,7 @@ TARGETS = {(P_OUT, UTIL): 0.6, (DECL, UTIL): -0.4, (P_OUT, KWH): 0.3}
 @pytest.fixture(scope="module")
 def correlated_draws() -> dict[str, np.ndarray]:
     ps = priors.from_dict(doc_with([{"between": list(k), "spearman": v} for k, v in TARGETS.items()]))
-    out = sampling.sample(ps, 0, jnp.arange(N))
+    out = engine.sample(ps, 0, jnp.arange(N))
     return {k: np.asarray(v) for k, v in out.items()}
 
 
@@ -64,11 +69,11 @@ def test_marginals_unchanged_by_the_copula(correlated_draws):
 def test_spearman_to_pearson_is_the_gaussian_rank_identity():
     # closed form (Kruskal 1958): a bivariate normal with Pearson r has Spearman (6/pi) asin(r/2)
     rho_s = np.linspace(-0.99, 0.99, 41)
-    r = correlation.spearman_to_pearson(rho_s)
+    r = priors.spearman_to_pearson(rho_s)
     np.testing.assert_allclose(6 / np.pi * np.arcsin(r / 2), rho_s, atol=1e-12)
-    np.testing.assert_allclose(correlation.pearson_to_spearman(r), rho_s, atol=1e-12)
-    assert correlation.spearman_to_pearson(0.0) == 0.0
-    np.testing.assert_allclose(correlation.spearman_to_pearson([-1.0, 1.0]), [-1.0, 1.0], atol=1e-15)
+    np.testing.assert_allclose(priors.pearson_to_spearman(r), rho_s, atol=1e-12)
+    assert priors.spearman_to_pearson(0.0) == 0.0
+    np.testing.assert_allclose(priors.spearman_to_pearson([-1.0, 1.0]), [-1.0, 1.0], atol=1e-15)
 
 
 def test_nearest_correlation_matches_highams_example():
@@ -82,7 +87,7 @@ def test_nearest_correlation_matches_highams_example():
             [0.1068, 0.1916, -0.8084, 1.0000],
         ]
     )
-    x = correlation.nearest_correlation(a)
+    x = priors.nearest_correlation(a)
     np.testing.assert_allclose(x, expected, atol=1e-4)
     np.testing.assert_allclose(np.diag(x), 1.0, atol=1e-12)
     assert np.linalg.eigvalsh(x).min() > 0
@@ -98,8 +103,8 @@ INCOHERENT = [
 
 def test_non_psd_is_repaired_with_a_warning_listing_each_entry():
     ps = priors.from_dict(doc_with(INCOHERENT))
-    with pytest.warns(correlation.CorrelationRepairWarning) as rec:
-        m = correlation.correlation_matrix(ps)
+    with pytest.warns(priors.CorrelationRepairWarning) as rec:
+        m = priors.correlation_matrix(ps)
     msg = str(rec[0].message)
     for a, b in [(P_OUT, UTIL), (UTIL, DECL), (P_OUT, DECL)]:
         assert f"{a} ~ {b}" in msg or f"{b} ~ {a}" in msg
@@ -109,15 +114,15 @@ def test_non_psd_is_repaired_with_a_warning_listing_each_entry():
     np.testing.assert_allclose(m, m.T, atol=0)
     # the repair moves the requested matrix (in Pearson space) by no more than a plain eigenvalue clip
     names = ps.names
-    target = correlation.spearman_to_pearson(correlation.target_spearman(names, ps.correlations))
+    target = priors.spearman_to_pearson(priors.target_spearman(names, ps.correlations))
     w, v = np.linalg.eigh(target)
     clip = (v * np.maximum(w, 1e-10)) @ v.T
     d = np.sqrt(np.diag(clip))
     clip = clip / np.outer(d, d)
     assert np.linalg.norm(m - target) <= np.linalg.norm(clip - target) + 1e-9
     # and sampling goes through (with the same warning)
-    with pytest.warns(correlation.CorrelationRepairWarning):
-        sampling.sample(ps, 0, jnp.arange(10))
+    with pytest.warns(priors.CorrelationRepairWarning):
+        engine.sample(ps, 0, jnp.arange(10))
 
 
 def test_non_psd_is_refused_at_load_under_strict():
@@ -130,7 +135,7 @@ def test_non_psd_is_refused_at_load_under_strict():
 
 def test_psd_under_strict_loads_and_samples_without_warning():
     ps = priors.from_dict(doc_with([{"between": [P_OUT, UTIL], "spearman": 0.5}], strict=True))
-    assert sampling.copula_factor(ps) is not None
+    assert engine.copula_factor(ps) is not None
 
 
 def test_matrix_form_equals_pairwise_form():
@@ -146,7 +151,7 @@ def test_matrix_form_equals_pairwise_form():
             ]
         )
     )
-    np.testing.assert_array_equal(correlation.correlation_matrix(a), correlation.correlation_matrix(b))
+    np.testing.assert_array_equal(priors.correlation_matrix(a), priors.correlation_matrix(b))
 
 
 @pytest.mark.parametrize(

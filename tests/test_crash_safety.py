@@ -24,7 +24,7 @@ import xarray as xr
 from click.testing import CliRunner
 
 from mcroi.cli import main
-from mcroi.store import RUN_FILES
+from mcroi.runs import RUN_FILES
 
 DRAWS = 2000
 LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(partial|replaced)-(?P<pid>\d+)$")
@@ -41,7 +41,19 @@ def _env(cache: Path) -> dict[str, str]:
 
 
 def _start(root: Path, name: str, cache: Path) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "mcroi", "simulate", "-n", str(DRAWS), "--seed", "1", "-q", "--out", str(root / "runs" / name)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mcroi",
+        "simulate",
+        "-n",
+        str(DRAWS),
+        "--seed",
+        "1",
+        "-q",
+        "--out",
+        str(root / "runs" / name),
+    ]
     return subprocess.Popen(cmd, cwd=root, env=_env(cache), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

@@ -13,7 +13,20 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["simulate", "--draws", "3000", "--seed", "11", "--chunk-size", "1024", "--keep", "summary", "-q", "--devices", "1"]
+ARGS = [
+    "simulate",
+    "--draws",
+    "3000",
+    "--seed",
+    "11",
+    "--chunk-size",
+    "1024",
+    "--keep",
+    "summary",
+    "-q",
+    "--devices",
+    "1",
+]
 
 
 def _free_port() -> int:
@@ -24,7 +37,13 @@ def _free_port() -> int:
 
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MCROI_", "JAX_COORDINATOR"))}
-    env.update({"JAX_PLATFORMS": "cpu", "MCROI_CACHE_DIR": str(tmp_path / "cache"), "XLA_FLAGS": "--xla_force_host_platform_device_count=1"})
+    env.update(
+        {
+            "JAX_PLATFORMS": "cpu",
+            "MCROI_CACHE_DIR": str(tmp_path / "cache"),
+            "XLA_FLAGS": "--xla_force_host_platform_device_count=1",
+        }
+    )
     return env
 
 
@@ -36,8 +55,24 @@ def test_two_processes_on_loopback_match_one_process(tmp_path):
     dist = tmp_path / "dist"
     procs = [
         subprocess.Popen(
-            [*cmd, *ARGS, "--out", str(dist), "--distributed", "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i)],
-            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                *cmd,
+                *ARGS,
+                "--out",
+                str(dist),
+                "--distributed",
+                "--coordinator",
+                f"127.0.0.1:{port}",
+                "--num-processes",
+                "2",
+                "--process-id",
+                str(i),
+            ],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         for i in range(2)
     ]

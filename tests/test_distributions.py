@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import scipy.stats as st
 
-from mcroi import distributions, priors, sampling
+from mcroi import engine, priors
 from mcroi.priors import Z95
 
 K = "price.usd_per_mtok_output"  # a non-negative input; "x" below is any-sign (discount rate)
@@ -33,7 +33,12 @@ def trunc(frozen, lo, hi):
 CASES = [
     ("normal mean/sd", {"dist": "normal", "mean": 0.05, "sd": 0.02}, st.norm(0.05, 0.02).ppf, X),
     ("normal p5/p95", {"dist": "normal", "p5": -0.1, "p95": 0.3}, st.norm(0.1, 0.4 / (2 * Z95)).ppf, X),
-    ("lognormal median/gsd", {"dist": "lognormal", "median": 2.0, "gsd": 1.5}, st.lognorm(math.log(1.5), scale=2.0).ppf, K),
+    (
+        "lognormal median/gsd",
+        {"dist": "lognormal", "median": 2.0, "gsd": 1.5},
+        st.lognorm(math.log(1.5), scale=2.0).ppf,
+        K,
+    ),
     ("lognormal mu/sigma", {"dist": "lognormal", "mu": 0.3, "sigma": 0.4}, st.lognorm(0.4, scale=math.exp(0.3)).ppf, K),
     (
         "lognormal p5/p95",
@@ -41,11 +46,26 @@ CASES = [
         st.lognorm(math.log(6) / (2 * Z95), scale=math.sqrt(6.0)).ppf,
         K,
     ),
-    ("ci90 positive -> lognormal", {"ci90": [2.0, 6.0]}, st.lognorm(math.log(3) / (2 * Z95), scale=math.sqrt(12)).ppf, K),
+    (
+        "ci90 positive -> lognormal",
+        {"ci90": [2.0, 6.0]},
+        st.lognorm(math.log(3) / (2 * Z95), scale=math.sqrt(12)).ppf,
+        K,
+    ),
     ("ci90 with zero -> normal", {"ci90": [-0.02, 0.1]}, st.norm(0.04, 0.12 / (2 * Z95)).ppf, X),
     ("uniform", {"dist": "uniform", "min": 1.0, "max": 4.0}, st.uniform(1.0, 3.0).ppf, K),
-    ("triangular", {"dist": "triangular", "min": 1.0, "mode": 1.5, "max": 4.0}, st.triang(0.5 / 3.0, loc=1.0, scale=3.0).ppf, K),
-    ("triangular mode at min", {"dist": "triangular", "min": 1.0, "mode": 1.0, "max": 4.0}, st.triang(0.0, loc=1.0, scale=3.0).ppf, K),
+    (
+        "triangular",
+        {"dist": "triangular", "min": 1.0, "mode": 1.5, "max": 4.0},
+        st.triang(0.5 / 3.0, loc=1.0, scale=3.0).ppf,
+        K,
+    ),
+    (
+        "triangular mode at min",
+        {"dist": "triangular", "min": 1.0, "mode": 1.0, "max": 4.0},
+        st.triang(0.0, loc=1.0, scale=3.0).ppf,
+        K,
+    ),
     (
         "pert",
         {"dist": "pert", "min": 0.3, "mode": 0.45, "max": 0.7},
@@ -60,7 +80,12 @@ CASES = [
     ),
     ("beta alpha/beta", {"dist": "beta", "alpha": 2.0, "beta": 5.0}, st.beta(2.0, 5.0).ppf, K),
     ("beta u-shaped", {"dist": "beta", "alpha": 0.5, "beta": 0.7}, st.beta(0.5, 0.7).ppf, K),
-    ("beta on [min, max]", {"dist": "beta", "alpha": 2.0, "beta": 3.0, "min": 10.0, "max": 20.0}, st.beta(2.0, 3.0, loc=10, scale=10).ppf, K),
+    (
+        "beta on [min, max]",
+        {"dist": "beta", "alpha": 2.0, "beta": 3.0, "min": 10.0, "max": 20.0},
+        st.beta(2.0, 3.0, loc=10, scale=10).ppf,
+        K,
+    ),
     (
         "beta mean/sd",
         {"dist": "beta", "mean": 0.4, "sd": 0.1},
@@ -94,7 +119,7 @@ U = np.concatenate([np.linspace(0.0005, 0.9995, 2001), [1e-12, 1e-6, 0.01, 0.99,
 @pytest.mark.parametrize(("label", "raw", "ppf", "key"), CASES, ids=[c[0] for c in CASES])
 def test_ppf_matches_scipy(label, raw, ppf, key, jit):
     d = dist_of(raw, key)
-    f = (lambda u: distributions.ppf(d, u)) if not jit else jax.jit(lambda u: distributions.ppf(d, u))
+    f = (lambda u: priors.ppf(d, u)) if not jit else jax.jit(lambda u: priors.ppf(d, u))
     got = np.asarray(f(jnp.asarray(U)))
     want = ppf(U)
     scale = max(1.0, float(np.nanmax(np.abs(want))))
@@ -104,14 +129,14 @@ def test_ppf_matches_scipy(label, raw, ppf, key, jit):
 @pytest.mark.parametrize(("label", "raw", "ppf", "key"), CASES[::3], ids=[c[0] for c in CASES[::3]])
 def test_ppf_float32(label, raw, ppf, key):
     d = dist_of(raw, key)
-    got = np.asarray(distributions.ppf(d, jnp.asarray(U[:-2], jnp.float32)))
+    got = np.asarray(priors.ppf(d, jnp.asarray(U[:-2], jnp.float32)))
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, ppf(U[:-2]), rtol=2e-4, atol=1e-5)
 
 
 def test_discrete_matches_scipy_rv_discrete():
     d = dist_of({"dist": "discrete", "values": [36, 48, 60], "weights": [1, 2, 1]}, "finance.useful_life_months")
-    got = np.asarray(distributions.ppf(d, jnp.asarray(U)))
+    got = np.asarray(priors.ppf(d, jnp.asarray(U)))
     want = st.rv_discrete(values=([36, 48, 60], [0.25, 0.5, 0.25])).ppf(U)
     np.testing.assert_array_equal(got, want)
 
@@ -119,7 +144,7 @@ def test_discrete_matches_scipy_rv_discrete():
 def test_ci90_shorthand_hits_its_p5_and_p95():
     for raw, key in (({"ci90": [2.0, 6.0]}, K), ({"ci90": [-0.05, 0.15]}, X)):
         d = dist_of(raw, key)
-        p5, p95 = np.asarray(distributions.ppf(d, jnp.asarray([0.05, 0.95])))
+        p5, p95 = np.asarray(priors.ppf(d, jnp.asarray([0.05, 0.95])))
         np.testing.assert_allclose([p5, p95], raw["ci90"], rtol=1e-12, atol=1e-14)
 
 
@@ -130,7 +155,7 @@ def test_ci90_shorthand_hits_its_p5_and_p95():
 def test_sampled_draws_pass_ks(label, raw, ppf, key):
     d = dist_of(raw, key)
     ps = priors.PriorSet("t", "", {key: d})
-    draws = np.asarray(sampling.sample(ps, 0, jnp.arange(20000))[key])
+    draws = np.asarray(engine.sample(ps, 0, jnp.arange(20000))[key])
     family = {k: v for k, v in raw.items()}
     # the scipy twin as a cdf, from its ppf by a monotone inverse on a fine grid
     grid_u = np.linspace(1e-7, 1 - 1e-7, 200001)

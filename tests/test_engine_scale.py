@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from mcroi import api, engine, summarize
-from mcroi.model import SCALAR_OUTPUTS
-from mcroi.sketch import ALPHA
+from mcroi import analysis, engine, pipeline
+from mcroi.engine import ALPHA, SCALAR_OUTPUTS
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = ROOT / "tests" / "_engine_worker.py"
@@ -23,7 +22,13 @@ WORKER = ROOT / "tests" / "_engine_worker.py"
 def _worker(tmp_path: Path, host_devices: int, draws: int, chunk: int, counts: str) -> dict[str, np.ndarray]:
     out = tmp_path / f"w{host_devices}.npz"
     env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={host_devices}", "JAX_PLATFORMS": "cpu"}
-    subprocess.run([sys.executable, str(WORKER), str(out), str(draws), str(chunk), counts], check=True, env=env, cwd=ROOT, timeout=600)
+    subprocess.run(
+        [sys.executable, str(WORKER), str(out), str(draws), str(chunk), counts],
+        check=True,
+        env=env,
+        cwd=ROOT,
+        timeout=600,
+    )
     with np.load(out) as z:
         return dict(z)
 
@@ -36,8 +41,7 @@ def _same(a: dict[str, np.ndarray], pa: str, b: dict[str, np.ndarray], pb: str) 
         assert x.shape == y.shape, k
         assert np.array_equal(x, y, equal_nan=True), f"{k} differs between {pa} and {pb}"  # bit for bit
     # streamed statistics reduced on each device and summed: counts exact, moments to rounding
-    from mcroi.model import SCALAR_OUTPUTS
-    from mcroi.sketch import RunStream
+    from mcroi.engine import SCALAR_OUTPUTS, RunStream
 
     sa = RunStream.from_array(tuple(SCALAR_OUTPUTS), 60, a[pa + "stream"])
     sb = RunStream.from_array(tuple(SCALAR_OUTPUTS), 60, b[pb + "stream"])
@@ -71,7 +75,7 @@ CHUNK = 1024  # engine.TILE: chunks are rounded up to a multiple of it
 
 @pytest.fixture(scope="module")
 def full():
-    ps = api.load_priors(None)
+    ps = pipeline.load_priors(None)
     return ps, engine.run(ps, 3000, seed=5, chunk_size=CHUNK)
 
 
@@ -82,14 +86,14 @@ def test_keep_summary_streams_and_keeps_the_first_draws(full):
     np.testing.assert_array_equal(b.inputs, a.inputs[:700])
     for k, v in b.outputs.items():
         np.testing.assert_array_equal(v, a.outputs[k][:700])
-    exact = summarize.summarize(a.outputs, list(SCALAR_OUTPUTS), ps.horizon_months)
-    got = summarize.summarize_stream(b.stream)
+    exact = analysis.summarize(a.outputs, list(SCALAR_OUTPUTS), ps.horizon_months)
+    got = analysis.summarize_stream(b.stream)
     for key in ("p_npv_negative", "p_no_payback_within_horizon", "p_roi_multiple_below_1"):
         assert got["risk"][key] == exact["risk"][key]
     for k in ("npv_usd", "irr_annual", "roi_multiple", "payback_months"):
         e, g = exact["outputs"][k], got["outputs"][k]
         np.testing.assert_allclose(g["mean"], e["mean"], rtol=1e-12)
-        for p in summarize.PERCENTILES:
+        for p in analysis.PERCENTILES:
             x = np.sort(a.outputs[k][~np.isnan(a.outputs[k])])
             n = x.size
             i = int(np.floor(p / 100 * (n - 1)))
@@ -118,7 +122,7 @@ def test_disjoint_ranges_reassemble_the_single_run(full):
 
 
 def test_process_ranges_cover_draws_disjointly():
-    from mcroi.devices import process_range
+    from mcroi.engine import process_range
 
     for draws, count, align in ((10, 3, 1), (1000, 4, 64), (5, 8, 2), (100_000_000, 7, 65536)):
         spans = [process_range(draws, i, count, align) for i in range(count)]
@@ -135,7 +139,23 @@ def test_cli_keep_summary_and_until_mcse_write_the_manifest(tmp_path, full, monk
 
     out = tmp_path / "run"
     r = CliRunner().invoke(
-        main, ["simulate", "--seed", "5", "--chunk-size", str(CHUNK), "--keep", "summary", "--until-mcse", "10%", "--max-draws", "3000", "-q", "--out", str(out)]
+        main,
+        [
+            "simulate",
+            "--seed",
+            "5",
+            "--chunk-size",
+            str(CHUNK),
+            "--keep",
+            "summary",
+            "--until-mcse",
+            "10%",
+            "--max-draws",
+            "3000",
+            "-q",
+            "--out",
+            str(out),
+        ],
     )
     assert r.exit_code == 0, r.output
     man = json.loads((out / "manifest.json").read_text())

@@ -15,7 +15,7 @@ import pytest
 import scipy.stats as st
 from click.testing import CliRunner
 
-from mcroi import export as E
+from mcroi import runs
 from mcroi.cli import main
 from tests import compare_cases
 
@@ -24,7 +24,7 @@ simulate_run = compare_cases.simulate_run
 
 PCTS = "2.5,10,50,90,97.5"
 PCT_VALUES = (2.5, 10.0, 50.0, 90.0, 97.5)
-LINE_ITEMS = dict(E.LINE_ITEMS)
+LINE_ITEMS = dict(runs.LINE_ITEMS)
 
 
 def oracle(x: np.ndarray, p: float) -> float:
@@ -70,7 +70,19 @@ def simulate_exports(simulate_run, tmp_path_factory):
     out = tmp_path_factory.mktemp("exports")
     paths = {}
     for fmt in ("csv", "json", "xlsx"):
-        res = CliRunner().invoke(main, ["export", str(simulate_run["out"]), "--format", fmt, "--percentiles", PCTS, "--out", str(out / f"x.{fmt}")])
+        res = CliRunner().invoke(
+            main,
+            [
+                "export",
+                str(simulate_run["out"]),
+                "--format",
+                fmt,
+                "--percentiles",
+                PCTS,
+                "--out",
+                str(out / f"x.{fmt}"),
+            ],
+        )
         assert res.exit_code == 0, res.output
         paths[fmt] = out / f"x.{fmt}"
     return paths
@@ -80,7 +92,7 @@ def test_csv_equals_quantiles_of_the_dataset(simulate_run, simulate_exports):
     ds = simulate_run["ds"]
     with open(simulate_exports["csv"], newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == list(E.COLUMNS)
+    assert list(rows[0]) == list(runs.COLUMNS)
     rows = [{**r, "value": None if r["value"] == "" else r["value"]} for r in rows]
     n = check_rows(ds, rows)
     metrics = {r["metric"] for r in rows}
@@ -110,11 +122,11 @@ def test_xlsx_read_back_with_openpyxl(simulate_run, simulate_exports):
     for name in ("totals", "annual"):
         it = wb[name].iter_rows(values_only=True)
         header = next(it)
-        assert header == E.COLUMNS
+        assert header == runs.COLUMNS
         n += check_rows(ds, [dict(zip(header, r, strict=True)) for r in it])
     assert n > 100
     about = dict(wb["about"].iter_rows(min_row=2, values_only=True))
-    assert about["schema_version"] == E.SCHEMA_VERSION
+    assert about["schema_version"] == runs.SCHEMA_VERSION
     assert about["seed"] == compare_cases.SEED and about["draws"] == 1500
     assert about["priors_sha256"] == man["priors_sha256"]
     assert about["reproduce"].startswith("mcroi simulate") and "--seed 3" in about["reproduce"]
@@ -126,7 +138,7 @@ def test_assumptions_sheet(simulate_run, simulate_exports):
     wb = openpyxl.load_workbook(simulate_exports["xlsx"], read_only=True)
     it = wb["assumptions"].iter_rows(values_only=True)
     header = next(it)
-    assert header == E.ASSUMPTION_COLUMNS
+    assert header == runs.ASSUMPTION_COLUMNS
     rows = {r[1]: dict(zip(header, r, strict=True)) for r in it}
     assert set(ds.input.values) <= set(rows)
     tps = rows["throughput.output_tokens_per_s_per_gpu"]
@@ -146,7 +158,7 @@ def test_assumptions_sheet(simulate_run, simulate_exports):
 def test_json_has_the_same_content_and_a_schema_version(simulate_run, simulate_exports):
     doc = json.loads(simulate_exports["json"].read_text())
     assert doc["schema"] == "mcroi.export" and doc["schema_version"] == 1
-    assert doc["columns"] == list(E.COLUMNS)
+    assert doc["columns"] == list(runs.COLUMNS)
     assert set(doc["tables"]) == {"totals", "annual"}
     n = check_rows(simulate_run["ds"], doc["tables"]["totals"] + doc["tables"]["annual"])
     with open(simulate_exports["csv"], newline="") as fh:
@@ -157,7 +169,9 @@ def test_json_has_the_same_content_and_a_schema_version(simulate_run, simulate_e
 
 def test_compare_run_export(compare_run, tmp_path):
     ds, s = compare_run["ds"], compare_run["summary"]
-    res = CliRunner().invoke(main, ["export", str(compare_run["out"]), "--format", "json", "--out", str(tmp_path / "c.json")])
+    res = CliRunner().invoke(
+        main, ["export", str(compare_run["out"]), "--format", "json", "--out", str(tmp_path / "c.json")]
+    )
     assert res.exit_code == 0, res.output
     doc = json.loads((tmp_path / "c.json").read_text())
     rows = doc["tables"]["totals"] + doc["tables"]["annual"]
@@ -183,8 +197,12 @@ def test_default_destination_and_stdout(simulate_run):
 
 
 def test_export_through_a_real_subprocess(simulate_run):
-    res = subprocess.run([sys.executable, "-m", "mcroi", "export", str(simulate_run["out"]), "-o", "-", "-f", "json", "-p", "5,95"],
-                         capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "mcroi", "export", str(simulate_run["out"]), "-o", "-", "-f", "json", "-p", "5,95"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["schema_version"] == 1
 
@@ -209,10 +227,10 @@ def test_bad_input_is_one_line_exit_2(simulate_run, tmp_path, args, needle):
 
 
 def test_parse_percentiles():
-    assert E.parse_percentiles("95, 5,50,5") == (5.0, 50.0, 95.0)
-    assert E.parse_percentiles("0,100") == (0.0, 100.0)
-    assert [E.stat_name(p) for p in PCT_VALUES] == ["p2.5", "p10", "p50", "p90", "p97.5"]
+    assert runs.parse_percentiles("95, 5,50,5") == (5.0, 50.0, 95.0)
+    assert runs.parse_percentiles("0,100") == (0.0, 100.0)
+    assert [runs.stat_name(p) for p in PCT_VALUES] == ["p2.5", "p10", "p50", "p90", "p97.5"]
     with pytest.raises(ValueError, match="not a number"):
-        E.parse_percentiles("5,,10")
+        runs.parse_percentiles("5,,10")
     with pytest.raises(ValueError, match="outside"):
-        E.parse_percentiles("-1")
+        runs.parse_percentiles("-1")

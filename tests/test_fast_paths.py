@@ -14,8 +14,7 @@ import numpy_financial as npf
 import pytest
 import scipy.stats as st
 
-from mcroi import distributions, engine, model, sampling
-from mcroi import sensitivity as sa
+from mcroi import analysis, engine, pipeline, priors
 from mcroi.priors import Dist
 
 from .test_distributions import CASES, U, dist_of
@@ -27,7 +26,7 @@ def test_powers_equal_direct_powers(log_base, horizon):
     k = np.arange(horizon + 1)
     with np.errstate(invalid="ignore"):
         want = np.where(k == 0, 1.0, np.exp(log_base * k))
-    got = np.asarray(model.powers(jnp.asarray(log_base), horizon))
+    got = np.asarray(engine.powers(jnp.asarray(log_base), horizon))
     np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
 
 
@@ -36,11 +35,11 @@ def test_contract_factors_equal_the_contract_formulas():
     for decline in (0.0, 0.3, 0.85, 1.0):
         want = (1 - decline) ** ((m - 1) / 12)
         np.testing.assert_allclose(
-            np.asarray(model.price_factors(jnp.asarray(decline), 60)), want, rtol=1e-14, atol=1e-300
+            np.asarray(engine.price_factors(jnp.asarray(decline), 60)), want, rtol=1e-14, atol=1e-300
         )
     for rate in (-0.5, 0.0, 0.1, 2.0):
         want = (1 + rate) ** (-np.arange(61) / 12)
-        np.testing.assert_allclose(np.asarray(model.discount_factors(jnp.asarray(rate), 60)), want, rtol=1e-14)
+        np.testing.assert_allclose(np.asarray(engine.discount_factors(jnp.asarray(rate), 60)), want, rtol=1e-14)
 
 
 @pytest.mark.parametrize(("label", "raw", "ppf", "key"), CASES, ids=[c[0] for c in CASES])
@@ -48,7 +47,7 @@ def test_ppf_z_is_ppf_of_the_normal_cdf(label, raw, ppf, key):
     """Reading an inverse CDF at a normal score equals scipy's ppf at u = Phi(z)."""
     d = dist_of(raw, key)
     z = st.norm.ppf(U[:-5])
-    got = np.asarray(jax.jit(lambda z: jnp.asarray(distributions.ppf_z(d, z)))(jnp.asarray(z)))
+    got = np.asarray(jax.jit(lambda z: jnp.asarray(priors.ppf_z(d, z)))(jnp.asarray(z)))
     want = ppf(st.norm.cdf(z))
     scale = max(1.0, float(np.nanmax(np.abs(want))))
     np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-9 * scale)
@@ -56,16 +55,15 @@ def test_ppf_z_is_ppf_of_the_normal_cdf(label, raw, ppf, key):
 
 def test_copula_leaves_uncorrelated_inputs_untouched():
     """Only the inputs a correlation names go through the copula; the others keep their uniform."""
-    from mcroi import api
 
-    ps = api.load_priors(None)
+    ps = pipeline.load_priors(None)
     assert ps.correlations
-    factor = sampling.copula_factor(ps)
-    block = {ps.names[i] for i in sampling.correlated_block(factor)}
+    factor = engine.copula_factor(ps)
+    block = {ps.names[i] for i in engine.correlated_block(factor)}
     assert block == {n for c in ps.correlations for n in (c.a, c.b)}
     u = jnp.asarray(np.random.default_rng(0).uniform(size=(len(ps.names), 512)))
-    with_c = sampling.transform(ps, u, factor)
-    without = sampling.transform(ps, u, None)
+    with_c = engine.transform(ps, u, factor)
+    without = engine.transform(ps, u, None)
     same = {n: np.array_equal(np.asarray(with_c[n]), np.asarray(without[n])) for n in ps.names}
     assert all(same[n] for n in ps.names if n not in block)
     # the second input of each pair is mixed (the first keeps its own normal score)
@@ -74,13 +72,12 @@ def test_copula_leaves_uncorrelated_inputs_untouched():
 
 def test_irr_matches_numpy_financial_on_the_default_scenario():
     """Duration start + quadratic error bound: the default scenario's IRRs agree with numpy-financial."""
-    from mcroi import api
 
-    ps = api.load_priors(None)
+    ps = pipeline.load_priors(None)
     knots = np.asarray(ps.curve, float) if ps.curve else None
-    inp = sampling.sample(ps, 7, jnp.arange(2048, dtype=jnp.int64))
-    _, cf = jax.vmap(lambda d: model._evaluate_without_irr(d, ps.horizon_months, knots))(inp)
-    got = np.asarray(model.irr_batch(cf))
+    inp = engine.sample(ps, 7, jnp.arange(2048, dtype=jnp.int64))
+    _, cf = jax.vmap(lambda d: engine._evaluate_without_irr(d, ps.horizon_months, knots))(inp)
+    got = np.asarray(engine.irr_batch(cf))
     cf = np.asarray(cf)
     rng = np.random.default_rng(1)
     for i in rng.choice(len(cf), 60, replace=False):
@@ -98,27 +95,28 @@ def test_batch_equations_equal_the_per_draw_equations():
     (vmapped, as sensitivity designs and ``monthly`` use them) they are (months,). Same contract,
     same numbers, up to the order of floating-point sums.
     """
-    from mcroi import api
 
-    ps = api.load_priors(None)
+    ps = pipeline.load_priors(None)
     knots = np.asarray(ps.curve, float) if ps.curve else None
     h = ps.horizon_months
-    inp = sampling.sample(ps, 5, jnp.arange(1500, dtype=jnp.int64))
-    batch = model.evaluate_batch(inp, h, knots)
-    one, cf = jax.vmap(lambda d: model._evaluate_without_irr(d, h, knots))(inp)
-    for k in model.Outputs._fields:
+    inp = engine.sample(ps, 5, jnp.arange(1500, dtype=jnp.int64))
+    batch = engine.evaluate_batch(inp, h, knots)
+    one, cf = jax.vmap(lambda d: engine._evaluate_without_irr(d, h, knots))(inp)
+    for k in engine.Outputs._fields:
         if k == "irr_annual":
             continue
         got, want = np.asarray(getattr(batch, k)), np.asarray(getattr(one, k))
         assert got.shape == want.shape, k
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-6, err_msg=k)
-    want_irr = np.expm1(12 * np.log1p(np.asarray(model.irr_batch(cf))))
+    want_irr = np.expm1(12 * np.log1p(np.asarray(engine.irr_batch(cf))))
     np.testing.assert_allclose(np.asarray(batch.irr_annual), want_irr, rtol=1e-9, atol=1e-12)
     # and one draw of the batch, alone, gives the same outputs
     i = 321
-    alone = model.evaluate({k: v[i] for k, v in inp.items()}, h, knots)
-    for k in model.Outputs._fields:
-        np.testing.assert_allclose(np.asarray(getattr(alone, k)), np.asarray(getattr(batch, k))[i], rtol=1e-12, atol=1e-6)
+    alone = engine.evaluate({k: v[i] for k, v in inp.items()}, h, knots)
+    for k in engine.Outputs._fields:
+        np.testing.assert_allclose(
+            np.asarray(getattr(alone, k)), np.asarray(getattr(batch, k))[i], rtol=1e-12, atol=1e-6
+        )
 
 
 def test_fetch_rows_copies_each_shard_into_place():
@@ -141,10 +139,10 @@ def test_fetch_rows_copies_each_shard_into_place():
 
 def test_resample_counts_are_multinomial():
     n, r = 4096, 200
-    w = sa.resample_counts(3, n, r)
+    w = analysis.resample_counts(3, n, r)
     assert w.shape == (r, n)
     assert np.all(w.sum(axis=1) == n)
-    assert np.array_equal(w, sa.resample_counts(3, n, r))  # seeded
+    assert np.array_equal(w, analysis.resample_counts(3, n, r))  # seeded
     # each count is Binomial(n, 1/n): mean 1, variance 1 - 1/n; check within 4 standard errors
     x = w.ravel()
     se_mean = np.sqrt((1 - 1 / n) / x.size)
@@ -156,13 +154,12 @@ def test_resample_counts_are_multinomial():
 
 def test_design_step_is_cached_and_matches_simulate():
     """The same function object reuses its compiled step; design points equal simulate's draws."""
-    from mcroi import api
 
-    ps = api.load_priors(None)
+    ps = pipeline.load_priors(None)
     n = 3000
-    keys = sampling.name_keys(sampling.canonicalize_key(11), ps.names)
+    keys = engine.name_keys(engine.canonicalize_key(11), ps.names)
     with jax.enable_x64(True):
-        u = np.asarray(sampling.uniforms(keys, jnp.arange(n, dtype=jnp.int64), jnp.float64))
+        u = np.asarray(engine.uniforms(keys, jnp.arange(n, dtype=jnp.int64), jnp.float64))
     before = len(engine._DESIGN_STEPS)
     a = engine.evaluate_inputs(ps, u, output="npv_usd")
     after = len(engine._DESIGN_STEPS)
@@ -173,7 +170,7 @@ def test_design_step_is_cached_and_matches_simulate():
     np.testing.assert_allclose(a, run.outputs["npv_usd"], rtol=1e-12, atol=1e-3)
     np.testing.assert_allclose(
         run.inputs[:, ps.names.index("capex.usd_per_gpu")],
-        sampling.transform(ps, jnp.asarray(u), sampling.copula_factor(ps))["capex.usd_per_gpu"],
+        engine.transform(ps, jnp.asarray(u), engine.copula_factor(ps))["capex.usd_per_gpu"],
         rtol=1e-14,
     )  # eager vs compiled exp
 
@@ -181,27 +178,26 @@ def test_design_step_is_cached_and_matches_simulate():
 def test_batched_contract_in_designs_equals_the_vmapped_one():
     """Sensitivity designs run the contract on whole tiles (engine.Batched), months-major; each
     design point gets what the one-draw equations, vmapped, give it."""
-    from mcroi import api
-    from mcroi import sensitivity_artifacts as art
+    from mcroi import analysis
 
-    ps = api.load_priors(None)
+    ps = pipeline.load_priors(None)
     knots = np.asarray(ps.curve, float) if ps.curve else None
-    fn = sa.contract_fn(ps)
-    assert isinstance(fn, engine.Batched) and sa.contract_fn(ps) is fn
+    fn = analysis.contract_fn(ps)
+    assert isinstance(fn, engine.Batched) and analysis.contract_fn(ps) is fn
     u = np.random.default_rng(4).uniform(size=(len(ps.names), 2500))
-    per_draw = lambda d: model._evaluate_without_irr(d, ps.horizon_months, knots)[0]  # noqa: E731
+    per_draw = lambda d: engine._evaluate_without_irr(d, ps.horizon_months, knots)[0]  # noqa: E731
     for output in ("npv_usd", "annual_cashflow_usd", "payback_months"):
         got = engine.evaluate_inputs(ps, u, fn, output=output)
         want = engine.evaluate_inputs(ps, u, per_draw, output=output)
         assert got.shape == want.shape
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-6, err_msg=output)
-    stacked = engine.evaluate_inputs(ps, u, art._stacked_fn(ps, "npv_usd"))
+    stacked = engine.evaluate_inputs(ps, u, pipeline.stacked_fn(ps, "npv_usd"))
     assert stacked.shape == (2500, 1 + -(-ps.horizon_months // 12))
     np.testing.assert_allclose(stacked[:, 0], engine.evaluate_inputs(ps, u, fn, output="npv_usd"), rtol=1e-12)
 
 
 def test_generic_function_through_design_output_selection():
-    ps = sa.make_priors({"a": Dist("uniform", (0.0, 1.0)), "b": Dist("uniform", (0.0, 2.0))})
+    ps = analysis.make_priors({"a": Dist("uniform", (0.0, 1.0)), "b": Dist("uniform", (0.0, 2.0))})
 
     def fn(d):
         return {"s": d["a"] + d["b"], "p": d["a"] * d["b"]}

@@ -23,15 +23,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mcroi import priors, store
-from mcroi.schema import ALL_KEYS
+from mcroi import priors, runs
+from mcroi.priors import ALL_KEYS
 
 DEFAULT_TEXT = priors.default_path().read_text()
 DEFAULT_DOC = tomllib.loads(DEFAULT_TEXT)
 # the default with its curve and throughput constants replaced, so single-key edits stay valid
-DEFAULT_LEAVES = [
-    (group, key) for group, body in DEFAULT_DOC.items() if isinstance(body, dict) for key in body
-]
+DEFAULT_LEAVES = [(group, key) for group, body in DEFAULT_DOC.items() if isinstance(body, dict) for key in body]
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 SLOW = settings(max_examples=2600, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
@@ -51,9 +49,34 @@ families = st.sampled_from(
 )
 param_names = st.sampled_from(
     [
-        "dist", "mean", "sd", "p5", "p95", "median", "gsd", "mu", "sigma", "min", "max", "mode", "lambda",
-        "alpha", "beta", "values", "weights", "lower", "upper", "source", "value", "ci90", "knots", "",
-        "é", "\u0000", "between", "spearman",
+        "dist",
+        "mean",
+        "sd",
+        "p5",
+        "p95",
+        "median",
+        "gsd",
+        "mu",
+        "sigma",
+        "min",
+        "max",
+        "mode",
+        "lambda",
+        "alpha",
+        "beta",
+        "values",
+        "weights",
+        "lower",
+        "upper",
+        "source",
+        "value",
+        "ci90",
+        "knots",
+        "",
+        "é",
+        "\u0000",
+        "between",
+        "spearman",
     ]
 )
 keys = st.one_of(
@@ -80,7 +103,11 @@ def dist_tables() -> st.SearchStrategy[dict[str, Any]]:
     return st.builds(
         lambda fam, ps: {"dist": fam, **ps},
         families,
-        st.dictionaries(param_names, st.one_of(hostile_floats, hostile_ints, st.lists(hostile_floats, max_size=4), scalars), max_size=5),
+        st.dictionaries(
+            param_names,
+            st.one_of(hostile_floats, hostile_ints, st.lists(hostile_floats, max_size=4), scalars),
+            max_size=5,
+        ),
     )
 
 
@@ -109,8 +136,25 @@ def well_formed_tables() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-groups = st.sampled_from(["scenario", "cluster", "capex", "throughput", "workload", "optimization", "utilization",
-                          "price", "power", "opex", "finance", "correlation", "", "ü", "a.b"])
+groups = st.sampled_from(
+    [
+        "scenario",
+        "cluster",
+        "capex",
+        "throughput",
+        "workload",
+        "optimization",
+        "utilization",
+        "price",
+        "power",
+        "opex",
+        "finance",
+        "correlation",
+        "",
+        "ü",
+        "a.b",
+    ]
+)
 
 documents = st.dictionaries(
     groups,
@@ -182,7 +226,7 @@ def check_valid(ps: priors.PriorSet) -> None:
         assert all(math.isfinite(p) for p in d.params), (name, d)
         d.describe()
     assert 1 <= ps.horizon_months
-    store.dumps(ps.resolved())
+    runs.dumps(ps.resolved())
     assert len(ps.sha256()) == 64
 
 
@@ -255,7 +299,10 @@ mutations = st.one_of(
     st.builds(
         lambda cut, junk, keep: DEFAULT_TEXT.encode()[:cut] + junk + DEFAULT_TEXT.encode()[cut + keep :],
         st.integers(0, len(DEFAULT_TEXT)),
-        st.one_of(st.binary(max_size=20), st.sampled_from([b"nan", b"inf", b"1e309", b"-", b"[", b"{", b"\xff\xfe", b"\x00", b"= 1"])),
+        st.one_of(
+            st.binary(max_size=20),
+            st.sampled_from([b"nan", b"inf", b"1e309", b"-", b"[", b"{", b"\xff\xfe", b"\x00", b"= 1"]),
+        ),
         st.integers(0, 40),
     ),
 )
@@ -292,12 +339,12 @@ def test_known_hostile_cases(tmp_path: Path) -> None:
     """Hand-picked cases the fuzzer once found or that must keep naming file and key."""
     cases = {
         "nan.toml": "[capex]\nusd_per_gpu = nan\n",
-        "huge.toml": "[capex]\nusd_per_gpu = { dist = \"lognormal\", median = 1e308, gsd = 1e308 }\n",
-        "tiny.toml": "[capex]\nusd_per_gpu = { dist = \"normal\", mean = 1, sd = 5e-324 }\n",
+        "huge.toml": '[capex]\nusd_per_gpu = { dist = "lognormal", median = 1e308, gsd = 1e308 }\n',
+        "tiny.toml": '[capex]\nusd_per_gpu = { dist = "normal", mean = 1, sd = 5e-324 }\n',
         "nested.toml": "[capex.usd_per_gpu.deeper]\nx = 1\n",
-        "unicode.toml": "[\"é\"]\n\"\" = 1\n",
-        "corr.toml": "[[correlation]]\nbetween = [\"a\", \"a\"]\nspearman = 2\n",
-        "curve.toml": "[throughput]\ncurve = [[1, nan], [\"x\"]]\n",
+        "unicode.toml": '["é"]\n"" = 1\n',
+        "corr.toml": '[[correlation]]\nbetween = ["a", "a"]\nspearman = 2\n',
+        "curve.toml": '[throughput]\ncurve = [[1, nan], ["x"]]\n',
         "garbage.toml": b"\x89PNG\r\n\x1a\n\x00\x00",
     }
     for name, text in cases.items():

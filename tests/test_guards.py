@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from mcroi import api, engine, guards, priors
+from mcroi import engine, pipeline, priors
 from mcroi.cli import main
-from mcroi.engine import RunArrays
-from mcroi.model import ANNUAL_OUTPUTS, SCALAR_OUTPUTS
+from mcroi.engine import ANNUAL_OUTPUTS, SCALAR_OUTPUTS, RunArrays
 from tests.reference import REFERENCE_CASE
 
 NAMES = ["capex.usd_per_gpu", "price.usd_per_mtok_output", "finance.tax_rate"]
@@ -30,7 +29,7 @@ def fake_arrays(n: int = 1000, years: int = 5, seed: int = 0) -> RunArrays:
 
 def test_finite_run_has_no_unexpected() -> None:
     a = fake_arrays()
-    rep = guards.check_numeric(a.names, a.inputs, a.outputs)
+    rep = engine.check_numeric(a.names, a.inputs, a.outputs)
     assert rep.ok and rep.bad_draws == 0 and rep.unexpected == {} and rep.documented == {}
 
 
@@ -44,11 +43,15 @@ def test_documented_cases_are_counted_not_refused() -> None:
     a.outputs["total_output_tokens"][20:22] = 0.0
     a.outputs["cost_per_mtok_usd"][20:22] = np.inf
     a.outputs["breakeven_price_usd_per_mtok"][20:22] = np.nan
-    rep = guards.check_numeric(a.names, a.inputs, a.outputs, max_fraction=0.0)
+    rep = engine.check_numeric(a.names, a.inputs, a.outputs, max_fraction=0.0)
     assert rep.ok, rep.to_json()
     assert rep.documented == {
-        "irr_annual": 100, "payback_months": 50, "roi_multiple": 10, "net_roi": 10,
-        "cost_per_mtok_usd": 2, "breakeven_price_usd_per_mtok": 2,
+        "irr_annual": 100,
+        "payback_months": 50,
+        "roi_multiple": 10,
+        "net_roi": 10,
+        "cost_per_mtok_usd": 2,
+        "breakeven_price_usd_per_mtok": 2,
     }
 
 
@@ -59,23 +62,23 @@ def test_undocumented_nonfinite_is_counted_per_output() -> None:
     a.outputs["npv_usd"][3:5] = np.inf
     a.outputs["annual_tax_usd"][7, 2] = np.nan
     a.inputs[8, 0] = np.nan
-    rep = guards.check_numeric(a.names, a.inputs, a.outputs, max_fraction=0.01)
+    rep = engine.check_numeric(a.names, a.inputs, a.outputs, max_fraction=0.01)
     assert rep.unexpected == {"inputs": 1, "npv_usd": 2, "payback_months": 1, "roi_multiple": 3, "annual_tax_usd": 1}
     assert rep.bad_draws == 7  # draws 0, 1, 2, 3, 4, 7, 8
     assert rep.first_bad_draws == [0, 1, 2, 3, 4]
     assert rep.ok  # 0.7% <= 1%
-    assert not guards.check_numeric(a.names, a.inputs, a.outputs, max_fraction=0.005).ok
+    assert not engine.check_numeric(a.names, a.inputs, a.outputs, max_fraction=0.005).ok
 
 
 def test_refusal_names_the_input_in_whose_tail_the_bad_draws_sit() -> None:
     a = fake_arrays(n=2000)
     price = a.inputs[:, 1]
     a.outputs["npv_usd"][price > 0.97] = np.inf  # the top 3% of one input
-    rep = guards.check_numeric(a.names, a.inputs, a.outputs)
+    rep = engine.check_numeric(a.names, a.inputs, a.outputs)
     assert not rep.ok
     assert len(rep.inputs_involved) == 1 and rep.inputs_involved[0].startswith("price.usd_per_mtok_output (upper tail")
-    with pytest.raises(guards.NumericGuardError) as info:
-        guards.enforce_numeric(rep, "my.toml")
+    with pytest.raises(engine.NumericGuardError) as info:
+        engine.enforce_numeric(rep, "my.toml")
     (line,) = info.value.lines
     assert line.startswith("my.toml: outputs = npv_usd (")
     assert "price.usd_per_mtok_output" in line and "capex" not in line
@@ -84,9 +87,9 @@ def test_refusal_names_the_input_in_whose_tail_the_bad_draws_sit() -> None:
 def test_every_draw_bad_blames_the_constants() -> None:
     a = fake_arrays(n=100)
     a.outputs["npv_usd"][:] = np.nan
-    rep = guards.check_numeric(a.names, a.inputs, a.outputs)
+    rep = engine.check_numeric(a.names, a.inputs, a.outputs)
     assert rep.bad_draws == 100 and rep.inputs_involved == []
-    assert "constants" in guards.numeric_error_line(rep, "f.toml")
+    assert "constants" in engine.numeric_error_line(rep, "f.toml")
 
 
 def _constant_priors() -> priors.PriorSet:
@@ -94,7 +97,7 @@ def _constant_priors() -> priors.PriorSet:
 
 
 def test_simulate_reports_counts_and_refuses_without_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """api.simulate: counts land in summary and manifest; above the threshold nothing is written."""
+    """pipeline.simulate: counts land in summary and manifest; above the threshold nothing is written."""
     ps = _constant_priors()
     n = 400
     years = -(-ps.horizon_months // 12)
@@ -108,35 +111,35 @@ def test_simulate_reports_counts_and_refuses_without_writing(tmp_path: Path, mon
         return RunArrays(names=list(p.names), inputs=np.ones((draws, len(p.names))), outputs=out)
 
     monkeypatch.setattr(engine, "run", fake_run)
-    ds = api.simulate(ps, draws=n, out=tmp_path / "ok", plots=False, max_nonfinite=0.01)
+    ds = pipeline.simulate(ps, draws=n, out=tmp_path / "ok", plots=False, max_nonfinite=0.01)
     man = json.loads((tmp_path / "ok" / "manifest.json").read_text())
     summ = json.loads((tmp_path / "ok" / "summary.json").read_text())
     for doc in (man, summ, json.loads(ds.attrs["summary"])):
         assert doc["numeric"]["unexpected_nonfinite"] == {"npv_usd": 1}
         assert doc["numeric"]["documented_nonfinite"] == {"irr_annual": 5}
     assert man["memory_estimate"]["stored_bytes"] > 0
-    with pytest.raises(guards.NumericGuardError):
-        api.simulate(ps, draws=n, out=tmp_path / "refused", plots=False, max_nonfinite=0.0)
+    with pytest.raises(engine.NumericGuardError):
+        pipeline.simulate(ps, draws=n, out=tmp_path / "refused", plots=False, max_nonfinite=0.0)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ok"]
 
 
 def test_memory_estimate_and_refusal() -> None:
-    stored, work = guards.run_memory(1000, 20, 60, "float64", 65536)
+    stored, work = engine.run_memory(1000, 20, 60, "float64", 65536)
     years = 5
     assert stored == 1000 * ((20 + len(SCALAR_OUTPUTS) + len(ANNUAL_OUTPUTS) * years) * 8 + 8)
-    assert guards.run_memory(1000, 20, 60, "float32", 65536)[0] < stored
-    assert guards.check_memory(1000, 20, 60, "float64", 1000, available=10 * (stored + work))["stored_bytes"] == stored
-    with pytest.raises(guards.MemoryGuardError) as info:
-        guards.check_memory(10**9, 20, 60, "float64", 65536, available=2**30)
+    assert engine.run_memory(1000, 20, 60, "float32", 65536)[0] < stored
+    assert engine.check_memory(1000, 20, 60, "float64", 1000, available=10 * (stored + work))["stored_bytes"] == stored
+    with pytest.raises(engine.MemoryGuardError) as info:
+        engine.check_memory(10**9, 20, 60, "float64", 65536, available=2**30)
     msg = str(info.value)
     assert msg.startswith("--draws = 1000000000: ") and "--keep summary" in msg and "\n" not in msg
     fit = int(msg.rsplit("at most ", 1)[1].split(" ")[0].replace(",", ""))
-    s_fit, w_fit = guards.run_memory(fit, 20, 60, "float64", 65536)
-    assert s_fit + w_fit <= guards.MEMORY_HEADROOM * 2**30 < sum(guards.run_memory(fit + 2, 20, 60, "float64", 65536))
+    s_fit, w_fit = engine.run_memory(fit, 20, 60, "float64", 65536)
+    assert s_fit + w_fit <= engine.MEMORY_HEADROOM * 2**30 < sum(engine.run_memory(fit + 2, 20, 60, "float64", 65536))
 
 
 def test_available_memory_is_plausible() -> None:
-    avail = guards.available_memory()
+    avail = engine.available_memory()
     assert avail is None or 2**20 < avail < 2**50
 
 
@@ -155,7 +158,7 @@ def test_cli_refuses_a_run_too_big_for_memory(tmp_path: Path) -> None:
 HOSTILE_FILES = {
     "syntax.toml": "[capex\nusd_per_gpu = 1\n",
     "nan.toml": "[capex]\nusd_per_gpu = nan\n",
-    "overflow.toml": "[capex]\nusd_per_gpu = { dist = \"uniform\", min = -1e308, max = 1e308 }\n",
+    "overflow.toml": '[capex]\nusd_per_gpu = { dist = "uniform", min = -1e308, max = 1e308 }\n',
     "binary.toml": b"\x00\xff\xfe garbage",
 }
 
@@ -164,12 +167,16 @@ HOSTILE_FILES = {
 def test_cli_hostile_priors_one_line_exit_2_no_run(tmp_path: Path, name: str) -> None:
     text = HOSTILE_FILES[name]
     src = tmp_path / name
-    src.write_bytes(text if isinstance(text, bytes) else priors.default_path().read_text().encode() + b"\n" + text.encode())
+    src.write_bytes(
+        text if isinstance(text, bytes) else priors.default_path().read_text().encode() + b"\n" + text.encode()
+    )
     out = tmp_path / "runs" / "x"
     res = CliRunner().invoke(main, ["simulate", str(src), "-n", "100", "-q", "--out", str(out)])
     assert res.exit_code == 2, res.output
     assert "Traceback" not in res.output
-    assert all(line.startswith(str(src)) or name in line.split(":", 1)[0] for line in res.output.strip().splitlines()), res.output
+    assert all(
+        line.startswith(str(src)) or name in line.split(":", 1)[0] for line in res.output.strip().splitlines()
+    ), res.output
     assert not out.exists()
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import numpy_financial as npf
 import pytest
 
-from mcroi import engine, model, priors
+from mcroi import engine, priors
 from tests import reference as ref
 
 SCALARS = [
@@ -59,7 +59,10 @@ def random_constant_scenario(rng: np.random.Generator) -> dict:
     doc["throughput"]["output_tokens_per_s_per_gpu"] = float(rng.uniform(50, 8000))
     doc["workload"]["input_output_ratio"] = float(rng.choice([1.0, 8.0, 0.125]))
     doc["optimization"] = {"max_gain": float(rng.uniform(1, 4)), "half_life_months": float(rng.uniform(1, 24))}
-    doc["utilization"] = {"steady_state": float(rng.uniform(0.1, 1)), "ramp_months": float(rng.choice([0, rng.uniform(1, 12)]))}
+    doc["utilization"] = {
+        "steady_state": float(rng.uniform(0.1, 1)),
+        "ramp_months": float(rng.choice([0, rng.uniform(1, 12)])),
+    }
     doc["price"] = {
         "usd_per_mtok_output": float(rng.uniform(0.1, 8)),
         "usd_per_mtok_input": float(rng.uniform(0, 2)),
@@ -113,7 +116,7 @@ def test_random_constant_scenarios_match_independent_implementation(case):
         g = (1 + got) ** (1 / 12) - 1
         assert abs(npf.npv(g, cf)) <= 1e-9 * npf.npv(g, np.abs(cf))
     elif np.isnan(i) or not (-0.63 < i < 19):
-        assert np.isnan(got) or np.isclose(model.irr_monthly(jnp.asarray(cf)), i, rtol=1e-8)
+        assert np.isnan(got) or np.isclose(engine.irr_monthly(jnp.asarray(cf)), i, rtol=1e-8)
     else:
         np.testing.assert_allclose(got, (1 + i) ** 12 - 1, rtol=1e-8, atol=1e-10)
 
@@ -172,7 +175,7 @@ def test_irr_batch_against_numpy_financial_on_hard_cashflows():
         cf[0] = -abs(rng.normal(30, 20))
         flows.append(np.pad(cf, (0, 73 - n)))
     cf = np.array(flows)
-    got = np.asarray(model.irr_batch(jnp.asarray(cf)))
+    got = np.asarray(engine.irr_batch(jnp.asarray(cf)))
     for row, g in zip(cf, got, strict=True):
         want = npf.irr(row)
         if np.isnan(g):
@@ -184,4 +187,4 @@ def test_irr_batch_against_numpy_financial_on_hard_cashflows():
         assert abs(npv_at) <= 1e-9 * size, (g, want)
     # conventional flows (one sign change) always have their unique root found
     conv = np.concatenate([[-100.0], np.full(48, 3.0)])
-    np.testing.assert_allclose(model.irr_monthly(jnp.asarray(conv)), npf.irr(conv), rtol=1e-10)
+    np.testing.assert_allclose(engine.irr_monthly(jnp.asarray(conv)), npf.irr(conv), rtol=1e-10)

@@ -45,7 +45,7 @@ def test_minimal_file_loads_with_contract_defaults(tmp_path):
     assert ps.inputs["finance.useful_life_months"].params == (60.0,)
     assert ps.inputs["price.usd_per_mtok_input"].params == (0.0,)
     # contract order
-    from mcroi.schema import INPUTS
+    from mcroi.priors import INPUTS
 
     order = [k for k in INPUTS if k in ps.inputs]
     assert ps.names == order
@@ -97,28 +97,113 @@ BAD = [
     ("unknown table", BASE + "\n[pricing]\nx = 1\n", "pricing", "did you mean 'price'"),
     ("unknown family", BASE.replace("pue = 1.2", 'pue = { dist = "gama", mean = 1 }'), "power.pue", "unknown family"),
     ("missing param", BASE.replace("pue = 1.2", 'pue = { dist = "uniform", min = 1.1 }'), "power.pue", "missing max"),
-    ("extra param", BASE.replace("pue = 1.2", 'pue = { dist = "uniform", min = 1.1, max = 1.3, sd = 2 }'), "power.pue", "unexpected sd"),
-    ("p5 >= p95", BASE.replace("usd_per_mtok_output = 2.0", 'usd_per_mtok_output = { dist = "lognormal", p5 = 3, p95 = 2 }'), "price.usd_per_mtok_output", "p5 < p95"),
-    ("sd <= 0", BASE.replace("discount_rate = 0.1", 'discount_rate = { dist = "normal", mean = 0.1, sd = 0 }'), "finance.discount_rate", "sd must be > 0"),
-    ("min >= max", BASE.replace("pue = 1.2", 'pue = { dist = "uniform", min = 1.3, max = 1.1 }'), "power.pue", "min < max"),
-    ("mode outside", BASE.replace("pue = 1.2", 'pue = { dist = "triangular", min = 1.1, mode = 2, max = 1.5 }'), "power.pue", "outside"),
-    ("normal price can go negative", BASE.replace("usd_per_mtok_output = 2.0", 'usd_per_mtok_output = { dist = "normal", mean = 2, sd = 1 }'), "price.usd_per_mtok_output", "use lognormal, or add lower = 0"),
-    ("fraction above 1", BASE.replace("steady_state = 0.5", "steady_state = 1.5"), "utilization.steady_state", "between 0 and 1"),
-    ("pue below 1", BASE.replace("pue = 1.2", 'pue = { dist = "uniform", min = 0.9, max = 1.3 }'), "power.pue", "can go below 1"),
+    (
+        "extra param",
+        BASE.replace("pue = 1.2", 'pue = { dist = "uniform", min = 1.1, max = 1.3, sd = 2 }'),
+        "power.pue",
+        "unexpected sd",
+    ),
+    (
+        "p5 >= p95",
+        BASE.replace("usd_per_mtok_output = 2.0", 'usd_per_mtok_output = { dist = "lognormal", p5 = 3, p95 = 2 }'),
+        "price.usd_per_mtok_output",
+        "p5 < p95",
+    ),
+    (
+        "sd <= 0",
+        BASE.replace("discount_rate = 0.1", 'discount_rate = { dist = "normal", mean = 0.1, sd = 0 }'),
+        "finance.discount_rate",
+        "sd must be > 0",
+    ),
+    (
+        "min >= max",
+        BASE.replace("pue = 1.2", 'pue = { dist = "uniform", min = 1.3, max = 1.1 }'),
+        "power.pue",
+        "min < max",
+    ),
+    (
+        "mode outside",
+        BASE.replace("pue = 1.2", 'pue = { dist = "triangular", min = 1.1, mode = 2, max = 1.5 }'),
+        "power.pue",
+        "outside",
+    ),
+    (
+        "normal price can go negative",
+        BASE.replace("usd_per_mtok_output = 2.0", 'usd_per_mtok_output = { dist = "normal", mean = 2, sd = 1 }'),
+        "price.usd_per_mtok_output",
+        "use lognormal, or add lower = 0",
+    ),
+    (
+        "fraction above 1",
+        BASE.replace("steady_state = 0.5", "steady_state = 1.5"),
+        "utilization.steady_state",
+        "between 0 and 1",
+    ),
+    (
+        "pue below 1",
+        BASE.replace("pue = 1.2", 'pue = { dist = "uniform", min = 0.9, max = 1.3 }'),
+        "power.pue",
+        "can go below 1",
+    ),
     ("missing required", BASE.replace("usd_per_kwh = 0.08", ""), "", "missing required input power.usd_per_kwh"),
-    ("missing throughput", BASE.replace("output_tokens_per_s_per_gpu = 1000", ""), "", "missing required input throughput"),
-    ("gpus and budget", BASE.replace("usd_per_gpu = 50000", "usd_per_gpu = 50000\nbudget_usd = 5e6"), "capex.budget_usd", "not both"),
-    ("curve and tps", BASE.replace("output_tokens_per_s_per_gpu = 1000", "output_tokens_per_s_per_gpu = 1000\ncurve = [[10, 100]]"), "throughput.output_tokens_per_s_per_gpu", "not both"),
+    (
+        "missing throughput",
+        BASE.replace("output_tokens_per_s_per_gpu = 1000", ""),
+        "",
+        "missing required input throughput",
+    ),
+    (
+        "gpus and budget",
+        BASE.replace("usd_per_gpu = 50000", "usd_per_gpu = 50000\nbudget_usd = 5e6"),
+        "capex.budget_usd",
+        "not both",
+    ),
+    (
+        "curve and tps",
+        BASE.replace("output_tokens_per_s_per_gpu = 1000", "output_tokens_per_s_per_gpu = 1000\ncurve = [[10, 100]]"),
+        "throughput.output_tokens_per_s_per_gpu",
+        "not both",
+    ),
     ("nan value", BASE.replace("pue = 1.2", "pue = nan"), "power.pue", "finite"),
     ("string value", BASE.replace("pue = 1.2", 'pue = "1.2"'), "power.pue", "number or a distribution"),
     ("bool value", BASE.replace("pue = 1.2", "pue = true"), "power.pue", "number or a distribution"),
     ("horizon not integer", BASE + "\n[finance.x]\n", "finance.x", "unknown input"),
-    ("horizon as distribution", BASE.replace("discount_rate = 0.1", 'discount_rate = 0.1\nhorizon_months = { ci90 = [1, 2] }'), "finance.horizon_months", "whole number"),
-    ("beta sd too large", BASE.replace("steady_state = 0.5", 'steady_state = { dist = "beta", mean = 0.5, sd = 0.6 }'), "utilization.steady_state", "too large"),
-    ("discrete weights mismatch", BASE.replace("pue = 1.2", 'pue = { dist = "discrete", values = [1.1, 1.2], weights = [1] }'), "power.pue", "one per value"),
-    ("truncation empty", BASE.replace("pue = 1.2", 'pue = { dist = "uniform", min = 1.1, max = 1.3, lower = 2 }'), "power.pue", "leaves no probability"),
-    ("correlation unknown input", BASE + '\n[[correlation]]\nbetween = ["power.pue", "power.puee"]\nspearman = 0.3\n', "correlation", "did you mean"),
-    ("correlation out of range", BASE + '\n[[correlation]]\nbetween = ["power.pue", "power.usd_per_kwh"]\nspearman = 1.5\n', "correlation", "strictly between -1 and 1"),
+    (
+        "horizon as distribution",
+        BASE.replace("discount_rate = 0.1", "discount_rate = 0.1\nhorizon_months = { ci90 = [1, 2] }"),
+        "finance.horizon_months",
+        "whole number",
+    ),
+    (
+        "beta sd too large",
+        BASE.replace("steady_state = 0.5", 'steady_state = { dist = "beta", mean = 0.5, sd = 0.6 }'),
+        "utilization.steady_state",
+        "too large",
+    ),
+    (
+        "discrete weights mismatch",
+        BASE.replace("pue = 1.2", 'pue = { dist = "discrete", values = [1.1, 1.2], weights = [1] }'),
+        "power.pue",
+        "one per value",
+    ),
+    (
+        "truncation empty",
+        BASE.replace("pue = 1.2", 'pue = { dist = "uniform", min = 1.1, max = 1.3, lower = 2 }'),
+        "power.pue",
+        "leaves no probability",
+    ),
+    (
+        "correlation unknown input",
+        BASE + '\n[[correlation]]\nbetween = ["power.pue", "power.puee"]\nspearman = 0.3\n',
+        "correlation",
+        "did you mean",
+    ),
+    (
+        "correlation out of range",
+        BASE + '\n[[correlation]]\nbetween = ["power.pue", "power.usd_per_kwh"]\nspearman = 1.5\n',
+        "correlation",
+        "strictly between -1 and 1",
+    ),
 ]
 
 
@@ -139,8 +224,10 @@ def test_bad_priors_give_one_clear_line(tmp_path, label, text, key, words):
 
 
 def test_all_problems_in_a_file_are_reported(tmp_path):
-    text = BASE.replace("pue = 1.2", "pue = 0.5").replace("steady_state = 0.5", "steady_state = 2").replace(
-        "usd_per_kwh = 0.08", "usd_per_kwh = -1"
+    text = (
+        BASE.replace("pue = 1.2", "pue = 0.5")
+        .replace("steady_state = 0.5", "steady_state = 2")
+        .replace("usd_per_kwh = 0.08", "usd_per_kwh = -1")
     )
     with pytest.raises(PriorsError) as ei:
         priors.load(write(tmp_path, text))
@@ -170,7 +257,7 @@ def test_missing_file_and_binary_garbage(tmp_path):
 
 
 def test_priors_are_never_evaluated(tmp_path):
-    text = BASE.replace("pue = 1.2", 'pue = "__import__(\'os\').system(\'touch pwned\')"')
+    text = BASE.replace("pue = 1.2", "pue = \"__import__('os').system('touch pwned')\"")
     with pytest.raises(PriorsError):
         priors.load(write(tmp_path, text))
     assert not (tmp_path / "pwned").exists()

@@ -14,10 +14,9 @@ import pytest
 from click.testing import CliRunner
 from scipy import stats
 
-from mcroi import model, priors
+from mcroi import engine, priors
 from mcroi.cli import main
-from mcroi.cli_priors import LAYER_DIRS, fit_families, is_layer
-from mcroi.distributions import cdf, empirical_positions, ppf
+from mcroi.priors import LAYER_DIRS, cdf, empirical_positions, fit_families, is_layer, ppf
 
 ROOT = priors.library_root()
 FILES = sorted(p for p in ROOT.rglob("*.toml"))
@@ -73,7 +72,10 @@ def test_layers_are_refused_as_complete_scenarios():
     with pytest.raises(priors.PriorsError) as e:
         priors.load(ROOT / "platforms" / "h200.toml")
     assert any("missing required input" in line for line in e.value.lines)
-    assert all(line.startswith(str(Path("priors") / "platforms" / "h200.toml")) or "h200.toml" in line for line in e.value.lines)
+    assert all(
+        line.startswith(str(Path("priors") / "platforms" / "h200.toml")) or "h200.toml" in line
+        for line in e.value.lines
+    )
 
 
 def test_a_partial_layer_still_reports_bad_values(tmp_path: Path):
@@ -107,7 +109,11 @@ def test_curves_follow_the_readme_rule_for_output_tokens():
 
     with (ROOT / "data" / "inferencex_dsr1_pareto_knots.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))
-    for wl, (isl, osl) in {"deepseek-r1-1k1k": (1024, 1024), "deepseek-r1-8k1k": (8192, 1024), "deepseek-r1-1k8k": (1024, 8192)}.items():
+    for wl, (isl, osl) in {
+        "deepseek-r1-1k1k": (1024, 1024),
+        "deepseek-r1-8k1k": (8192, 1024),
+        "deepseek-r1-1k8k": (1024, 8192),
+    }.items():
         ps = priors.load(ROOT / "curves" / wl / "h200.toml", partial=True)
         data = sorted(
             (float(r["median_intvty"]), float(r["total_tput_per_gpu"]) / (1 + isl / osl))
@@ -124,7 +130,7 @@ KNOTS = np.asarray(priors.load(ROOT / "curves" / "deepseek-r1-1k1k" / "gb200-nvl
 
 def curve(x: np.ndarray, scale: float = 1.0) -> np.ndarray:
     x = jnp.asarray(np.asarray(x, float))
-    return np.asarray(model.curve_throughput(x, KNOTS, jnp.full_like(x, scale)))
+    return np.asarray(engine.curve_throughput(x, KNOTS, jnp.full_like(x, scale)))
 
 
 def test_curve_is_exact_at_the_knots():
@@ -158,7 +164,9 @@ def write_empirical(tmp_path: Path, values: list[str], key: str = "price.usd_per
     (d / "obs.csv").write_text("id,x\n" + "\n".join(f"{i},{v}" for i, v in enumerate(values)) + "\n")
     group, name = key.split(".")
     f = d / "layer.toml"
-    f.write_text(f'[{group}]\n{name} = {{ dist = "empirical", file = "obs.csv", column = "x", source = "test data" }}\n')
+    f.write_text(
+        f'[{group}]\n{name} = {{ dist = "empirical", file = "obs.csv", column = "x", source = "test data" }}\n'
+    )
     return f
 
 
@@ -249,7 +257,9 @@ def test_priors_fit_cli_prints_toml_lines_that_parse(tmp_path: Path):
     assert len(lines) == 6 and '"empirical"' in lines[-1]
     import tomllib
 
-    doc = tomllib.loads("\n".join(["[x]", *(ln.replace("price.annual_decline", f"k{i}") for i, ln in enumerate(lines[:-1]))]))
+    doc = tomllib.loads(
+        "\n".join(["[x]", *(ln.replace("price.annual_decline", f"k{i}") for i, ln in enumerate(lines[:-1]))])
+    )
     for raw in doc["x"].values():
         errs = priors._Collector()
         assert priors.parse_dist("t", "price.usd_per_mtok_output", raw, errs) is not None, errs.lines
@@ -271,7 +281,10 @@ def test_priors_show_prints_percentiles_and_sources():
     r = CliRunner().invoke(main, ["priors", "show", "default"])
     assert r.exit_code == 0, r.output
     assert "P10" in r.output and "P90" in r.output and "ref:power_allin_it_gb200_jul2026" in r.output
-    assert "throughput.curve" in r.output and "correlation: price.usd_per_mtok_output ~ price.usd_per_mtok_input" in r.output
+    assert (
+        "throughput.curve" in r.output
+        and "correlation: price.usd_per_mtok_output ~ price.usd_per_mtok_input" in r.output
+    )
     # a library layer shows as a layer
     r = CliRunner().invoke(main, ["priors", "show", "platforms/mi355x"])
     assert r.exit_code == 0 and "layer" in r.output
@@ -320,7 +333,7 @@ def test_priors_check_notes_a_repair_and_refuses_it_under_strict(tmp_path: Path)
     r = CliRunner().invoke(main, ["priors", "check", "--partial", str(f)])
     assert r.exit_code == 0, r.output
     assert "note: the correlations are not positive semi-definite" in r.output and "+0.900 ->" in r.output
-    f.write_text('[scenario]\nstrict = true\n' + INCOHERENT_LAYER)
+    f.write_text("[scenario]\nstrict = true\n" + INCOHERENT_LAYER)
     r = CliRunner().invoke(main, ["priors", "check", "--partial", str(f)])
     assert r.exit_code == 2 and "Traceback" not in r.output
     lines = r.output.strip().splitlines()

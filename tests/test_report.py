@@ -16,10 +16,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from mcroi import api, priors
+from mcroi import pipeline, priors, report
 from mcroi.cli import main
-from mcroi.report import fanchart, figures
-from mcroi.report import html as report_html
 from tests import reference as ref
 
 EVIL = "<script>alert(1)</script>"
@@ -30,9 +28,22 @@ def uncertain_scenario(name: str = EVIL) -> priors.PriorSet:
     """The reference case with every economically important input uncertain (no curve)."""
     doc = copy.deepcopy(ref.REFERENCE_CASE)
     doc["scenario"] = {"name": name, "description": 'a "quoted" <b>bold</b> & risky description'}
-    doc["capex"]["usd_per_gpu"] = {"dist": "uniform", "min": 40000, "max": 60000, "source": "<img src=x onerror=alert(2)> vendor quote"}
-    doc["throughput"]["output_tokens_per_s_per_gpu"] = {"dist": "lognormal", "median": 900, "gsd": 1.4, "source": "bench"}
-    doc["utilization"] = {"steady_state": {"dist": "pert", "min": 0.2, "mode": 0.45, "max": 0.7}, "ramp_months": {"dist": "uniform", "min": 0, "max": 6}}
+    doc["capex"]["usd_per_gpu"] = {
+        "dist": "uniform",
+        "min": 40000,
+        "max": 60000,
+        "source": "<img src=x onerror=alert(2)> vendor quote",
+    }
+    doc["throughput"]["output_tokens_per_s_per_gpu"] = {
+        "dist": "lognormal",
+        "median": 900,
+        "gsd": 1.4,
+        "source": "bench",
+    }
+    doc["utilization"] = {
+        "steady_state": {"dist": "pert", "min": 0.2, "mode": 0.45, "max": 0.7},
+        "ramp_months": {"dist": "uniform", "min": 0, "max": 6},
+    }
     doc["price"]["usd_per_mtok_output"] = {"ci90": [2.5, 5.0]}
     doc["price"]["annual_decline"] = {"dist": "uniform", "min": 0.05, "max": 0.4}
     doc["optimization"] = {"max_gain": {"dist": "triangular", "min": 1, "mode": 1.5, "max": 3}, "half_life_months": 6}
@@ -46,7 +57,9 @@ def uncertain_scenario(name: str = EVIL) -> priors.PriorSet:
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report") / "evil-run"
-    api.simulate(uncertain_scenario(), draws=DRAWS, seed=11, out=out, command="mcroi simulate evil.toml -n 400 --seed 11")
+    pipeline.simulate(
+        uncertain_scenario(), draws=DRAWS, seed=11, out=out, command="mcroi simulate evil.toml -n 400 --seed 11"
+    )
     return out
 
 
@@ -122,8 +135,19 @@ def _parse_shown(text: str) -> float:
 
 def test_headline_numbers_equal_summary_json(run_dir: Path, page: str) -> None:
     summary = json.loads((run_dir / "summary.json").read_text())
-    kpis = {a["data-key"]: (a, text) for tag, a, text in parse(page).text_of if tag == "div" and "kpi" in (a.get("class") or "").split()}
-    assert set(kpis) == {"p_npv_positive", "npv_usd", "irr_annual", "payback_months", "roi_multiple", "cost_per_mtok_usd"}
+    kpis = {
+        a["data-key"]: (a, text)
+        for tag, a, text in parse(page).text_of
+        if tag == "div" and "kpi" in (a.get("class") or "").split()
+    }
+    assert set(kpis) == {
+        "p_npv_positive",
+        "npv_usd",
+        "irr_annual",
+        "payback_months",
+        "roi_multiple",
+        "cost_per_mtok_usd",
+    }
     p_neg = summary["risk"]["p_npv_negative"]
     assert float(kpis["p_npv_positive"][0]["data-value"]) == 1 - p_neg["p"]
     assert float(kpis["p_npv_positive"][0]["data-mcse"]) == p_neg["mcse"]
@@ -131,7 +155,13 @@ def test_headline_numbers_equal_summary_json(run_dir: Path, page: str) -> None:
     shown = re.search(r"([\d.]+%)", kpis["p_npv_positive"][1]).group(1)
     assert abs(_parse_shown(shown) - (1 - p_neg["p"])) <= 0.0005 + 1e-12
     # half a unit of the last shown digit
-    tol = {"npv_usd": 0.05e6, "irr_annual": 0.0005, "payback_months": 0.5, "roi_multiple": 0.005, "cost_per_mtok_usd": 0.0005}
+    tol = {
+        "npv_usd": 0.05e6,
+        "irr_annual": 0.0005,
+        "payback_months": 0.5,
+        "roi_multiple": 0.005,
+        "cost_per_mtok_usd": 0.0005,
+    }
     for key, (attrs, text) in kpis.items():
         if key == "p_npv_positive":
             continue
@@ -175,7 +205,7 @@ def test_page_is_self_contained(page: str) -> None:
 
 
 def test_assumptions_list_every_input_with_quantiles_and_source(run_dir: Path, page: str) -> None:
-    from mcroi.store import open_run
+    from mcroi.runs import open_run
 
     ds = open_run(run_dir)
     table = page[page.index('<table class="assumptions">') :]
@@ -188,7 +218,7 @@ def test_assumptions_list_every_input_with_quantiles_and_source(run_dir: Path, p
     cap = rows[names.index("capex.usd_per_gpu")]
     assert "uniform" in cap and "min=40000" in cap and "vendor quote" in cap
     p50 = float(np.quantile(ds["inputs"].sel(input="capex.usd_per_gpu").values, 0.5))
-    assert report_html.fmt_num(p50) in cap
+    assert report.fmt_num(p50) in cap
     assert "lognormal" in rows[names.index("price.usd_per_mtok_output")]
 
 
@@ -203,19 +233,28 @@ def test_method_section_reproduces_the_run(page: str) -> None:
 
 
 def test_fan_chart_quantiles_agree_with_the_independent_cashflows(run_dir: Path, page: str) -> None:
-    from mcroi.store import open_run
+    from mcroi.runs import open_run
 
     ds = open_run(run_dir)
     names = [str(x) for x in ds["input"].values]
     H = int(ds.attrs["horizon_months"])
     x = ds["inputs"].values
-    got = fanchart.cumulative_cash(x, names, H)
-    want = np.array([np.cumsum(ref.cashflows({**dict(zip(names, map(float, row), strict=True)), "finance.horizon_months": H})["cf"]) for row in x])
+    got = report.cumulative_cash(x, names, H)
+    want = np.array(
+        [
+            np.cumsum(
+                ref.cashflows({**dict(zip(names, map(float, row), strict=True)), "finance.horizon_months": H})["cf"]
+            )
+            for row in x
+        ]
+    )
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-3)
     # the months end where the run's stored annual cashflows end
-    np.testing.assert_allclose(got[:, -1], ds["annual_cashflow_usd"].values.sum(1) - ds["capex_usd"].values, rtol=1e-9, atol=1e-3)
+    np.testing.assert_allclose(
+        got[:, -1], ds["annual_cashflow_usd"].values.sum(1) - ds["capex_usd"].values, rtol=1e-9, atol=1e-3
+    )
     q_want = np.quantile(want, [0.1, 0.5, 0.9], axis=0)
-    f = fanchart.fan(got)
+    f = report.fan(got)
     np.testing.assert_allclose(f.quantiles, q_want, rtol=1e-9, atol=1e-3)
     # the numbers in the page's table are those quantiles
     cells = re.findall(r"data-p='(\d+)' data-value='([^']+)'", page)
@@ -235,7 +274,7 @@ def test_fan_mcse_is_the_quantile_standard_error() -> None:
     rng = np.random.default_rng(0)
     n, cols = 2000, 400
     cum = rng.normal(0.0, 1.0, size=(n, cols))
-    f = fanchart.fan(cum)
+    f = report.fan(cum)
     truth = math.sqrt(math.pi / 2) / math.sqrt(n)
     assert abs(f.mcse[1].mean() - truth) < 0.05 * truth
     spread = f.quantiles[1].std(ddof=1)
@@ -248,13 +287,13 @@ def test_fan_mcse_is_the_quantile_standard_error() -> None:
 
 
 def test_fan_uses_a_fixed_subsample(run_dir: Path) -> None:
-    text = report_html.build(run_dir, fan_draws=100)
+    text = report.build_html(run_dir, fan_draws=100)
     assert 'data-fan-draws="100"' in text and f"first 100 of {DRAWS:,}" in text
 
 
 def test_payback_cdf_counts_draws() -> None:
     pb = np.array([3.0, 5.0, 5.0, np.inf, 12.0])
-    m, p, se = fanchart.payback_cdf(pb, 12)
+    m, p, se = report.payback_cdf(pb, 12)
     assert m[0] == 0 and m[-1] == 12
     np.testing.assert_allclose(p[[0, 2, 3, 4, 5, 11, 12]], [0, 0, 0.2, 0.2, 0.6, 0.6, 0.8])
     np.testing.assert_allclose(se, np.sqrt(p * (1 - p) / 5))
@@ -273,7 +312,7 @@ def test_tornado_is_embedded_when_present_and_sanitized(run_dir: Path, tmp_path:
         '<script>alert(3)</script><image href="https://example.com/x.png"/>'
         '<rect id="bar" clip-path="url(#c1)" onclick="alert(4)" width="40" height="10"/><text>price.usd_per_mtok_output</text></svg>'
     )
-    text = report_html.build(run)
+    text = report.build_html(run)
     sec = text[text.index('id="sensitivity"') : text.index('id="assumptions"')]
     assert "price.usd_per_mtok_output" in sec and "P10 to its P90" in sec
     assert "alert(3)" not in text and "onclick" not in text and "example.com" not in text
@@ -283,31 +322,34 @@ def test_tornado_is_embedded_when_present_and_sanitized(run_dir: Path, tmp_path:
 def test_tornado_is_embedded_and_its_absence_said_plainly(run_dir: Path, page: str, tmp_path: Path) -> None:
     import shutil
 
-    from mcroi.report import html as report_html
-
     assert "fig-tornado" in page and "No sensitivity analysis in this run folder" not in page
     bare = tmp_path / "bare"
     shutil.copytree(run_dir, bare)
     for svg in [*bare.glob("tornado-*.svg"), *(bare / "plots").glob("tornado-*.svg")]:
         svg.unlink()
-    assert "No sensitivity analysis in this run folder" in report_html.build(bare)
+    assert "No sensitivity analysis in this run folder" in report.build_html(bare)
 
 
 def test_compare_runs_get_a_side_by_side_table(run_dir: Path, tmp_path: Path) -> None:
     import xarray as xr
 
-    from mcroi.store import open_run
+    from mcroi.runs import open_run
 
     ds = open_run(run_dir)
     ds.attrs.pop("manifest", None)
     other = ds.copy(deep=True)
     other["npv_usd"] = other["npv_usd"] + 1e7  # platform B beats A on every draw
-    both = xr.concat([ds, other], dim=xr.DataArray(["A<i>", "B"], dims="platform", name="platform"), coords="minimal", compat="override")
+    both = xr.concat(
+        [ds, other],
+        dim=xr.DataArray(["A<i>", "B"], dims="platform", name="platform"),
+        coords="minimal",
+        compat="override",
+    )
     run = tmp_path / "cmp"
     run.mkdir()
     both.to_netcdf(run / "results.nc", engine="h5netcdf")
     shutil.copy(run_dir / "manifest.json", run / "manifest.json")
-    text = report_html.build(run)
+    text = report.build_html(run)
     sec = text[text.index('id="compare"') : text.index('id="distributions"')]
     assert "A&lt;i&gt;" in sec and "<i>" not in sec and "baseline" in sec
     rows = re.findall(r"<tr><th scope=row>(.*?)</tr>", sec)
@@ -337,13 +379,18 @@ def test_cli_report_bad_run_is_one_line_exit_2(tmp_path: Path, bad: str) -> None
 
 def test_cli_report_in_a_subprocess(run_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "sub.html"
-    p = subprocess.run([sys.executable, "-m", "mcroi", "report", str(run_dir), "-o", str(out)], capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-m", "mcroi", "report", str(run_dir), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr
     assert out.exists() and "report written to" in p.stdout
 
 
 def test_clean_svg_prefixes_ids_and_drops_outside_references() -> None:
-    s = figures.clean_svg(
+    s = report.clean_svg(
         '<svg xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="5"><metadata>x</metadata>'
         '<path id="m1"/><use xlink:href="#m1"/><use xlink:href="http://x/y#z"/><g style="fill:url(http://x)"/></svg>',
         "f",
@@ -392,8 +439,10 @@ def _console(stderr: str) -> list[str]:
 def test_browser_console_detector_sees_errors_and_blocked_requests(tmp_path: Path) -> None:
     # positive controls: the check below would notice a console error or a blocked request
     bad = tmp_path / "bad.html"
-    bad.write_text(f'<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="{report_html.CSP}"></head>'
-                   '<body><img src="http://127.0.0.1:9/x.png"></body></html>')
+    bad.write_text(
+        f'<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="{report.CSP}"></head>'
+        '<body><img src="http://127.0.0.1:9/x.png"></body></html>'
+    )
     p = _chromium(bad, tmp_path, "--dump-dom")
     assert any("127.0.0.1:9" in ln for ln in _console(p.stderr)), p.stderr[-2000:]
     noisy = tmp_path / "noisy.html"
@@ -436,7 +485,7 @@ def test_degenerate_runs_still_report(tmp_path: Path, case: str) -> None:
         doc["capex"]["usd_per_gpu"] = 0
         doc["opex"]["usd_per_gpu_hour"] = 1.0
     out = tmp_path / case
-    api.simulate(priors.from_dict(doc), draws=20, seed=0, out=out)
+    pipeline.simulate(priors.from_dict(doc), draws=20, seed=0, out=out)
     text = (out / "report.html").read_text()
     assert text.count("<section") == 7 and "<svg" in text
     if case == "constant":

@@ -10,18 +10,18 @@ import numpy as np
 import pytest
 import scipy.stats as st
 
-from mcroi import api, engine, priors, sampling
+from mcroi import engine, pipeline, priors
 from tests import reference as ref
 
 
 @pytest.fixture(scope="module")
 def default_priors():
-    return api.load_priors(None)
+    return pipeline.load_priors(None)
 
 
 def test_uniforms_are_open_interval_and_uniform():
-    keys = sampling.name_keys(sampling.canonicalize_key(3), ["a", "b"])
-    u = np.asarray(sampling.uniforms(keys, jnp.arange(200_000), jnp.float64))
+    keys = engine.name_keys(engine.canonicalize_key(3), ["a", "b"])
+    u = np.asarray(engine.uniforms(keys, jnp.arange(200_000), jnp.float64))
     assert u.shape == (2, 200_000)
     assert (u > 0).all() and (u < 1).all()
     for row in u:
@@ -68,7 +68,11 @@ def test_adding_an_input_leaves_other_draws_unchanged():
 def test_two_scenarios_sharing_an_input_name_share_its_draws(default_priors):
     other = dataclasses.replace(default_priors, name="other")
     other = other.replace_inputs(
-        **{"capex.usd_per_gpu": priors.parse_dist("x", "capex.usd_per_gpu", {"ci90": [30000, 40000]}, priors._Collector())}
+        **{
+            "capex.usd_per_gpu": priors.parse_dist(
+                "x", "capex.usd_per_gpu", {"ci90": [30000, 40000]}, priors._Collector()
+            )
+        }
     )
     a = engine.run(default_priors, 2000, seed=9)
     b = engine.run(other, 2000, seed=9)

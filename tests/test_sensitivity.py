@@ -11,8 +11,7 @@ import xarray as xr
 from click.testing import CliRunner
 from scipy import stats
 
-from mcroi import priors as _priors
-from mcroi import sensitivity as sa
+from mcroi import analysis, priors
 from mcroi.priors import Correlation, Dist
 
 A = {"x1": 3.0, "x2": -2.0, "x3": 0.5, "x4": 1.0}
@@ -34,8 +33,8 @@ def linear(d):
     return sum(a * d[k] for k, a in A.items())
 
 
-def lin_priors(**extra: Dist) -> _priors.PriorSet:
-    return sa.make_priors({**LIN, **extra})
+def lin_priors(**extra: Dist) -> priors.PriorSet:
+    return analysis.make_priors({**LIN, **extra})
 
 
 # --------------------------------------------------------------------------- swing
@@ -43,7 +42,7 @@ def lin_priors(**extra: Dist) -> _priors.PriorSet:
 
 def test_linear_swing_is_exact_and_constants_are_excluded():
     ps = lin_priors(c=Dist("constant", (5.0,)))
-    r = sa.swing(lambda d: linear(d) + d["c"], ps)
+    r = analysis.swing(lambda d: linear(d) + d["c"], ps)
     assert r.names == list(A)  # the constant has no spread: excluded
     want = np.array([abs(a) * (SCIPY[k].ppf(0.9) - SCIPY[k].ppf(0.1)) for k, a in A.items()])
     np.testing.assert_allclose(r.measures["width"], want, rtol=1e-9, atol=1e-12)
@@ -55,8 +54,8 @@ def test_linear_swing_is_exact_and_constants_are_excluded():
 
 
 def test_swing_flags_a_non_monotone_input():
-    ps = sa.make_priors({"a": Dist("uniform", (-1.0, 1.0)), "b": Dist("uniform", (-1.0, 1.0))})
-    r = sa.swing(lambda d: d["a"] ** 2 + d["b"] ** 3, ps)
+    ps = analysis.make_priors({"a": Dist("uniform", (-1.0, 1.0)), "b": Dist("uniform", (-1.0, 1.0))})
+    r = analysis.swing(lambda d: d["a"] ** 2 + d["b"] ** 3, ps)
     np.testing.assert_array_equal(r.measures["non_monotone"], [True, False])
     # a's bar is zero width: P10 and P90 of a symmetric input give the same a^2
     np.testing.assert_allclose(r.measures["width"][0], 0.0, atol=1e-12)
@@ -67,7 +66,7 @@ def test_swing_flags_a_non_monotone_input():
 
 def test_linear_sobol_first_equals_total_equals_variance_share():
     ps = lin_priors()
-    r = sa.sobol(linear, ps, 2**13, key=1, n_boot=100)
+    r = analysis.sobol(linear, ps, 2**13, key=1, n_boot=100)
     var = np.array([a**2 * SCIPY[k].var() for k, a in A.items()])
     truth = var / var.sum()
     for m in ("s1", "st"):
@@ -82,8 +81,8 @@ def ishigami(d, a=7.0, b=0.1):
 
 
 def test_ishigami_indices_at_n_2_14():
-    ps = sa.make_priors({f"x{i}": Dist("uniform", (-math.pi, math.pi)) for i in (1, 2, 3)})
-    r = sa.sobol(ishigami, ps, 2**14, key=0, n_boot=100)
+    ps = analysis.make_priors({f"x{i}": Dist("uniform", (-math.pi, math.pi)) for i in (1, 2, 3)})
+    r = analysis.sobol(ishigami, ps, 2**14, key=0, n_boot=100)
     # analytic values (Ishigami & Homma 1990; Sobol' & Levitan 1999), a = 7, b = 0.1
     s1 = np.array([0.3139, 0.4424, 0.0])
     st = np.array([0.5576, 0.4424, 0.2437])
@@ -106,8 +105,8 @@ def g_function(a):
 
 def test_sobol_g_function_matches_its_closed_form():
     a = np.array([0.0, 1.0, 4.5, 9.0, 99.0, 99.0])
-    ps = sa.make_priors({f"x{i}": Dist("uniform", (0.0, 1.0)) for i in range(len(a))})
-    r = sa.sobol(g_function(a), ps, 2**13, key=3, n_boot=100)
+    ps = analysis.make_priors({f"x{i}": Dist("uniform", (0.0, 1.0)) for i in range(len(a))})
+    r = analysis.sobol(g_function(a), ps, 2**13, key=3, n_boot=100)
     vi = 1 / (3 * (1 + a) ** 2)
     v = np.prod(1 + vi) - 1
     s1 = vi / v
@@ -120,8 +119,8 @@ def test_estimators_vectorize_over_output_columns():
     rng = np.random.default_rng(0)
     fA, fB = rng.normal(size=(64, 3)), rng.normal(size=(64, 3))
     fAB = rng.normal(size=(2, 64, 3))
-    full = np.asarray(sa.first_order(fA, fB, fAB))
-    one = np.asarray(sa.first_order(fA[:, 1], fB[:, 1], fAB[:, :, 1]))
+    full = np.asarray(analysis.first_order(fA, fB, fAB))
+    one = np.asarray(analysis.first_order(fA[:, 1], fB[:, 1], fAB[:, :, 1]))
     np.testing.assert_allclose(full[:, 1], one, rtol=1e-12)
     assert full.shape == (2, 3)
 
@@ -131,8 +130,8 @@ def test_correlated_priors_carry_a_note():
     from dataclasses import replace
 
     ps = replace(ps, correlations=(Correlation("x1", "x3", 0.5),))
-    assert any("independent" in n for n in sa.swing(linear, ps).notes)
-    assert any("independent" in n for n in sa.sobol(linear, ps, 256, key=0, n_boot=0).notes)
+    assert any("independent" in n for n in analysis.swing(linear, ps).notes)
+    assert any("independent" in n for n in analysis.sobol(linear, ps, 256, key=0, n_boot=0).notes)
 
 
 # --------------------------------------------------------------------------- conditional and rank
@@ -140,8 +139,8 @@ def test_correlated_priors_carry_a_note():
 
 def test_conditional_decile_means_of_a_linear_normal_model():
     # y = 3 x1 - 2 x3, normal inputs: E[y | x1 in top decile] - E[y | bottom] = 3 * 2 sd phi(z90) / 0.1
-    ps = sa.make_priors({"x1": Dist("normal", (0.0, 1.0)), "x3": Dist("normal", (0.0, 2.0))})
-    r = sa.conditional(lambda d: 3 * d["x1"] - 2 * d["x3"], ps, 40_000, key=0, n_boot=200)
+    ps = analysis.make_priors({"x1": Dist("normal", (0.0, 1.0)), "x3": Dist("normal", (0.0, 2.0))})
+    r = analysis.conditional(lambda d: 3 * d["x1"] - 2 * d["x3"], ps, 40_000, key=0, n_boot=200)
     tail = stats.norm.pdf(stats.norm.ppf(0.9)) / 0.1
     want = np.array([3 * 2 * tail, -2 * 2 * 2 * tail])
     lo, hi = r.intervals["effect"].T
@@ -151,8 +150,8 @@ def test_conditional_decile_means_of_a_linear_normal_model():
 
 
 def test_rank_spearman_matches_the_normal_closed_form():
-    ps = sa.make_priors({"x1": Dist("normal", (0.0, 1.0)), "x3": Dist("normal", (0.0, 2.0))})
-    r = sa.rank(lambda d: 3 * d["x1"] - 2 * d["x3"], ps, 20_000, key=0, n_boot=50)
+    ps = analysis.make_priors({"x1": Dist("normal", (0.0, 1.0)), "x3": Dist("normal", (0.0, 2.0))})
+    r = analysis.rank(lambda d: 3 * d["x1"] - 2 * d["x3"], ps, 20_000, key=0, n_boot=50)
     rho = np.array([3.0, -4.0]) / 5.0  # Pearson of y with each input (sd_y = 5)
     spearman = 6 / np.pi * np.arcsin(rho / 2)
     np.testing.assert_allclose(r.measures["spearman"], spearman, atol=0.015)
@@ -161,9 +160,9 @@ def test_rank_spearman_matches_the_normal_closed_form():
 
 
 def test_rank_warns_when_r2_is_low():
-    ps = sa.make_priors({f"x{i}": Dist("uniform", (-math.pi, math.pi)) for i in (1, 2, 3)})
-    r = sa.rank(ishigami, ps, 5000, key=0, n_boot=0)
-    assert r.info["r2"] < sa.R2_WARN
+    ps = analysis.make_priors({f"x{i}": Dist("uniform", (-math.pi, math.pi)) for i in (1, 2, 3)})
+    r = analysis.rank(ishigami, ps, 5000, key=0, n_boot=0)
+    assert r.info["r2"] < analysis.R2_WARN
     assert any("R^2" in n for n in r.notes)
 
 
@@ -171,8 +170,8 @@ def test_rank_warns_when_r2_is_low():
 def test_monte_carlo_draws_are_simulates_draws():
     from mcroi import engine
 
-    ps = _priors.load(_priors.default_path())
-    x, y = sa.monte_carlo(sa.contract_fn(ps), ps, 64, key=5, output="npv_usd")
+    ps = priors.load(priors.default_path())
+    x, y = analysis.monte_carlo(analysis.contract_fn(ps), ps, 64, key=5, output="npv_usd")
     run = engine.run(ps, 64, seed=5)
     np.testing.assert_allclose(x, run.inputs, rtol=1e-12)
     np.testing.assert_allclose(y, run.outputs["npv_usd"], rtol=1e-9, atol=1e-3)
@@ -184,13 +183,20 @@ def test_monte_carlo_draws_are_simulates_draws():
 def test_tornado_png_has_the_expected_bars(tmp_path):
     from matplotlib import image
 
-    from mcroi.report import tornado
+    from mcroi import report as tornado
 
     names = ["a", "b", "c"]
     bars = tornado.tornado(
-        [tmp_path / "t.png", tmp_path / "t.svg"], names, np.array([-1.0, 4.0, 0.5]), np.array([3.0, -6.0, 1.0]),
-        base=0.0, title="t", subtitle="s", xlabel="y (USD million)",
-        low_ci=np.array([[-1.2, -0.8], [3.5, 4.5], [0.4, 0.6]]), high_ci=np.array([[2.8, 3.2], [-6.5, -5.5], [0.9, 1.1]]),
+        [tmp_path / "t.png", tmp_path / "t.svg"],
+        names,
+        np.array([-1.0, 4.0, 0.5]),
+        np.array([3.0, -6.0, 1.0]),
+        base=0.0,
+        title="t",
+        subtitle="s",
+        xlabel="y (USD million)",
+        low_ci=np.array([[-1.2, -0.8], [3.5, 4.5], [0.4, 0.6]]),
+        high_ci=np.array([[2.8, 3.2], [-6.5, -5.5], [0.9, 1.1]]),
         flags=np.array([False, False, True]),
     )
     assert [lab.split()[0] for lab in bars.labels] == ["b", "a", "c"]  # widest first
@@ -210,18 +216,19 @@ def test_cli_on_priors_writes_every_artifact(tmp_path):
     from mcroi.cli import main
 
     out = tmp_path / "sens"
-    res = CliRunner().invoke(main, ["sensitivity", "default", "--draws", "2000", "--sobol-n", "256", "--bootstrap", "20",
-                                    "--out", str(out)])
+    res = CliRunner().invoke(
+        main, ["sensitivity", "default", "--draws", "2000", "--sobol-n", "256", "--bootstrap", "20", "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     assert "what drives npv_usd" in res.output
     ds = xr.load_dataset(out / "sensitivity.nc", engine="h5netcdf")
     assert set(ds["index"].dims) == {"method", "input"}
     assert {"method", "input", "bound", "year"} <= set(ds.dims)
     assert list(ds["method"].values) == ["swing", "conditional", "rank_spearman", "rank_srrc", "sobol_s1", "sobol_st"]
-    ps = _priors.load(_priors.default_path())
-    assert list(ds["input"].values) == sa.varying(ps)
+    ps = priors.load(priors.default_path())
+    assert list(ds["input"].values) == analysis.varying(ps)
     assert "cluster.gpus" not in ds["input"].values  # a constant in the default scenario
-    for m in sa.METHODS:
+    for m in analysis.METHODS:
         assert (out / f"tornado-{m}.png").stat().st_size > 10_000
         assert (out / f"tornado-{m}.svg").exists()
         assert (out / f"heatmap-{m}.png").exists()
@@ -232,11 +239,11 @@ def test_cli_on_priors_writes_every_artifact(tmp_path):
 
 
 def test_simulate_writes_default_tornados_and_cli_reads_the_run(tmp_path):
-    from mcroi import api
+    from mcroi import pipeline
     from mcroi.cli import main
 
     run = tmp_path / "run"
-    api.simulate("default", draws=2000, seed=1, out=run)
+    pipeline.simulate("default", draws=2000, seed=1, out=run)
     for m in ("swing", "conditional"):
         assert (run / "plots" / f"tornado-{m}.png").exists() and (run / "plots" / f"tornado-{m}.svg").exists()
     ds = xr.load_dataset(run / "sensitivity.nc", engine="h5netcdf")
@@ -245,12 +252,17 @@ def test_simulate_writes_default_tornados_and_cli_reads_the_run(tmp_path):
     assert res.exit_code == 0, res.output
     ds2 = xr.load_dataset(run / "sensitivity-npv_usd" / "sensitivity.nc", engine="h5netcdf")
     assert ds2.attrs["draws"] == 2000  # the run's draws, not new ones
-    np.testing.assert_allclose(ds2["index"].sel({"method": "conditional"}), ds["index"].sel({"method": "conditional"}), rtol=1e-12)
+    np.testing.assert_allclose(
+        ds2["index"].sel({"method": "conditional"}), ds["index"].sel({"method": "conditional"}), rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize(
     ("args", "text"),
-    [(["--method", "swing,tornado"], "--method = swing,tornado"), (["--output", "annual_cashflow_usd"], "--output = annual_cashflow_usd")],
+    [
+        (["--method", "swing,tornado"], "--method = swing,tornado"),
+        (["--output", "annual_cashflow_usd"], "--output = annual_cashflow_usd"),
+    ],
 )
 def test_cli_bad_options_are_one_line_exit_2(args, text):
     from mcroi.cli import main

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from mcroi import summarize
-from mcroi.sketch import ALPHA, MIN_ABS, Moments, QuantileSketch, RunStream
+from mcroi import analysis
+from mcroi.engine import ALPHA, MIN_ABS, Moments, QuantileSketch, RunStream
 
 QS = np.array([0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999])
 
@@ -83,7 +83,7 @@ def test_moments_merge_matches_numpy():
 
 
 def _fake_outputs(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    from mcroi.model import SCALAR_OUTPUTS
+    from mcroi.engine import SCALAR_OUTPUTS
 
     out = {k: rng.normal(1.0, 2.0, n) for k in SCALAR_OUTPUTS}
     out["npv_usd"] = rng.normal(2e7, 5e7, n)
@@ -102,8 +102,8 @@ def test_stream_summary_agrees_with_exact_summary():
     rs = RunStream(tuple(out), 60)
     for i in range(0, 40_000, 6_000):
         rs.add({k: v[i : i + 6_000] for k, v in out.items()})
-    exact = summarize.summarize(out, list(out), 60)
-    got = summarize.summarize_stream(rs)
+    exact = analysis.summarize(out, list(out), 60)
+    got = analysis.summarize_stream(rs)
     assert got["draws"] == exact["draws"]
     for k in out:
         e, g = exact["outputs"][k], got["outputs"][k]
@@ -111,7 +111,7 @@ def test_stream_summary_agrees_with_exact_summary():
             assert g[c] == e[c]
         np.testing.assert_allclose(g["mean"], e["mean"], rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(g["sd"], e["sd"], rtol=1e-10)
-        for p in summarize.PERCENTILES:
+        for p in analysis.PERCENTILES:
             ev, gv = e[f"p{p}"], g[f"p{p}"]
             if math.isinf(ev):
                 assert gv == ev
@@ -131,7 +131,7 @@ def test_run_stream_serializes_and_merges():
     whole.add(out)
     back = RunStream.from_array(a.names, 60, a.to_array())
     back.merge(RunStream.from_array(b.names, 60, b.to_array()))
-    s1, s2 = summarize.summarize_stream(back), summarize.summarize_stream(whole)
+    s1, s2 = analysis.summarize_stream(back), analysis.summarize_stream(whole)
     for k in out:
         for c, v in s2["outputs"][k].items():
             np.testing.assert_allclose(s1["outputs"][k][c], v, rtol=1e-12, err_msg=f"{k}.{c}")
@@ -152,7 +152,7 @@ def test_stream_quantile_mcse_is_resolved_with_many_draws(p):
     """
     from scipy import stats
 
-    from mcroi.sketch import OutputStream
+    from mcroi.engine import OutputStream
 
     rng = np.random.default_rng(4)
     s = OutputStream()

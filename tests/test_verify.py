@@ -19,7 +19,7 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
-from mcroi import api, engine, priors, verify
+from mcroi import analysis, engine, pipeline, priors
 from mcroi.cli import main
 
 DRAWS = 1500
@@ -32,7 +32,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(priors.library_root(), root / "lib")  # the default scenario extends library layers
     src = root / "lib" / "default.toml"
     out = root / "runs" / "r1"
-    api.simulate(str(src), draws=DRAWS, seed=11, chunk_size=CHUNK, out=out, plots=False)
+    pipeline.simulate(str(src), draws=DRAWS, seed=11, chunk_size=CHUNK, out=out, plots=False)
     return out
 
 
@@ -44,41 +44,41 @@ def _invoke(*args: str) -> tuple[int, str]:
 
 def test_manifest_priors_rebuild_to_the_same_hash(run_dir: Path) -> None:
     man = json.loads((run_dir / "manifest.json").read_text())
-    ps = verify.priors_from_resolved(man["priors"], man["priors_files"])
+    ps = priors.from_resolved(man["priors"], man["priors_files"])
     assert ps.sha256() == man["priors_sha256"]
     assert ps.names == list(man["priors"]["inputs"])
 
 
 def test_recomputed_draws_are_bit_identical(run_dir: Path) -> None:
     man = json.loads((run_dir / "manifest.json").read_text())
-    ps = verify.priors_from_resolved(man["priors"])
+    ps = priors.from_resolved(man["priors"])
     ds = xr.load_dataset(run_dir / "results.nc", engine="h5netcdf")
     idx = np.array([0, 1, 511, 512, 1023, 1024, 1400, 1499])  # chunk edges and the remainder
-    x, out = verify.recompute(ps, man["seed"], idx)
+    x, out = analysis.recompute(ps, man["seed"], idx)
     sub = ds.isel(draw=idx)
     stored = {k: sub[k].values for k in out}
     strict = out
-    cmp = verify.compare(idx, ps.names, sub["inputs"].values, stored, x, strict)
+    cmp = analysis.compare_draws(idx, ps.names, sub["inputs"].values, stored, x, strict)
     assert cmp.ok, cmp.mismatches
     assert len(cmp.variables) == len(ps.names) + len(strict)
 
     # tamper with one stored number: the comparison names variable and draw
     tampered = {k: v.copy() for k, v in stored.items()}
     tampered["npv_usd"][5] = np.nextafter(tampered["npv_usd"][5], np.inf)
-    bad = verify.compare(idx, ps.names, sub["inputs"].values, tampered, x, strict)
+    bad = analysis.compare_draws(idx, ps.names, sub["inputs"].values, tampered, x, strict)
     assert [(m.variable, m.n_different, m.first_draw) for m in bad.mismatches] == [("npv_usd", 1, 1024)]
     inputs = sub["inputs"].values.copy()
     inputs[0, 3] += 1.0
-    bad = verify.compare(idx, ps.names, inputs, stored, x, strict)
+    bad = analysis.compare_draws(idx, ps.names, inputs, stored, x, strict)
     assert [(m.variable, m.first_draw) for m in bad.mismatches] == [(f"inputs[{ps.names[3]}]", 0)]
 
 
 def test_select_indices() -> None:
-    idx, s = verify.select_indices(5000, 1000, 1000, rng_seed=4)
+    idx, s = analysis.select_indices(5000, 1000, 1000, rng_seed=4)
     assert idx.size == 2000 and np.unique(idx).size == 2000 and s == 4
     assert np.array_equal(idx[:1000], np.arange(1000)) and idx.max() < 5000
-    assert np.array_equal(verify.select_indices(5000, 1000, 1000, rng_seed=4)[0], idx)
-    small, _ = verify.select_indices(1500, 1000, 1000, rng_seed=1)
+    assert np.array_equal(analysis.select_indices(5000, 1000, 1000, rng_seed=4)[0], idx)
+    small, _ = analysis.select_indices(1500, 1000, 1000, rng_seed=1)
     assert np.array_equal(small, np.arange(1500))
 
 
@@ -154,9 +154,9 @@ def _ps() -> priors.PriorSet:
 
 def _assert_same(a: engine.RunArrays, b: engine.RunArrays) -> None:
     assert a.inputs.dtype == np.float64
-    assert verify.same_bits(a.inputs, b.inputs).all()
+    assert analysis.same_bits(a.inputs, b.inputs).all()
     for k, v in a.outputs.items():
-        assert verify.same_bits(v, b.outputs[k]).all(), k
+        assert analysis.same_bits(v, b.outputs[k]).all(), k
 
 
 def test_chunk_sizes_give_identical_draws() -> None:
@@ -185,7 +185,7 @@ def test_irr_is_bit_identical_across_chunk_sizes() -> None:
     ps = _ps()
     a = engine.run(ps, 2000, seed=3, chunk_size=2000)
     b = engine.run(ps, 2000, seed=3, chunk_size=700)
-    assert verify.same_bits(a.outputs["irr_annual"], b.outputs["irr_annual"]).all()
+    assert analysis.same_bits(a.outputs["irr_annual"], b.outputs["irr_annual"]).all()
 
 
 _DEVICE_SCRIPT = """
@@ -209,4 +209,4 @@ def test_forced_host_devices_give_identical_draws(tmp_path: Path) -> None:
         assert int(res[n].pop("n")) == n
     for n in (2, 4):
         for k, v in res[1].items():
-            assert verify.same_bits(v, res[n][k]).all(), (n, k)
+            assert analysis.same_bits(v, res[n][k]).all(), (n, k)

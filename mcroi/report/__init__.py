@@ -1,1 +1,37 @@
-"""Plots and reports (matplotlib is imported only here, and only when a plot is drawn)."""
+"""The committee report: plots and one self-contained HTML page, drawn from a run folder.
+
+matplotlib only; no JAX. Every number comes from the run folder (``mcroi.runs``) or from the
+engine's functions; nothing here computes the contract.
+"""
+
+from mcroi.report._compare_plots import all_plots as compare_plots
+from mcroi.report._fanchart import FAN_DRAWS as FAN_DRAWS
+from mcroi.report._fanchart import cumulative_cash as cumulative_cash
+from mcroi.report._fanchart import fan as fan
+from mcroi.report._fanchart import payback_cdf as payback_cdf
+from mcroi.report._figures import clean_svg as clean_svg
+from mcroi.report._html import CSP as CSP
+from mcroi.report._html import build as build_html
+from mcroi.report._html import fmt_num as fmt_num
+from mcroi.report._html import write as write_html
+from mcroi.report._plots import distribution as distribution_plot
+from mcroi.report._tornado import heatmap as heatmap
+from mcroi.report._tornado import scale_for as scale_for
+from mcroi.report._tornado import tornado as tornado
+
+__all__ = [
+    "CSP",
+    "FAN_DRAWS",
+    "build_html",
+    "clean_svg",
+    "compare_plots",
+    "cumulative_cash",
+    "distribution_plot",
+    "fan",
+    "fmt_num",
+    "heatmap",
+    "payback_cdf",
+    "scale_for",
+    "tornado",
+    "write_html",
+]

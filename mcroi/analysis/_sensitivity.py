@@ -1,0 +1,527 @@
+"""Sensitivity of a model output to its inputs: swing, conditional mean, rank regression, Sobol'.
+
+Functional core (no files, no printing, no xarray). Two layers:
+
+* **estimators**: small pure functions over arrays, in the style of SALib's
+  (``first_order(fA, fB, fAB)``, ``total_order``, ``conditional_means``, ``rank_regression``);
+  each accepts an output ``y`` of shape ``(n,)`` or ``(n, m)`` (e.g. one column per year) and
+  returns one value per input (and per trailing column).
+* **drivers**: ``swing``, ``conditional``, ``rank``, ``sobol`` take any jittable function of ONE
+  draw (a dict of named 0-d inputs; ``None`` means the cashflow contract) and a :class:`PriorSet`,
+  build the design in uniform space, and evaluate it with :func:`mcroi.engine.evaluate_inputs`,
+  i.e. through the same inverse CDFs and jitted engine as ``simulate``.
+
+Inputs whose prior is a constant have no spread and are left out of every method. Swing and
+Sobol' designs move inputs independently (the estimators assume independence): when the priors
+hold correlations they are dropped for these two methods and a note says so. Conditional means
+and rank regression read Monte Carlo draws, correlations included.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from mcroi import engine
+from mcroi.engine import canonicalize_key, name_keys, uniforms
+from mcroi.priors import Dist, PriorSet
+
+Array = jax.Array
+DrawFn = Callable[[Mapping[str, Array]], Any]
+
+#: One-line meaning of each method (the tornado subtitle).
+MEANING = {
+    "swing": "one at a time: each input moved to its P{lo} and P{hi}, all others at their median",
+    "conditional": "mean output when the input is in its bottom vs top decile of the Monte Carlo draws",
+    "rank": "standardized rank-regression coefficients (SRRC) and Spearman correlations of the draws",
+    "sobol": "variance shares: first-order S1 (alone) and total ST (with interactions), Saltelli design",
+}
+METHODS = ("swing", "conditional", "rank", "sobol")
+R2_WARN = 0.7
+CONF = 0.95
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of one method for one output.
+
+    ``measures`` maps a measure name to an array of shape (k,) or (k, m) (k inputs, m trailing
+    output columns); ``intervals`` maps some of them to their 95 % interval, shape (k, 2) or
+    (k, m, 2) with ``[..., 0]`` the lower bound. ``base`` is the reference output (swing: the
+    output at every input's median; conditional: the output's mean), shape () or (m,).
+    """
+
+    method: str
+    names: list[str]
+    measures: dict[str, np.ndarray]
+    intervals: dict[str, np.ndarray] = field(default_factory=dict)
+    base: np.ndarray | float = float("nan")
+    notes: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def importance(self) -> np.ndarray:
+        """The measure that orders the tornado (absolute value), shape (k,) or (k, m)."""
+        key = {"swing": "width", "conditional": "effect", "rank": "srrc", "sobol": "st"}[self.method]
+        return np.abs(self.measures[key])
+
+
+# --------------------------------------------------------------------------- estimators
+
+
+def first_order(fA: Array, fB: Array, fAB: Array) -> Array:
+    """First-order Sobol' indices, Saltelli et al. (2010), eq. (b) of table 2.
+
+    Parameters
+    ----------
+    fA, fB : (n, ...) outputs on the two base matrices
+    fAB : (k, n, ...) outputs on A with column i taken from B
+
+    Returns
+    -------
+    (k, ...) ``S1_i = mean(fB (fAB_i - fA)) / V`` with ``V`` the variance of ``[fA; fB]``.
+    """
+    var = jnp.var(jnp.concatenate([fA, fB]), axis=0)
+    return jnp.mean(fB[None] * (fAB - fA[None]), axis=1) / var[None]
+
+
+def total_order(fA: Array, fB: Array, fAB: Array) -> Array:
+    """Total Sobol' indices, Jansen (1999): ``ST_i = mean((fA - fAB_i)^2) / (2 V)``; shapes as :func:`first_order`."""
+    var = jnp.var(jnp.concatenate([fA, fB]), axis=0)
+    return 0.5 * jnp.mean((fA[None] - fAB) ** 2, axis=1) / var[None]
+
+
+def resample_counts(key: int | Array, n: int, n_boot: int) -> np.ndarray:
+    """Row counts (n_boot, n) of ``n_boot`` bootstrap resamples of ``n`` rows (multinomial).
+
+    Drawn on the host with one ``bincount`` (XLA's CPU scatter-add is about 20x slower).
+    """
+    idx = _rng(key).integers(0, n, size=(n_boot, n))
+    flat = idx + n * np.arange(n_boot)[:, None]
+    return np.bincount(flat.ravel(), minlength=n_boot * n).reshape(n_boot, n).astype(float)
+
+
+def _sobol_bootstrap(key: Array, fA: Array, fB: Array, fAB: Array, n_boot: int) -> tuple[Array, Array]:
+    """S1 and ST on ``n_boot`` bootstrap resamples of the rows: (n_boot, k, ...) each."""
+    w = resample_counts(key, fA.shape[0], n_boot)
+    return engine.sobol_resampled(jnp.asarray(w, fA.dtype), fA, fB, fAB)
+
+
+def conditional_means(
+    x: np.ndarray, y: np.ndarray, q: float = 0.1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Output mean in each input's bottom and top ``q`` fraction of draws (equal-count bins).
+
+    Parameters
+    ----------
+    x : (n, k) input draws
+    y : (n,) or (n, m) output draws
+    q : bin share (0.1: deciles)
+
+    Returns
+    -------
+    low, high : (k,) or (k, m) mean of ``y`` where the input is in its bottom / top bin
+    lo_idx, hi_idx : (k, b) row indices of each bin (b = floor(q n))
+    """
+    n = x.shape[0]
+    b = max(1, int(np.floor(q * n)))
+    order = np.argsort(x, axis=0, kind="stable")  # (n, k)
+    lo_idx, hi_idx = order[:b].T, order[n - b :].T
+    return y[lo_idx].mean(axis=1), y[hi_idx].mean(axis=1), lo_idx, hi_idx
+
+
+def _ranks(a: np.ndarray) -> np.ndarray:
+    from scipy.stats import rankdata
+
+    return rankdata(a, axis=0)
+
+
+def _standardize(a: np.ndarray) -> np.ndarray:
+    sd = a.std(axis=0)
+    return (a - a.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+
+
+def rank_regression(rx: np.ndarray, ry: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Spearman correlations, standardized rank-regression coefficients and R^2, from ranks.
+
+    Parameters
+    ----------
+    rx : (n, k) ranks of the inputs
+    ry : (n,) or (n, m) ranks of the output
+
+    Returns
+    -------
+    spearman : (k,) or (k, m)
+    srrc : (k,) or (k, m) least-squares coefficients of standardized ry on standardized rx
+    r2 : () or (m,) coefficient of determination of that regression
+    """
+    zx, zy = _standardize(rx), _standardize(ry)
+    n = zx.shape[0]
+    spearman = zx.T @ zy / n
+    coef, *_ = np.linalg.lstsq(zx, zy, rcond=None)
+    resid = zy - zx @ coef
+    ss_tot = (zy**2).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r2 = np.where(ss_tot > 0, 1 - (resid**2).sum(axis=0) / np.where(ss_tot > 0, ss_tot, 1.0), np.nan)
+    return spearman, coef, r2
+
+
+def _percentile_ci(boot: np.ndarray, conf: float = CONF) -> np.ndarray:
+    """(R, ...) bootstrap replicates -> (..., 2) percentile interval."""
+    a = (1 - conf) / 2
+    lo, hi = np.nanquantile(boot, [a, 1 - a], axis=0)
+    return np.stack([lo, hi], axis=-1)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def varying(priors: PriorSet) -> list[str]:
+    """Names of the inputs that have spread (constants are excluded from sensitivity)."""
+    out = []
+    for name, d in priors.inputs.items():
+        lo, hi = d.support()
+        if not d.is_constant and hi > lo:
+            out.append(name)
+    return out
+
+
+def make_priors(inputs: Mapping[str, Dist], name: str = "sensitivity") -> PriorSet:
+    """A PriorSet over arbitrary input names (for generic functions such as test functions)."""
+    return PriorSet(name=name, description="", inputs=dict(inputs))
+
+
+def independent(priors: PriorSet) -> PriorSet:
+    """The same marginals without correlations (what swing and Sobol' designs assume)."""
+    return dataclasses.replace(priors, correlations=())
+
+
+def correlation_note(priors: PriorSet, method: str) -> list[str]:
+    if not priors.correlations:
+        return []
+    pairs = ", ".join(f"{c.a}~{c.b}" for c in priors.correlations)
+    return [f"{method}: the priors' correlations ({pairs}) are ignored here; this method assumes independent inputs"]
+
+
+_CONTRACT_FNS: dict[tuple[str, bool], DrawFn | None] = {}
+
+
+def contract_fn(priors: PriorSet, with_irr: bool = False) -> DrawFn | None:
+    """The cashflow contract as a per-draw function (no IRR solve unless asked: it is the slow part).
+
+    The same function object is returned for the same scenario, so its compiled design step is
+    reused (:func:`mcroi.engine.evaluate_inputs` caches by function).
+    """
+    if with_irr:
+        return None
+    key = (priors.sha256(), with_irr)
+    if key not in _CONTRACT_FNS:
+        knots = np.asarray(priors.curve, dtype=float) if priors.curve else None
+        horizon = priors.horizon_months
+        # batch-capable: designs run it on whole tiles, months-major, as simulate does
+        _CONTRACT_FNS[key] = engine.Batched(partial(engine.evaluate_batch, horizon=horizon, knots=knots, irr=False))
+    return _CONTRACT_FNS[key]
+
+
+def _select(out: Any, output: str | None) -> np.ndarray:
+    if output is None:
+        return np.asarray(out)
+    if isinstance(out, Mapping):
+        return np.asarray(out[output])
+    return np.asarray(getattr(out, output))
+
+
+def evaluate_design(
+    fn: DrawFn | None,
+    priors: PriorSet,
+    u: np.ndarray,
+    names: Sequence[str],
+    output: str | None = None,
+    *,
+    chunk_size: int = engine.DEFAULT_CHUNK,
+) -> np.ndarray:
+    """Evaluate ``fn`` on a design ``u`` (len(names), n) over the named inputs, others at their median.
+
+    ``fn=None`` is the cashflow contract (then ``output`` names one of its outputs; the IRR is
+    solved only when ``output == "irr_annual"``). Returns (n,) or (n, m).
+    """
+    if fn is None:
+        fn = contract_fn(priors, with_irr=output == "irr_annual")
+    full = np.full((len(priors.names), u.shape[1]), 0.5)
+    pos = {n: i for i, n in enumerate(priors.names)}
+    for j, name in enumerate(names):
+        full[pos[name]] = u[j]
+    # the output is picked inside the compiled step, so the others are never computed
+    return np.asarray(engine.evaluate_inputs(priors, full, fn=fn, output=output, chunk_size=chunk_size))
+
+
+def monte_carlo(
+    fn: DrawFn | None, priors: PriorSet, n: int, *, key: int | Array, output: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draws 0..n-1 exactly as ``simulate`` samples them: inputs (n, n_inputs) and output (n, ...)."""
+    if fn is None:
+        arrays = engine.run(priors, n, seed=key)
+        return arrays.inputs, arrays.outputs[output or "npv_usd"]
+    keys = name_keys(canonicalize_key(key), priors.names)
+    with jax.enable_x64(True):
+        u = np.asarray(uniforms(keys, jnp.arange(n, dtype=jnp.int64), jnp.float64))
+    ident = {name: (lambda d, name=name: d[name]) for name in priors.names}
+    out = engine.evaluate_inputs(priors, u, fn=lambda d: (fn(d), {k: g(d) for k, g in ident.items()}))
+    y = _select(out[0], output)
+    x = np.stack([np.asarray(out[1][k]) for k in priors.names], axis=1)
+    return x, y
+
+
+def _rng(key: int | Array) -> np.random.Generator:
+    data = np.asarray(jax.random.key_data(canonicalize_key(key))).ravel()
+    return np.random.default_rng([int(v) for v in data])
+
+
+# --------------------------------------------------------------------------- methods
+
+
+def swing(
+    fn: DrawFn | None,
+    priors: PriorSet,
+    *,
+    output: str | None = None,
+    low: float = 0.1,
+    high: float = 0.9,
+    base: float = 0.5,
+) -> Result:
+    """One-at-a-time swing ("Crystal Ball tornado").
+
+    Every input sits at its median (``u = base``); each input in turn moves to its ``low`` and
+    ``high`` quantile. Also evaluated: the two midpoints ``(low + base) / 2`` and
+    ``(base + high) / 2``; an input whose five outputs are not monotone is flagged
+    ``non_monotone`` (its bar hides a turning point).
+
+    Returns
+    -------
+    Result with measures ``low`` and ``high`` (output at the input's low / high quantile),
+    ``width = |high - low|``, ``non_monotone`` (bool), and ``base`` (output at all medians).
+    """
+    if not 0 < low < base < high < 1:
+        raise ValueError("need 0 < low < base < high < 1")
+    names = varying(priors)
+    ind = independent(priors)
+    k = len(names)
+    levels = np.array([low, (low + base) / 2, (base + high) / 2, high])
+    u = np.full((k, 1 + 4 * k), base)
+    for i in range(k):
+        u[i, 1 + 4 * i : 5 + 4 * i] = levels
+    y = evaluate_design(fn, ind, u, names, output)
+    y0 = y[0]
+    pts = y[1:].reshape(k, 4, *y.shape[1:])  # (k, 4, ...)
+    seq = np.concatenate([pts[:, :2], np.broadcast_to(y0, (k, 1, *y.shape[1:])), pts[:, 2:]], axis=1)
+    d = np.diff(seq, axis=1)
+    tol = 1e-9 * np.maximum(np.abs(seq).max(axis=1, keepdims=True), 1e-300)
+    up, down = (d >= -tol).all(axis=1), (d <= tol).all(axis=1)
+    lo_v, hi_v = pts[:, 0], pts[:, 3]
+    return Result(
+        "swing",
+        names,
+        {"low": lo_v, "high": hi_v, "width": np.abs(hi_v - lo_v), "non_monotone": ~(up | down)},
+        base=y0,
+        notes=correlation_note(priors, "swing"),
+        info={"low": low, "high": high},
+    )
+
+
+def conditional_from_draws(
+    x: np.ndarray,
+    y: np.ndarray,
+    names: Sequence[str],
+    *,
+    key: int | Array = 0,
+    n_boot: int = 200,
+    q: float = 0.1,
+    first_column_ci: bool = False,
+) -> Result:
+    """Conditional-mean tornado ("@RISK change in output mean") from Monte Carlo draws.
+
+    Parameters
+    ----------
+    x : (n, k) input draws; y : (n,) or (n, m) output draws
+    n_boot : bootstrap resamples (0: no intervals). The bins are fixed by the draws; the means
+        are resampled within each bin.
+    first_column_ci : with a 2-D ``y``, intervals for column 0 only (NaN elsewhere; cheaper)
+
+    Returns
+    -------
+    Result with measures ``low``/``high`` (mean output in the input's bottom / top ``q`` bin),
+    ``effect = high - low``; intervals for all three; ``base`` = mean of ``y``.
+    """
+    y = np.asarray(y, float)
+    low, high, lo_idx, hi_idx = conditional_means(np.asarray(x), y, q)
+    intervals: dict[str, np.ndarray] = {}
+    if n_boot > 0:
+        rng = _rng(key)
+        b = lo_idx.shape[1]
+        yb = y[:, :1] if (first_column_ci and y.ndim == 2) else y
+        bl = np.empty((n_boot, lo_idx.shape[0], *yb.shape[1:]))
+        bh = np.empty_like(bl)
+        step = max(1, 4_000_000 // b)  # resamples per batch: bounded memory for large runs
+        for i in range(lo_idx.shape[0]):
+            for r0 in range(0, n_boot, step):
+                r1 = min(n_boot, r0 + step)
+                pick = rng.integers(0, b, size=(2, r1 - r0, b))
+                bl[r0:r1, i] = yb[lo_idx[i][pick[0]]].mean(axis=1)
+                bh[r0:r1, i] = yb[hi_idx[i][pick[1]]].mean(axis=1)
+        intervals = {"low": _percentile_ci(bl), "high": _percentile_ci(bh), "effect": _percentile_ci(bh - bl)}
+        if yb is not y:  # intervals for the first column only; NaN for the others
+            pad = np.full((*low.shape, 2), np.nan)
+            intervals = {k: np.concatenate([v, pad[:, 1:]], axis=1) for k, v in intervals.items()}
+    return Result(
+        "conditional",
+        list(names),
+        {"low": low, "high": high, "effect": high - low},
+        intervals,
+        base=y.mean(axis=0),
+        info={"q": q, "draws": int(y.shape[0]), "n_boot": n_boot},
+    )
+
+
+def rank_from_draws(
+    x: np.ndarray, y: np.ndarray, names: Sequence[str], *, key: int | Array = 0, n_boot: int = 100
+) -> Result:
+    """Spearman correlations and standardized rank-regression coefficients (SRRC) with R^2.
+
+    The bootstrap resamples rows with the ranks held fixed (a close approximation for large n).
+    A note is added when R^2 < 0.7: the ranking then misses interactions or non-monotone effects.
+    Draws with a non-finite output are dropped (and counted in ``info``).
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    ok = np.isfinite(y) if y.ndim == 1 else np.isfinite(y).all(axis=1)
+    x, y = x[ok], y[ok]
+    rx, ry = _ranks(x), _ranks(y)
+    spearman, srrc, r2 = rank_regression(rx, ry)
+    intervals: dict[str, np.ndarray] = {}
+    if n_boot > 0:
+        rng = _rng(key)
+        n = rx.shape[0]
+        bs = np.empty((n_boot, *spearman.shape))
+        bc = np.empty((n_boot, *srrc.shape))
+        for r in range(n_boot):
+            idx = rng.integers(0, n, n)
+            bs[r], bc[r], _ = rank_regression(rx[idx], ry[idx])
+        intervals = {"spearman": _percentile_ci(bs), "srrc": _percentile_ci(bc)}
+    notes = []
+    r2_min = float(np.nanmin(r2)) if np.size(r2) else float("nan")
+    if r2_min < R2_WARN:
+        notes.append(
+            f"rank: R^2 = {r2_min:.2f} < {R2_WARN}: interactions or non-monotone effects leave much of the output "
+            "unexplained; this ranking can mislead (prefer sobol)"
+        )
+    return Result(
+        "rank",
+        list(names),
+        {"spearman": spearman, "srrc": srrc},
+        intervals,
+        base=float("nan"),
+        notes=notes,
+        info={"r2": r2, "dropped_nonfinite": int((~ok).sum()), "n_boot": n_boot},
+    )
+
+
+def conditional(
+    fn: DrawFn | None, priors: PriorSet, n: int, *, key: int | Array, output: str | None = None, n_boot: int = 200
+) -> Result:
+    """:func:`conditional_from_draws` on ``n`` Monte Carlo draws of ``fn`` (as ``simulate`` draws them)."""
+    x, y = monte_carlo(fn, priors, n, key=key, output=output)
+    names = varying(priors)
+    cols = [priors.names.index(k) for k in names]
+    return conditional_from_draws(x[:, cols], y, names, key=key, n_boot=n_boot)
+
+
+def rank(
+    fn: DrawFn | None, priors: PriorSet, n: int, *, key: int | Array, output: str | None = None, n_boot: int = 100
+) -> Result:
+    """:func:`rank_from_draws` on ``n`` Monte Carlo draws of ``fn``."""
+    x, y = monte_carlo(fn, priors, n, key=key, output=output)
+    names = varying(priors)
+    cols = [priors.names.index(k) for k in names]
+    return rank_from_draws(x[:, cols], y, names, key=key, n_boot=n_boot)
+
+
+def saltelli_design(k: int, n: int, *, key: int | Array) -> np.ndarray:
+    """Uniforms (k, n (k + 2)) for A, B, AB_1..AB_k from ``n`` scrambled Sobol' points in 2k dims."""
+    from scipy.stats import qmc
+
+    rng = _rng(key)
+    pts = qmc.Sobol(d=2 * k, scramble=True, rng=rng).random(n)
+    pts = np.clip(pts, 2.0**-53, 1 - 2.0**-53)  # open interval for the inverse CDFs
+    a, b = pts[:, :k].T, pts[:, k:].T
+    out = np.empty((k, n * (k + 2)))
+    out[:, :n], out[:, n : 2 * n] = a, b
+    for i in range(k):
+        block = out[:, (2 + i) * n : (3 + i) * n]
+        block[:] = a
+        block[i] = b[i]
+    return out
+
+
+def sobol(
+    fn: DrawFn | None,
+    priors: PriorSet,
+    n: int,
+    *,
+    key: int | Array,
+    output: str | None = None,
+    n_boot: int = 100,
+) -> Result:
+    """First-order (Saltelli 2010) and total (Jansen) Sobol' indices with 95 % bootstrap intervals.
+
+    Parameters
+    ----------
+    fn : per-draw function of a dict of named 0-d inputs (jittable), or None for the contract
+    n : base sample size (a power of 2 keeps the Sobol' points balanced); cost is n (k + 2) runs
+    key : seed or PRNG key (scrambling and bootstrap)
+    n_boot : bootstrap resamples (0: none)
+
+    Returns
+    -------
+    Result with measures ``s1``, ``st`` (k,) or (k, m) and their intervals and bootstrap standard
+    errors (``info["se"]``).
+    """
+    names = varying(priors)
+    k = len(names)
+    key = canonicalize_key(key)
+    key_design, key_boot = jax.random.split(key)
+    u = saltelli_design(k, n, key=key_design)
+    y = evaluate_design(fn, independent(priors), u, names, output)
+    # centre the output (as SALib does): the Saltelli 2010 S1 estimator's variance grows with the mean
+    y = y - y[: 2 * n].mean(axis=0)
+    fA, fB = y[:n], y[n : 2 * n]
+    fAB = y[2 * n :].reshape(k, n, *y.shape[1:])
+    with jax.enable_x64(True), np.errstate(invalid="ignore", divide="ignore"):
+        s1 = np.asarray(first_order(jnp.asarray(fA), jnp.asarray(fB), jnp.asarray(fAB)))
+        st = np.asarray(total_order(jnp.asarray(fA), jnp.asarray(fB), jnp.asarray(fAB)))
+        intervals: dict[str, np.ndarray] = {}
+        se: dict[str, np.ndarray] = {}
+        if n_boot > 0:
+            b1, bt = (
+                np.asarray(a)
+                for a in _sobol_bootstrap(key_boot, jnp.asarray(fA), jnp.asarray(fB), jnp.asarray(fAB), n_boot)
+            )
+            intervals = {"s1": _percentile_ci(b1), "st": _percentile_ci(bt)}
+            se = {"s1": b1.std(axis=0, ddof=1), "st": bt.std(axis=0, ddof=1)}
+    notes = correlation_note(priors, "sobol")
+    if not np.all(np.isfinite(y)):
+        notes.append("sobol: the output has non-finite values on the design; indices are NaN")
+    return Result(
+        "sobol",
+        names,
+        {"s1": s1, "st": st},
+        intervals,
+        base=0.0,
+        notes=notes,
+        info={"n": n, "evaluations": int(y.shape[0]), "n_boot": n_boot, "se": se},
+    )

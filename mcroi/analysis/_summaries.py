@@ -1,0 +1,141 @@
+"""Percentiles, risk metrics and Monte Carlo standard errors (host side, NumPy only).
+
+Draws are independent, so the MCSE of the mean is ``sd / sqrt(n)`` and the MCSE of a quantile
+``Q(p)`` is the delta-method ``(Q(p + s) - Q(p - s)) / 2`` with ``s = sqrt(p (1 - p) / n)``
+(the order-statistic width of one binomial standard error).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
+MCSE_PERCENTILES = (5, 50, 95)
+VAR_LEVEL = 0.05
+
+
+def quantile(x: np.ndarray, q: np.ndarray | float | list[float]) -> np.ndarray:
+    """Quantiles of non-NaN values; linear interpolation unless infinities are present."""
+    method = "linear" if np.isfinite(x).all() else "inverted_cdf"
+    return np.quantile(x, np.asarray(q, dtype=float), method=method)
+
+
+def quantile_mcse(x: np.ndarray, p: float) -> float:
+    """Monte Carlo standard error of the ``p`` quantile of iid draws ``x`` (NaN-free)."""
+    n = x.size
+    if n < 2:
+        return math.nan
+    s = math.sqrt(p * (1 - p) / n)
+    lo, hi = quantile(x, [max(p - s, 0.0), min(p + s, 1.0)])
+    if not (math.isfinite(lo) and math.isfinite(hi)):  # inf - inf would warn
+        return math.nan
+    return 0.5 * float(hi - lo)
+
+
+def moments(finite: np.ndarray) -> dict[str, float]:
+    """Mean, sd (ddof 1) and the MCSE of the mean of finite iid draws; NaN when there are none."""
+    if not finite.size:
+        return {"mean": math.nan, "sd": math.nan, "mcse_mean": math.nan}
+    sd = float(finite.std(ddof=1)) if finite.size > 1 else 0.0
+    return {"mean": float(finite.mean()), "sd": sd, "mcse_mean": sd / math.sqrt(finite.size)}
+
+
+def describe(x: np.ndarray) -> dict[str, float]:
+    """Summary of one scalar output over draws.
+
+    NaN draws (the contract's documented NaN: IRR without a sign change, ROI without capital)
+    are counted and excluded; infinite values (payback never reached) take part in percentiles,
+    while mean and sd are over finite values.
+    """
+    x = np.asarray(x, dtype=float).ravel()
+    n = x.size
+    nan = np.isnan(x)
+    valid = x[~nan]
+    finite = valid[np.isfinite(valid)]
+    out: dict[str, float] = {
+        "n": float(n),
+        "n_nan": float(nan.sum()),
+        "n_inf": float(np.isinf(valid).sum()),
+    }
+    out.update(moments(finite))
+    if valid.size:
+        qs = quantile(valid, np.array(PERCENTILES) / 100)
+        for p, v in zip(PERCENTILES, qs, strict=True):
+            out[f"p{p}"] = float(v)
+        for p in MCSE_PERCENTILES:
+            out[f"mcse_p{p}"] = quantile_mcse(valid, p / 100)
+    else:
+        for p in PERCENTILES:
+            out[f"p{p}"] = math.nan
+        for p in MCSE_PERCENTILES:
+            out[f"mcse_p{p}"] = math.nan
+    return out
+
+
+def probability(mask: np.ndarray) -> dict[str, float]:
+    """Share of True in ``mask`` and its binomial MCSE."""
+    n = mask.size
+    p = float(mask.mean()) if n else math.nan
+    return {"p": p, "mcse": math.sqrt(p * (1 - p) / n) if n else math.nan}
+
+
+def risk(outputs: Mapping[str, np.ndarray], horizon_months: int, level: float = VAR_LEVEL) -> dict[str, Any]:
+    """Probabilities of loss and tail metrics of NPV.
+
+    ``var_npv_usd`` is the ``level`` quantile of NPV and ``cvar_npv_usd`` the mean NPV of the
+    draws at or below it (expected shortfall); both are NPV values, negative meaning a loss.
+    """
+    npv = np.asarray(outputs["npv_usd"], dtype=float)
+    payback = np.asarray(outputs["payback_months"], dtype=float)
+    roi = np.asarray(outputs["roi_multiple"], dtype=float)
+    var = float(quantile(npv, level))
+    tail = npv[npv <= var]
+    roi_valid = roi[~np.isnan(roi)]
+    return {
+        "p_npv_negative": probability(npv < 0),
+        "p_no_payback_within_horizon": probability(~(payback <= horizon_months)),
+        "p_roi_multiple_below_1": probability(roi_valid < 1) if roi_valid.size else {"p": math.nan, "mcse": math.nan},
+        "var_level": level,
+        "var_npv_usd": var,
+        "cvar_npv_usd": float(tail.mean()) if tail.size else math.nan,
+        "mcse_var_npv_usd": quantile_mcse(npv, level),
+    }
+
+
+def summarize(outputs: Mapping[str, np.ndarray], scalar_names: list[str], horizon_months: int) -> dict[str, Any]:
+    """The whole summary: per scalar output :func:`describe`, plus :func:`risk`."""
+    return {
+        "draws": int(np.asarray(outputs[scalar_names[0]]).shape[0]),
+        "outputs": {k: describe(outputs[k]) for k in scalar_names},
+        "risk": risk(outputs, horizon_months),
+    }
+
+
+def summarize_stream(stream: Any, level: float = VAR_LEVEL) -> dict[str, Any]:
+    """:func:`summarize` from a streaming :class:`mcroi.sketch.RunStream` (``keep="summary"`` runs).
+
+    Moments, counts and probabilities are exact; percentiles, VaR and their MCSEs come from the
+    quantile sketch (relative error <= ``mcroi.sketch.ALPHA``); CVaR is the mean of the sketch's
+    bin representatives at or below VaR (same relative error bound).
+    """
+    from mcroi.engine import describe_stream
+
+    npv = stream.outputs["npv_usd"]
+    var = float(npv.sketch.quantile(level))
+    return {
+        "draws": int(stream.draws),
+        "outputs": {k: describe_stream(stream.outputs[k], PERCENTILES, MCSE_PERCENTILES) for k in stream.names},
+        "risk": {
+            "p_npv_negative": stream.p_npv_negative.result(),
+            "p_no_payback_within_horizon": stream.p_no_payback.result(),
+            "p_roi_multiple_below_1": stream.p_roi_below_1.result(),
+            "var_level": level,
+            "var_npv_usd": var,
+            "cvar_npv_usd": npv.sketch.tail_mean(var),
+            "mcse_var_npv_usd": npv.quantile_mcse(level),
+        },
+    }

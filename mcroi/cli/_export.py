@@ -1,0 +1,48 @@
+"""``mcroi export``: percentile tables of a run for budgeting tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mcroi.cli._main import UserError, user_errors
+
+
+@click.command()
+@click.argument("run", type=click.Path(path_type=Path), metavar="RUN")
+@click.option("--format", "-f", "fmt", default="csv", show_default=True, help="csv, json or xlsx.")
+@click.option(
+    "--percentiles", "-p", default="5,10,50,90,95", show_default=True, help="Comma-separated percentiles (0..100)."
+)
+@click.option(
+    "--out", "-o", default=None, help="Output file [default: RUN/export.<format>]; '-' writes csv/json to stdout."
+)
+@user_errors
+def export(run: Path, fmt: str, percentiles: str, out: str | None) -> None:
+    """Export a run's means and percentiles as tidy rows (scenario, metric, period, statistic, value, unit).
+
+    Works on runs of `mcroi simulate` and `mcroi compare`. Per-year line items (revenue, energy,
+    other opex, tax, cash flow, output tokens) come with their own percentiles; a percentile of a
+    sum is not the sum of percentiles.
+    """
+    from mcroi import runs
+
+    fmt = fmt.lower()
+    if fmt not in runs.FORMATS:
+        raise UserError(f"--format = {fmt}: unknown format; give one of {', '.join(runs.FORMATS)}")
+    try:
+        pcts = runs.parse_percentiles(percentiles)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    if not (run / "results.nc").is_file():
+        raise UserError(
+            f"{run}: no such run folder (no results.nc); give a folder written by mcroi simulate or mcroi compare"
+        )
+    if out == "-" and fmt == "xlsx":
+        raise UserError("--out = -: xlsx cannot go to stdout; give a file name such as budget.xlsx")
+    result = runs.export(run, fmt, out, pcts)
+    if out == "-":
+        click.echo(result, nl=False)
+    else:
+        click.echo(f"exported to {result}")

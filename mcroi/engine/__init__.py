@@ -1,0 +1,134 @@
+"""The engine: counter-based sampling, the contract model, IRR, and the tiled runner.
+
+The second stage of the pipeline and the only place that jits. ``_sampling`` maps keyed uniforms
+through each family's inverse CDF; ``_model`` is contract v1 on a tile (months x draws);
+``_irr`` solves the IRR; ``_runner`` jits, chunks and shards; ``_guards`` checks numbers and
+memory; ``_sketch`` streams summaries; ``_devices`` sets up devices and processes; ``_outputs``
+is the output registry. No files, no terminal.
+"""
+
+from mcroi.engine._devices import available_memory as available_memory
+from mcroi.engine._devices import configure_host_devices as configure_host_devices
+from mcroi.engine._devices import enable_compilation_cache as enable_compilation_cache
+from mcroi.engine._devices import gather_to_zero as gather_to_zero
+from mcroi.engine._devices import initialize_distributed as initialize_distributed
+from mcroi.engine._devices import process_range as process_range
+from mcroi.engine._guards import DEFAULT_MAX_FRACTION as DEFAULT_MAX_FRACTION
+from mcroi.engine._guards import MEMORY_HEADROOM as MEMORY_HEADROOM
+from mcroi.engine._guards import MemoryGuardError as MemoryGuardError
+from mcroi.engine._guards import NumericGuardError as NumericGuardError
+from mcroi.engine._guards import check_memory as check_memory
+from mcroi.engine._guards import check_numeric as check_numeric
+from mcroi.engine._guards import enforce_numeric as enforce_numeric
+from mcroi.engine._guards import numeric_error_line as numeric_error_line
+from mcroi.engine._guards import run_memory as run_memory
+from mcroi.engine._kernels import cumulative_cash as cumulative_cash
+from mcroi.engine._kernels import sobol_resampled as sobol_resampled
+from mcroi.engine._model import Outputs as Outputs
+from mcroi.engine._model import _evaluate_without_irr as _evaluate_without_irr
+from mcroi.engine._model import curve_throughput as curve_throughput
+from mcroi.engine._model import discount_factors as discount_factors
+from mcroi.engine._model import evaluate as evaluate
+from mcroi.engine._model import evaluate_batch as evaluate_batch
+from mcroi.engine._model import irr_batch as irr_batch
+from mcroi.engine._model import irr_monthly as irr_monthly
+from mcroi.engine._model import monthly as monthly
+from mcroi.engine._model import powers as powers
+from mcroi.engine._model import price_factors as price_factors
+from mcroi.engine._outputs import ANNUAL_OUTPUTS as ANNUAL_OUTPUTS
+from mcroi.engine._outputs import OUTPUTS as OUTPUTS
+from mcroi.engine._outputs import SCALAR_OUTPUTS as SCALAR_OUTPUTS
+from mcroi.engine._outputs import OutputSpec as OutputSpec
+from mcroi.engine._runner import _DESIGN_STEPS as _DESIGN_STEPS
+from mcroi.engine._runner import DEFAULT_CHUNK as DEFAULT_CHUNK
+from mcroi.engine._runner import PRECISIONS as PRECISIONS
+from mcroi.engine._runner import SUBSAMPLE as SUBSAMPLE
+from mcroi.engine._runner import TILE as TILE
+from mcroi.engine._runner import Batched as Batched
+from mcroi.engine._runner import ProgressFn as ProgressFn
+from mcroi.engine._runner import RunArrays as RunArrays
+from mcroi.engine._runner import _fetch_rows as _fetch_rows
+from mcroi.engine._runner import _rows as _rows
+from mcroi.engine._runner import evaluate_inputs as evaluate_inputs
+from mcroi.engine._runner import make_mesh as make_mesh
+from mcroi.engine._runner import make_step as make_step
+from mcroi.engine._runner import run as run
+from mcroi.engine._sampling import canonicalize_key as canonicalize_key
+from mcroi.engine._sampling import copula_factor as copula_factor
+from mcroi.engine._sampling import correlated_block as correlated_block
+from mcroi.engine._sampling import name_keys as name_keys
+from mcroi.engine._sampling import sample as sample
+from mcroi.engine._sampling import transform as transform
+from mcroi.engine._sampling import uniforms as uniforms
+from mcroi.engine._sketch import ALPHA as ALPHA
+from mcroi.engine._sketch import MIN_ABS as MIN_ABS
+from mcroi.engine._sketch import Moments as Moments
+from mcroi.engine._sketch import OutputStream as OutputStream
+from mcroi.engine._sketch import QuantileSketch as QuantileSketch
+from mcroi.engine._sketch import RunStream as RunStream
+from mcroi.engine._sketch import describe_stream as describe_stream
+from mcroi.engine._sketch import summary_dict as summary_dict
+
+__all__ = [
+    "ALPHA",
+    "ANNUAL_OUTPUTS",
+    "Batched",
+    "DEFAULT_CHUNK",
+    "DEFAULT_MAX_FRACTION",
+    "MEMORY_HEADROOM",
+    "MIN_ABS",
+    "MemoryGuardError",
+    "Moments",
+    "NumericGuardError",
+    "OUTPUTS",
+    "OutputSpec",
+    "OutputStream",
+    "Outputs",
+    "PRECISIONS",
+    "ProgressFn",
+    "QuantileSketch",
+    "RunArrays",
+    "RunStream",
+    "SCALAR_OUTPUTS",
+    "SUBSAMPLE",
+    "TILE",
+    "_DESIGN_STEPS",
+    "_evaluate_without_irr",
+    "_fetch_rows",
+    "_rows",
+    "available_memory",
+    "canonicalize_key",
+    "check_memory",
+    "check_numeric",
+    "configure_host_devices",
+    "copula_factor",
+    "correlated_block",
+    "cumulative_cash",
+    "curve_throughput",
+    "describe_stream",
+    "discount_factors",
+    "enable_compilation_cache",
+    "enforce_numeric",
+    "evaluate",
+    "evaluate_batch",
+    "evaluate_inputs",
+    "gather_to_zero",
+    "initialize_distributed",
+    "irr_batch",
+    "irr_monthly",
+    "make_mesh",
+    "make_step",
+    "monthly",
+    "name_keys",
+    "numeric_error_line",
+    "powers",
+    "price_factors",
+    "process_range",
+    "run",
+    "run_memory",
+    "sample",
+    "sobol_resampled",
+    "summary_dict",
+    "transform",
+    "uniforms",
+]

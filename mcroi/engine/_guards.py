@@ -1,0 +1,247 @@
+"""Guards around a run: undocumented NaN/inf in the outputs, and memory before sampling.
+
+Numeric guard
+    The contract documents exactly where an output may be non-finite: ``irr_annual`` is NaN
+    where the cashflow never changes sign, ``roi_multiple`` and ``net_roi`` are NaN without
+    capex, ``payback_months`` is ``+inf`` where it never pays back, ``cost_per_mtok_usd`` is
+    ``+inf`` and ``breakeven_price_usd_per_mtok`` NaN where no token is sold (or the tax takes
+    all of a price change). Every other NaN or infinity, in an output or a sampled input, is
+    *unexpected*: it is counted per variable, reported in the summary and the manifest, and
+    above ``max_fraction`` of the draws the run is refused with the inputs that drive it.
+
+Memory guard
+    A run that keeps every draw holds ``draws x (inputs + scalar outputs + annual outputs x
+    years)`` numbers; before sampling that is compared with the memory available now.
+
+This module imports no JAX at import time (the CLI maps its errors without loading the engine).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mcroi.engine._devices import available_memory
+from mcroi.engine._outputs import ANNUAL_OUTPUTS, OUTPUTS, SCALAR_OUTPUTS
+
+#: Default share of draws allowed to carry an unexpected NaN/inf before a run is refused.
+DEFAULT_MAX_FRACTION = 1e-3
+#: Share of the available memory a run may plan to use.
+MEMORY_HEADROOM = 0.8
+#: Per-draw working numbers of one chunk (monthly line items over the horizon, roughly).
+_WORK_ITEMS_PER_MONTH = 16
+
+
+class NumericGuardError(Exception):
+    """Too many draws with undocumented NaN or infinite values; ``lines`` holds the message."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = list(lines)
+        super().__init__("\n".join(self.lines))
+
+
+class MemoryGuardError(Exception):
+    """The run would not fit in the memory available now."""
+
+
+# --------------------------------------------------------------------------- numeric guard
+
+
+@dataclass
+class NumericReport:
+    """Counts of non-finite values per variable, over ``draws`` draws.
+
+    ``documented`` counts the contract's documented NaN/inf (never a problem); ``unexpected``
+    counts draws with any other NaN/inf per variable (``inputs`` for the sampled inputs).
+    ``bad_draws`` is the number of draws with at least one unexpected value.
+    """
+
+    draws: int
+    documented: dict[str, int] = field(default_factory=dict)
+    unexpected: dict[str, int] = field(default_factory=dict)
+    bad_draws: int = 0
+    first_bad_draws: list[int] = field(default_factory=list)
+    inputs_involved: list[str] = field(default_factory=list)
+    max_fraction: float = DEFAULT_MAX_FRACTION
+
+    @property
+    def fraction(self) -> float:
+        return self.bad_draws / self.draws if self.draws else 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.fraction <= self.max_fraction
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "draws": self.draws,
+            "documented_nonfinite": dict(self.documented),
+            "unexpected_nonfinite": dict(self.unexpected),
+            "unexpected_draws": self.bad_draws,
+            "unexpected_fraction": self.fraction,
+            "max_fraction": self.max_fraction,
+            "first_unexpected_draws": list(self.first_bad_draws),
+            "inputs_involved": list(self.inputs_involved),
+        }
+
+
+def check_numeric(
+    names: Sequence[str],
+    inputs: np.ndarray,
+    outputs: Mapping[str, np.ndarray],
+    *,
+    max_fraction: float = DEFAULT_MAX_FRACTION,
+    limit_listed: int = 5,
+) -> NumericReport:
+    """Count documented and unexpected non-finite values.
+
+    Parameters
+    ----------
+    names
+        Input names, the columns of ``inputs``.
+    inputs
+        Sampled inputs, shape (draws, n_inputs).
+    outputs
+        Scalar outputs (draws,) and annual outputs (draws, years), as the engine returns them.
+    max_fraction
+        The share of draws with unexpected values that a run may carry.
+    """
+    inputs = np.asarray(inputs)
+    draws = inputs.shape[0]
+    tax = inputs[:, list(names).index("finance.tax_rate")] if "finance.tax_rate" in names else None
+    rep = NumericReport(draws=draws, max_fraction=max_fraction)
+    bad = ~np.isfinite(inputs).all(axis=1) if inputs.size else np.zeros(draws, dtype=bool)
+    if bad.any():
+        rep.unexpected["inputs"] = int(bad.sum())
+    for name in (*SCALAR_OUTPUTS, *ANNUAL_OUTPUTS):
+        if name not in outputs:
+            continue
+        x = np.asarray(outputs[name])
+        nonfinite = ~np.isfinite(x)
+        if x.ndim > 1:
+            nonfinite = nonfinite.reshape(draws, -1).any(axis=1)
+            documented = np.zeros(draws, dtype=bool)
+        else:
+            documented = nonfinite & OUTPUTS[name].nonfinite(x, outputs, tax)
+        if documented.any():
+            rep.documented[name] = int(documented.sum())
+        wrong = nonfinite & ~documented
+        if wrong.any():
+            rep.unexpected[name] = int(wrong.sum())
+            bad |= wrong
+    rep.bad_draws = int(bad.sum())
+    if rep.bad_draws:
+        rep.first_bad_draws = [int(i) for i in np.flatnonzero(bad)[:limit_listed]]
+        rep.inputs_involved = inputs_involved(names, inputs, bad, limit=limit_listed)
+    return rep
+
+
+def inputs_involved(
+    names: Sequence[str], inputs: np.ndarray, bad: np.ndarray, *, limit: int = 5, z_min: float = 4.0
+) -> list[str]:
+    """The inputs whose values set the bad draws apart, strongest first, with a short note.
+
+    An input that is itself non-finite in a bad draw comes first. Otherwise an input is named when
+    the mean rank of its bad draws lies more than ``z_min`` standard errors from the middle (the
+    bad draws sit in one of its tails).
+    """
+    k = int(bad.sum())
+    n = inputs.shape[0]
+    scored: list[tuple[float, str]] = []
+    for j, name in enumerate(names):
+        col = inputs[:, j]
+        sub = col[bad]
+        if not np.isfinite(sub).all():
+            scored.append((math.inf, f"{name} (non-finite sampled values)"))
+            continue
+        if k == n or np.all(col == col[0]):
+            continue
+        ranks = (np.argsort(np.argsort(col, kind="stable"), kind="stable") + 0.5) / n
+        z = (float(ranks[bad].mean()) - 0.5) / math.sqrt(1.0 / (12.0 * k))
+        if abs(z) >= z_min:
+            tail = "upper" if z > 0 else "lower"
+            scored.append((abs(z), f"{name} ({tail} tail: {float(sub.min()):.4g} .. {float(sub.max()):.4g})"))
+    scored.sort(key=lambda t: -t[0])
+    return [s for _, s in scored[:limit]]
+
+
+def numeric_error_line(report: NumericReport, file: str) -> str:
+    """One line for a refused run: file, the outputs and counts, the inputs that drive them."""
+    counts = ", ".join(f"{k} ({v} draws)" for k, v in report.unexpected.items())
+    if report.inputs_involved:
+        who = "inputs involved: " + "; ".join(report.inputs_involved)
+    elif report.bad_draws == report.draws:
+        who = "every draw is affected, so the constants of the scenario are the cause"
+    else:
+        who = "no single input's range sets these draws apart"
+    return (
+        f"{file}: outputs = {counts}: {report.fraction:.3%} of draws are NaN or infinite beyond the contract's "
+        f"documented cases (limit {report.max_fraction:.3%}; first draws {report.first_bad_draws}); {who}; "
+        "narrow or rescale those priors"
+    )
+
+
+def enforce_numeric(report: NumericReport, file: str) -> None:
+    """Raise :class:`NumericGuardError` when the report is above its threshold."""
+    if not report.ok:
+        raise NumericGuardError([numeric_error_line(report, file)])
+
+
+# --------------------------------------------------------------------------- memory guard
+
+
+def itemsize(precision: str) -> int:
+    return 4 if precision == "float32" else 8
+
+
+def run_memory(draws: int, n_inputs: int, horizon_months: int, precision: str, chunk: int) -> tuple[int, int]:
+    """(stored, working) bytes of a run that keeps every draw.
+
+    stored = draws x (inputs + scalar outputs + annual outputs x years) x itemsize + the draw
+    coordinate; working = one chunk's monthly line items (an estimate).
+    """
+
+    years = -(-horizon_months // 12)
+    per_draw = (n_inputs + len(SCALAR_OUTPUTS) + len(ANNUAL_OUTPUTS) * years) * itemsize(precision) + 8
+    work = min(chunk, draws) * (horizon_months + 1) * _WORK_ITEMS_PER_MONTH * itemsize(precision)
+    return draws * per_draw, work
+
+
+def _gib(b: float) -> str:
+    return f"{b / 2**30:.3g} GiB"
+
+
+def check_memory(
+    draws: int,
+    n_inputs: int,
+    horizon_months: int,
+    precision: str,
+    chunk: int,
+    *,
+    available: int | None = None,
+    headroom: float = MEMORY_HEADROOM,
+) -> dict[str, Any]:
+    """Refuse a run that would not fit; return the estimate (for the manifest).
+
+    Raises
+    ------
+    MemoryGuardError
+        When ``stored + working > headroom * available``; the message suggests ``--keep summary``
+        or the largest number of draws that fits.
+    """
+    stored, work = run_memory(draws, n_inputs, horizon_months, precision, chunk)
+    avail = available_memory() if available is None else available
+    est = {"stored_bytes": stored, "working_bytes": work, "available_bytes": avail}
+    if avail is None or stored + work <= headroom * avail:
+        return est
+    per_draw = stored / draws
+    fit = max(int((headroom * avail - work) // per_draw), 0)
+    raise MemoryGuardError(
+        f"--draws = {draws}: keeping every draw needs about {_gib(stored + work)} of memory "
+        f"({_gib(stored)} of per-draw results, {precision}) but {_gib(avail)} is available; "
+        f"use --keep summary to stream the summary without storing draws, or at most {fit:,} draws"
+    )

@@ -1,0 +1,176 @@
+"""The output registry: one record per output of the contract, read by everything that lists outputs.
+
+The run Dataset's units and long names, the terminal's and the report's labels and number
+formats, the numeric guard's rule for which NaN/inf values the contract documents, and whether a
+mean is a meaningful headline all come from here. Adding an output is one field of
+:class:`mcroi.engine.Outputs` (the model computes it) and one :class:`OutputSpec` below; a test
+checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+#: ``documented(x, outputs, tax) -> mask``: where the non-finite values of output ``x`` (draws,)
+#: are the contract's documented ones, given every scalar output and the tax rate per draw.
+NonFiniteRule = Callable[[np.ndarray, Mapping[str, np.ndarray], "np.ndarray | None"], np.ndarray]
+
+
+def _never(x: np.ndarray, outputs: Mapping[str, np.ndarray], tax: np.ndarray | None) -> np.ndarray:
+    return np.zeros(x.shape, dtype=bool)
+
+
+def _nan_without_sign_change(x: np.ndarray, outputs: Mapping[str, np.ndarray], tax: np.ndarray | None) -> np.ndarray:
+    return np.isnan(x)
+
+
+def _nan_without_capex(x: np.ndarray, outputs: Mapping[str, np.ndarray], tax: np.ndarray | None) -> np.ndarray:
+    return np.isnan(x) & (np.asarray(outputs["capex_usd"]) == 0)
+
+
+def _inf_when_never(x: np.ndarray, outputs: Mapping[str, np.ndarray], tax: np.ndarray | None) -> np.ndarray:
+    return np.isposinf(x)
+
+
+def _inf_without_tokens(x: np.ndarray, outputs: Mapping[str, np.ndarray], tax: np.ndarray | None) -> np.ndarray:
+    return np.isposinf(x) & (np.asarray(outputs["total_output_tokens"]) == 0)
+
+
+def _nan_without_slope(x: np.ndarray, outputs: Mapping[str, np.ndarray], tax: np.ndarray | None) -> np.ndarray:
+    no_tokens = np.asarray(outputs["total_output_tokens"]) == 0
+    all_tax = np.zeros_like(no_tokens) if tax is None else tax >= 1
+    return np.isnan(x) & (no_tokens | all_tax)
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """One output of the contract.
+
+    Attributes
+    ----------
+    name
+        The contract's name (``npv_usd``); the field of :class:`mcroi.engine.Outputs`.
+    unit
+        Unit written into the run Dataset and the exports (``USD``, ``1/yr``, ``months``, ...).
+    long_name
+        What the number is, one line (the netCDF ``long_name``).
+    label
+        Short label of tables and charts (``NPV (USD)``).
+    kind
+        How its numbers are written (:func:`mcroi.runs.format_value`): ``usd``, ``rate``,
+        ``months``, ``multiple``, ``usd_per_mtok``, ``count``.
+    per_year
+        One value per year of operation (dims ``(draw, year)``) instead of one per draw.
+    mean_is_headline
+        Whether a mean of this output is a meaningful figure for a committee (the mean IRR is
+        not: a few enormous roots dominate it).
+    nonfinite
+        Where the contract documents NaN/inf values of this output; any other is unexpected.
+    nonfinite_doc
+        The same rule in words, for the docs.
+    """
+
+    name: str
+    unit: str
+    long_name: str
+    label: str
+    kind: str
+    per_year: bool = False
+    mean_is_headline: bool = True
+    nonfinite: NonFiniteRule = _never
+    nonfinite_doc: str = "never"
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        return ("draw", "year") if self.per_year else ("draw",)
+
+
+def _o(*args: object, **kw: object) -> OutputSpec:
+    return OutputSpec(*args, **kw)  # type: ignore[arg-type]
+
+
+OUTPUTS: dict[str, OutputSpec] = {
+    s.name: s
+    for s in (
+        _o("npv_usd", "USD", "net present value of the monthly cashflow, capex included", "NPV (USD)", "usd"),
+        _o(
+            "irr_annual",
+            "1/yr",
+            "annualized internal rate of return (NaN without a sign change)",
+            "IRR (annual)",
+            "rate",
+            mean_is_headline=False,
+            nonfinite=_nan_without_sign_change,
+            nonfinite_doc="NaN where the cashflow never changes sign",
+        ),
+        _o(
+            "payback_months",
+            "months",
+            "first month with non-negative cumulative cash (inf: never)",
+            "Payback (months)",
+            "months",
+            nonfinite=_inf_when_never,
+            nonfinite_doc="+inf where the cumulative cash never turns non-negative within H",
+        ),
+        _o(
+            "roi_multiple",
+            "x",
+            "token revenue per dollar of capex",
+            "ROI multiple (x)",
+            "multiple",
+            nonfinite=_nan_without_capex,
+            nonfinite_doc="NaN where capex is 0",
+        ),
+        _o(
+            "net_roi",
+            "x",
+            "undiscounted profit per dollar of capex",
+            "Net ROI",
+            "rate",
+            nonfinite=_nan_without_capex,
+            nonfinite_doc="NaN where capex is 0",
+        ),
+        _o(
+            "cost_per_mtok_usd",
+            "USD/Mtok",
+            "levelized cost of a million output tokens",
+            "Cost / Mtok (USD)",
+            "usd_per_mtok",
+            nonfinite=_inf_without_tokens,
+            nonfinite_doc="+inf where no token is produced",
+        ),
+        _o(
+            "breakeven_price_usd_per_mtok",
+            "USD/Mtok",
+            "launch output-token price at which NPV = 0",
+            "Break-even price / Mtok",
+            "usd_per_mtok",
+            nonfinite=_nan_without_slope,
+            nonfinite_doc="NaN where NPV does not depend on the price (no tokens, or a tax rate of 100 %)",
+        ),
+        _o("total_output_tokens", "tokens", "output tokens over the horizon", "Output tokens", "count"),
+        _o("total_revenue_usd", "USD", "token revenue over the horizon", "Revenue (USD)", "usd"),
+        _o("capex_usd", "USD", "capital expenditure at month 0", "Capex (USD)", "usd"),
+        _o("annual_cashflow_usd", "USD", "cash flow per year, capex excluded", "Cash flow (USD)", "usd", per_year=True),
+        _o("annual_revenue_usd", "USD", "token revenue per year", "Revenue (USD)", "usd", per_year=True),
+        _o("annual_energy_usd", "USD", "energy cost per year", "Energy (USD)", "usd", per_year=True),
+        _o(
+            "annual_other_opex_usd",
+            "USD",
+            "other opex per year (per-GPU, hourly rate, maintenance)",
+            "Other opex (USD)",
+            "usd",
+            per_year=True,
+        ),
+        _o("annual_tax_usd", "USD", "tax per year (negative: tax shield)", "Tax (USD)", "usd", per_year=True),
+        _o("annual_output_tokens", "tokens", "output tokens per year", "Output tokens", "count", per_year=True),
+    )
+}
+
+#: Outputs with one value per draw, in the registry's order.
+SCALAR_OUTPUTS: tuple[str, ...] = tuple(k for k, s in OUTPUTS.items() if not s.per_year)
+#: Outputs with one value per draw and year.
+ANNUAL_OUTPUTS: tuple[str, ...] = tuple(k for k, s in OUTPUTS.items() if s.per_year)

@@ -1,0 +1,512 @@
+"""The one place that jits, vmaps and chunks.
+
+A run is evaluated in fixed-size chunks of draw indices: the last chunk is padded (and its
+padding dropped), so the step compiles once per run and working memory is O(chunk). Only the
+per-draw outputs grow with the number of draws. No Python loop over draws: the contract runs on
+a whole tile of draws at once (:func:`mcroi.model.evaluate_batch`); per-draw functions given to
+:func:`evaluate_inputs` are vmapped.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh
+from jax.sharding import PartitionSpec as P
+
+from mcroi.engine import _model as model
+from mcroi.engine._sampling import canonicalize_key, copula_factor, name_keys, transform, uniforms
+from mcroi.engine._sketch import RunStream, npv_errors
+from mcroi.priors import PriorSet
+
+Array = jax.Array
+DEFAULT_CHUNK = 65536
+#: Draws whose inputs and outputs a ``keep="summary"`` run still keeps (for fan charts).
+SUBSAMPLE = 10_000
+PRECISIONS = {"float64": jnp.float64, "float32": jnp.float32}
+
+#: progress(done_draws, total_draws, last): ``last`` holds the last chunk's outputs, or only
+#: ``median_npv_usd`` (the running median of all draws so far) when the run streams.
+ProgressFn = Callable[[int, int, Mapping[str, np.ndarray]], None]
+
+
+@dataclass
+class RunArrays:
+    """What the engine hands to the store: host arrays, draws first.
+
+    With ``keep="draws"`` the arrays hold every draw. With ``keep="summary"`` they hold only the
+    fixed subsample (the first ``subsample`` draws of the range) and ``stream`` holds the
+    streaming summary of all draws.
+    """
+
+    names: list[str]
+    inputs: np.ndarray  # (draws or subsample, n_inputs)
+    outputs: dict[str, np.ndarray]  # scalar outputs (draws,), annual (draws, years)
+    timings: dict[str, float] = field(default_factory=dict)
+    stream: RunStream | None = None
+    draws: int = 0  # draws evaluated
+    start: int = 0  # first draw index
+    keep: str = "draws"
+    errors: dict[str, float] | None = None  # achieved MCSEs (convergence stopping)
+    converged: bool | None = None
+    devices: int = 1
+
+
+def batch_function(priors: PriorSet) -> Callable[[Mapping[str, Array]], model.Outputs]:
+    """The contract for a batch of draws (dict of (n,) arrays) with this scenario's constants bound."""
+    knots = np.asarray(priors.curve, dtype=float) if priors.curve else None
+    return partial(model.evaluate_batch, horizon=priors.horizon_months, knots=knots)
+
+
+def _check_precision(precision: str) -> Any:
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    return PRECISIONS[precision]
+
+
+#: Lanes evaluated together by one compiled kernel (see :func:`make_step`); chunks are rounded up
+#: to a multiple of ``TILE`` x devices so that a draw's arithmetic never depends on the chunk size.
+TILE = 1024
+
+
+def make_mesh(devices: int | Sequence[Any] | None = None) -> Mesh:
+    """A 1-D mesh named ``"draw"`` over this process's devices (all by default)."""
+    from mcroi.engine._devices import local_devices
+
+    devs = list(devices) if isinstance(devices, Sequence) else local_devices(devices)
+    return Mesh(np.array(devs), ("draw",))
+
+
+def _chunk_stats(out: Any, idx: Array, stop: Array, horizon: int, sharded: bool) -> dict[str, Array]:
+    """Streaming statistics of one chunk, reduced on the device (only these travel to the host).
+
+    Per scalar output: sketch bin counts (the slots of :class:`mcroi.sketch.QuantileSketch`,
+    computed in float64), NaN/inf counts, and the count, mean and sum of squared deviations of
+    finite values; plus the risk counters. Lanes at or past ``stop`` (padding) are ignored.
+    """
+    from mcroi.engine._sketch import QuantileSketch
+
+    sk = QuantileSketch()
+    nslots = sk.counts.size
+
+    def total(x: Array) -> Array:
+        return jax.lax.psum(x, "draw") if sharded else x
+
+    valid = idx < stop
+    stats: dict[str, Array] = {}
+    for k in model.SCALAR_OUTPUTS:
+        x = getattr(out, k).astype(jnp.float64)
+        nan, inf = jnp.isnan(x), jnp.isinf(x)
+        fin = valid & ~nan & ~inf
+        a = jnp.abs(x)
+        i = jnp.ceil(jnp.log(jnp.maximum(a, sk.min_abs)) / sk._lg).astype(jnp.int64)
+        b = jnp.clip(i, sk.i_min, sk.i_max) - sk.i_min
+        zero = sk.nb + 1
+        slot = jnp.where(x > 0, zero + 1 + b, zero - 1 - b)
+        slot = jnp.where(a < sk.min_abs, zero, slot)
+        slot = jnp.where(x == jnp.inf, 2 * sk.nb + 2, slot)
+        slot = jnp.where(x == -jnp.inf, 0, slot)
+        slot = jnp.where(valid & ~nan, slot, nslots)  # dropped
+        counts = jnp.zeros((nslots + 1,), jnp.int32).at[slot].add(1)[:nslots]
+        c = total(jnp.sum(fin.astype(jnp.int64)))
+        mean = total(jnp.sum(jnp.where(fin, x, 0.0))) / jnp.maximum(c, 1).astype(jnp.float64)
+        m2 = total(jnp.sum(jnp.where(fin, (x - mean) ** 2, 0.0)))
+        stats[k] = jnp.concatenate(
+            [
+                jnp.stack(
+                    [
+                        total(jnp.sum(valid.astype(jnp.int64))).astype(jnp.float64),
+                        total(jnp.sum((valid & nan).astype(jnp.int64))).astype(jnp.float64),
+                        total(jnp.sum((valid & inf).astype(jnp.int64))).astype(jnp.float64),
+                        c.astype(jnp.float64),
+                        mean,
+                        m2,
+                        total(jnp.sum((valid & jnp.isfinite(x) & (a > sk.max_abs)).astype(jnp.int64))).astype(
+                            jnp.float64
+                        ),
+                    ]
+                ),
+                total(counts).astype(jnp.float64),
+            ]
+        )
+    npv, pb, roi = out.npv_usd, out.payback_months, out.roi_multiple
+    roi_ok = valid & ~jnp.isnan(roi)
+
+    def cnt(mask: Array) -> Array:
+        return total(jnp.sum(mask.astype(jnp.int64))).astype(jnp.float64)
+
+    stats["_risk"] = jnp.stack(
+        [
+            cnt(valid & (npv < 0)),
+            cnt(valid),
+            cnt(valid & ~(pb <= horizon)),
+            cnt(valid),
+            cnt(roi_ok & (roi < 1)),
+            cnt(roi_ok),
+        ]
+    )
+    return stats
+
+
+def make_step(
+    priors: PriorSet,
+    chunk: int,
+    dtype: Any,
+    batch_fn: Callable[[Mapping[str, Array]], Any] | None = None,
+    mesh: Mesh | None = None,
+    stats: bool = False,
+) -> Callable[..., Any]:
+    """A jitted ``step(keys, start) -> (inputs (chunk, n_inputs), outputs)`` for one chunk.
+
+    ``batch_fn`` maps a dict of (chunk,) input arrays to outputs (default: the contract). With a
+    ``mesh`` the chunk is split over its devices (``chunk`` must be a multiple of their number):
+    device ``d`` evaluates draws ``start + d * chunk / D + (0 .. chunk / D - 1)`` on its own
+    (``shard_map``), so a draw's value never depends on the device count. With ``stats`` (the
+    contract only) the step is ``step(keys, start, stop)`` and also returns the chunk's streaming
+    statistics (:func:`_chunk_stats`), reduced on the device.
+    """
+    fn = batch_fn or batch_function(priors)
+    chol = copula_factor(priors)
+    ndev = 1 if mesh is None else mesh.devices.size
+    if chunk % ndev:
+        raise ValueError(f"chunk ({chunk}) must be a multiple of the device count ({ndev})")
+    local = chunk // ndev
+
+    tile = TILE if local % TILE == 0 else local
+
+    # constants ignore their uniform: hash only the inputs that vary (their draws are unchanged,
+    # each input's uniforms depend on its own key only)
+    drawn = [i for i, d in enumerate(priors.inputs.values()) if not d.is_constant]
+
+    def one_tile(keys: Array, idx: Array) -> tuple[Array, Any]:
+        hashed = uniforms(keys[np.asarray(drawn, dtype=int)], idx, dtype)
+        row = {i: j for j, i in enumerate(drawn)}
+        half = jnp.full(idx.shape, 0.5, dtype)
+        u = jnp.stack([hashed[row[i]] if i in row else half for i in range(len(priors.names))])
+        inp = transform(priors, u, chol)
+        # materialize the inputs once: otherwise XLA fuses their inverse CDFs into every consumer
+        # and recomputes them (about a fifth of the step's time)
+        inp = jax.lax.optimization_barrier(inp)
+        return jnp.stack([inp[n] for n in priors.names], axis=1), fn(inp)
+
+    def block(keys: Array, start: Array, stop: Array | None = None) -> tuple[Any, ...]:
+        offset = start if mesh is None else start + jax.lax.axis_index("draw").astype(start.dtype) * local
+        idx = offset + jnp.arange(local, dtype=start.dtype)
+        # Evaluate in fixed tiles of TILE lanes: every draw then runs through the same compiled
+        # kernel at the same lane position (its index mod TILE), whatever the chunk size or
+        # device count, so XLA's vectorization and thread split cannot change its last bit.
+        tiles_in, tiles_out = jax.lax.map(lambda t: one_tile(keys, t), idx.reshape(local // tile, tile))
+        stacked = tiles_in.reshape(local, len(priors.names))  # draws first, as the host keeps them
+        out = jax.tree.map(lambda a: a.reshape(local, *a.shape[2:]), tiles_out)
+        if stats:
+            return stacked, out, _chunk_stats(out, idx, stop, priors.horizon_months, mesh is not None)
+        return stacked, out
+
+    if mesh is None:
+        return jax.jit(block)
+    in_specs: tuple[Any, ...] = (P(), P(), P()) if stats else (P(), P())
+    out_specs: tuple[Any, ...] = (P("draw"), P("draw"), P()) if stats else (P("draw"), P("draw"))
+    sharded = jax.shard_map(block, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_vma=False)
+    return jax.jit(sharded)
+
+
+_STEPS: dict[tuple[Any, ...], Callable[..., Any]] = {}
+_DESIGN_STEPS: dict[tuple[Any, ...], Callable[..., Any]] = {}
+
+
+def _remember(cache: dict[tuple[Any, ...], Callable[..., Any]], key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    """``cache[key]``, built on first use; at most 8 entries (the oldest is dropped)."""
+    if key not in cache:
+        if len(cache) >= 8:
+            cache.pop(next(iter(cache)))
+        cache[key] = build()
+    return cache[key]
+
+
+def _cached_step(priors: PriorSet, chunk: int, dtype: Any, mesh: Mesh | None, stats: bool) -> Callable[..., Any]:
+    """:func:`make_step` for the contract, reused across runs of the same scenario in a process."""
+    devs = () if mesh is None else tuple(d.id for d in mesh.devices.flat)
+    key = (priors.sha256(), chunk, jnp.dtype(dtype).name, devs, stats)
+    return _remember(_STEPS, key, lambda: make_step(priors, chunk, dtype, mesh=mesh, stats=stats))
+
+
+def _fetch_rows(dst: np.ndarray, arr: Array, at: int, m: int) -> None:
+    """Copy rows ``0 .. m - 1`` of ``arr`` into ``dst[at : at + m]``, one device shard at a time.
+
+    On the CPU a shard's buffer is read in place, so each row is copied once, straight into the
+    run's array (gathering the sharded array first would copy it twice).
+    """
+    for shard in arr.addressable_shards:
+        rows = shard.index[0] if shard.index else slice(None)
+        lo = rows.start or 0
+        hi = arr.shape[0] if rows.stop is None else rows.stop
+        k = min(hi, m) - lo
+        if k > 0:
+            dst[at + lo : at + lo + k] = np.asarray(shard.data)[:k]
+
+
+def _rows(arr: Array, m: int) -> np.ndarray:
+    """Rows ``0 .. m - 1`` of ``arr`` as a new host array (see :func:`_fetch_rows`)."""
+    out = np.empty((m, *arr.shape[1:]), dtype=arr.dtype)
+    _fetch_rows(out, arr, 0, m)
+    return out
+
+
+def _round_up(x: int, m: int) -> int:
+    return -(-x // m) * m
+
+
+def run(
+    priors: PriorSet,
+    draws: int,
+    *,
+    seed: int | Array = 0,
+    chunk_size: int = DEFAULT_CHUNK,
+    precision: str = "float64",
+    progress: ProgressFn | None = None,
+    keep: str = "draws",
+    subsample: int = SUBSAMPLE,
+    until_mcse: float | None = None,
+    start: int = 0,
+    devices: int | Sequence[Any] | None = None,
+) -> RunArrays:
+    """Sample every input and evaluate the contract for draws ``start .. start + draws - 1``.
+
+    The draws depend only on ``(seed, input name, draw index)``, never on ``chunk_size`` or the
+    number of devices.
+
+    Parameters
+    ----------
+    keep
+        ``"draws"``: return every draw. ``"summary"``: stream every draw into a
+        :class:`~mcroi.sketch.RunStream` and keep only the first ``subsample`` draws' inputs and
+        outputs (memory O(chunk + subsample), not O(draws)).
+    until_mcse
+        Stop after the first chunk at which the MCSEs of NPV's mean, P5, P50, P95 (relative to
+        NPV's standard deviation) and of P(NPV < 0) are all below this; ``draws`` is then the cap.
+    devices
+        Device count (or devices) the draw axis is sharded over; None means all local devices.
+    """
+    if draws < 1:
+        raise ValueError("draws must be >= 1")
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be >= 1")
+    if keep not in ("draws", "summary"):
+        raise ValueError(f"keep must be 'draws' or 'summary', got {keep!r}")
+    if until_mcse is not None and not until_mcse > 0:
+        raise ValueError("until_mcse must be > 0")
+    dtype = _check_precision(precision)
+    with jax.enable_x64(True):
+        t0 = time.perf_counter()
+        mesh = make_mesh(devices)
+        ndev = mesh.devices.size
+        chunk = _round_up(min(chunk_size, draws), ndev * TILE)
+        keys = name_keys(canonicalize_key(seed), priors.names)
+        scalar = list(model.SCALAR_OUTPUTS)
+        want_stream = keep == "summary" or until_mcse is not None
+        step = _cached_step(priors, chunk, dtype, mesh if ndev > 1 else None, want_stream)
+        n_in = len(priors.names)
+        stream = RunStream(tuple(scalar), priors.horizon_months) if want_stream else None
+        kept = draws if keep == "draws" else min(subsample, draws)
+        grow = keep == "draws" and until_mcse is not None  # cap may be huge: grow lists instead
+        inputs: np.ndarray | list[np.ndarray] = [] if grow else np.empty((kept, n_in), dtype=dtype)
+        outputs: dict[str, Any] | None = None
+        t_compile = 0.0
+        errors: dict[str, float] | None = None
+        converged: bool | None = None
+        done = 0
+        stop = start + draws
+        stop_arr = jnp.asarray(stop, jnp.int64)
+
+        def dispatch(s: int) -> Any:
+            if want_stream:
+                return step(keys, jnp.asarray(s, jnp.int64), stop_arr)
+            return step(keys, jnp.asarray(s, jnp.int64))
+
+        t = time.perf_counter()
+        pending = dispatch(start)
+        s = start
+        while True:
+            res = jax.block_until_ready(pending)
+            inp, out = res[0], res[1]
+            n = min(chunk, stop - s)
+            m = n if grow else min(n, kept - done)
+            nxt = s + chunk
+            if s == start:
+                t_compile = time.perf_counter() - t
+            if nxt < stop:  # keep the device busy while the host files this chunk
+                pending = dispatch(nxt)
+            if stream is not None:
+                stream.add_stats(jax.tree.map(np.asarray, res[2]))
+            if outputs is None:
+                outputs = {
+                    k: [] if grow else np.empty((kept, *v.shape[1:]), dtype=v.dtype) for k, v in out._asdict().items()
+                }
+            if m > 0:  # only these chunks' draws travel to the host
+                if grow:
+                    assert isinstance(inputs, list)
+                    inputs.append(_rows(inp, m))
+                    for k, v in out._asdict().items():
+                        outputs[k].append(_rows(v, m))
+                else:
+                    assert isinstance(inputs, np.ndarray)
+                    _fetch_rows(inputs, inp, done, m)
+                    for k, v in out._asdict().items():
+                        _fetch_rows(outputs[k], v, done, m)
+            done += n
+            if progress is not None:
+                if stream is not None:
+                    progress(done, draws, {"median_npv_usd": float(stream.outputs["npv_usd"].sketch.quantile(0.5))})
+                else:  # draws mode: this chunk's outputs are rows done - n .. done - 1
+                    progress(done, draws, {k: v[done - n : done] for k, v in outputs.items()})
+            if until_mcse is not None and stream is not None:
+                errors = npv_errors(stream)
+                converged = all(math.isfinite(e) and e <= until_mcse for e in errors.values())
+                if converged:
+                    break
+            if nxt >= stop:
+                break
+            s = nxt
+        assert outputs is not None
+        if grow:
+            assert isinstance(inputs, list)
+            inputs = np.concatenate(inputs)
+            outputs = {k: np.concatenate(v) for k, v in outputs.items()}
+        elif done < kept:  # stopped early: trim the preallocated arrays
+            assert isinstance(inputs, np.ndarray)
+            inputs = inputs[:done]
+            outputs = {k: v[:done] for k, v in outputs.items()}
+        total = time.perf_counter() - t0
+    assert isinstance(inputs, np.ndarray)
+    return RunArrays(
+        names=list(priors.names),
+        inputs=inputs,
+        outputs=outputs,
+        timings={"first_chunk_incl_compile_s": t_compile, "engine_s": total},
+        stream=stream,
+        draws=done,
+        start=start,
+        keep=keep,
+        errors=errors,
+        converged=converged,
+        devices=ndev,
+    )
+
+
+def _design_step(
+    priors: PriorSet, fn: Callable[..., Any] | None, output: str | None, chunk: int, dtype: Any, mesh: Mesh | None
+) -> Callable[..., Any]:
+    """The jitted ``step(u) -> outputs`` of :func:`evaluate_inputs`, reused across calls.
+
+    Keyed by the scenario, the function object (so pass the same function to reuse its compiled
+    step), the selected output, chunk, precision and devices.
+    """
+    devs = () if mesh is None else tuple(d.id for d in mesh.devices.flat)
+    key = (priors.sha256(), fn, output, chunk, jnp.dtype(dtype).name, devs)
+    return _remember(_DESIGN_STEPS, key, lambda: _build_design_step(priors, fn, output, chunk, dtype, mesh))
+
+
+@dataclass(frozen=True, eq=False)
+class Batched:
+    """A draw function that also takes a whole batch: a dict of (n,) arrays -> outputs led by n.
+
+    :func:`evaluate_inputs` calls it on each tile as is instead of vmapping it, which lets it
+    lay its work out for the batch (the contract runs months-major). Called on one draw (0-d
+    arrays) it must give that draw's outputs, so it still serves wherever a per-draw function
+    is expected. Compared (and cached) by identity.
+    """
+
+    fn: Callable[[Mapping[str, Array]], Any]
+
+    def __call__(self, inp: Mapping[str, Array]) -> Any:
+        return self.fn(inp)
+
+
+def _build_design_step(
+    priors: PriorSet, fn: Callable[..., Any] | None, output: str | None, chunk: int, dtype: Any, mesh: Mesh | None
+) -> Callable[..., Any]:
+    if fn is None:
+        batch_fn = batch_function(priors)
+    else:
+        batch_fn = fn.fn if isinstance(fn, Batched) else jax.vmap(fn)
+    chol = copula_factor(priors)
+    n_in = len(priors.names)
+    ndev = 1 if mesh is None else mesh.devices.size
+    local = chunk // ndev
+    tile = TILE if local % TILE == 0 else local
+
+    def one_tile(uc: Array) -> Any:
+        # inputs materialized once, as in :func:`make_step`: fused into a (months, draws)
+        # consumer, an inverse CDF would be recomputed for every month
+        out = batch_fn(jax.lax.optimization_barrier(transform(priors, uc, chol)))
+        if output is None:
+            return out
+        return out[output] if isinstance(out, Mapping) else getattr(out, output)
+
+    def block(u: Array) -> Any:
+        # the same fixed tiles as :func:`make_step`: a design point's outputs equal simulate's
+        # for the same input values, whatever the design size
+        tiles = jnp.moveaxis(u.reshape(n_in, local // tile, tile), 1, 0)
+        out = jax.lax.map(one_tile, tiles)
+        return jax.tree.map(lambda a: a.reshape(local, *a.shape[2:]), out)
+
+    if mesh is None:
+        return jax.jit(block)
+    return jax.jit(jax.shard_map(block, mesh=mesh, in_specs=(P(None, "draw"),), out_specs=P("draw"), check_vma=False))
+
+
+def evaluate_inputs(
+    priors: PriorSet,
+    u: np.ndarray,
+    fn: Callable[[Mapping[str, Array]], Any] | None = None,
+    *,
+    output: str | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    precision: str = "float64",
+    devices: int | Sequence[Any] | None = None,
+) -> Any:
+    """Evaluate ``fn`` on a design of uniforms ``u`` (n_inputs, n).
+
+    ``fn`` is a function of ONE draw (a dict of 0-d arrays), vmapped here, or a
+    :class:`Batched` function, called on each tile as is; None means the contract (evaluated
+    batch-wise). ``output`` selects one field of the result (an attribute of
+    the contract's outputs, or a key of a dict) inside the compiled step, so the others are
+    never computed.
+
+    For designs that are not plain Monte Carlo (Sobol', Saltelli, swing points): the uniforms go
+    through the same copula and inverse CDFs as :func:`run`, in the same fixed tiles, sharded
+    over all local devices. The compiled step is cached per (scenario, ``fn`` object, output,
+    chunk). Returns a pytree of host arrays with leading dimension ``n``.
+    """
+    dtype = _check_precision(precision)
+    u = np.asarray(u)
+    n_in, n = u.shape
+    with jax.enable_x64(True):
+        mesh = make_mesh(devices)
+        ndev = mesh.devices.size
+        chunk = _round_up(min(chunk_size, n), ndev * TILE)
+        step = _design_step(priors, fn, output, chunk, dtype, mesh if ndev > 1 else None)
+        pieces = []
+        pending: tuple[Any, int] | None = None
+        for start in range(0, n, chunk):
+            m = min(chunk, n - start)
+            if m == chunk:
+                block = np.asarray(u[:, start : start + m], dtype=jnp.dtype(dtype))
+            else:
+                block = np.full((n_in, chunk), 0.5, dtype=jnp.dtype(dtype))  # padding: inputs at their medians
+                block[:, :m] = u[:, start : start + m]
+            out = step(jnp.asarray(block))  # dispatched: runs while the host fetches the previous chunk
+            if pending is not None:
+                pieces.append(jax.tree.map(lambda a, m=pending[1]: np.asarray(a)[:m], pending[0]))
+            pending = (out, m)
+        assert pending is not None
+        pieces.append(jax.tree.map(lambda a, m=pending[1]: np.asarray(a)[:m], pending[0]))
+    return jax.tree.map(lambda *xs: np.concatenate(xs), *pieces)

@@ -1,0 +1,228 @@
+"""``compare``: several scenarios on common random numbers, one Dataset on a ``platform`` dimension.
+
+The statistics are :mod:`mcroi.analysis`'s; this module runs the engine for each scenario and
+stacks the results (see :mod:`mcroi.runs` for the folder).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from mcroi import engine, report
+from mcroi import runs as run_folder
+from mcroi.analysis import (
+    DOMINANCE_ALPHA,
+    INDEPENDENT_DRAWS,
+    baseline_index,
+    combined_sha256,
+    platform_labels,
+    platform_summary,
+    union_inputs,
+    versus,
+)
+from mcroi.engine import ANNUAL_OUTPUTS, OUTPUTS, SCALAR_OUTPUTS
+from mcroi.pipeline._simulate import backend_info, load_priors, versions
+from mcroi.priors import CONTRACT_VERSION, INPUTS, PriorSet
+
+
+def compare(
+    priors_list: Sequence[str | PriorSet],
+    *,
+    baseline: str | int | None = None,
+    draws: int = 100_000,
+    seed: int = 0,
+    chunk_size: int = engine.DEFAULT_CHUNK,
+    precision: str = "float64",
+    independent_draws: int | None = None,
+    alpha: float = DOMINANCE_ALPHA,
+    on_platform: Callable[[int, str], None] | None = None,
+    command: str | None = None,
+) -> xr.Dataset:
+    """Simulate scenarios on common random numbers and compare them with a baseline.
+
+    Parameters
+    ----------
+    priors_list
+        Two or more priors files, library names or :class:`PriorSet` objects.
+    baseline
+        The platform to compare against: a platform label (scenario name), the path as given,
+        its file stem, or an index; default the first.
+    draws, seed, chunk_size, precision
+        As :func:`mcroi.simulate`; the same seed for every scenario.
+    independent_draws
+        Extra draws ``m`` (default ``min(draws, 100_000)``; 0 turns the check off) evaluated for
+        every platform at draw indices ``draws .. draws + m - 1`` and not stored. A platform's
+        extra draws are independent of the baseline's draws ``0 .. m - 1`` (other counters of the
+        keyed generator), so the pair measures the SE of the NPV difference that an
+        independent-seed run would have.
+    alpha
+        Level of the dominance tolerance (:func:`dominance_tolerance`).
+    on_platform
+        Called as ``on_platform(index, label)`` before each scenario is simulated.
+
+    Returns
+    -------
+    xarray.Dataset
+        Every per-draw variable of a simulate run with a leading ``platform`` dimension
+        (``(platform, draw)``, ``(platform, draw, year)``, ``inputs`` on ``(platform, draw,
+        input)``); ``input`` is the union of the scenarios' inputs (NaN where a scenario lacks
+        one) and ``year`` the longest horizon (NaN past a shorter one). ``attrs["summary"]`` and
+        ``attrs["manifest"]`` hold JSON text.
+    """
+    if len(priors_list) < 2:
+        raise ValueError(f"compare needs at least two scenarios, got {len(priors_list)}")
+    if draws < 2:
+        raise ValueError("draws must be >= 2")
+    sets = [load_priors(p) for p in priors_list]
+    sources = ["" if isinstance(p, PriorSet) else str(p) for p in priors_list]
+    labels = platform_labels([ps.name for ps in sets])
+    ib = baseline_index(baseline, labels, sources)
+    m = min(draws, INDEPENDENT_DRAWS) if independent_draws is None else max(0, int(independent_draws))
+
+    runs: list[engine.RunArrays] = []
+    independent: list[dict[str, np.ndarray] | None] = []
+    for i, (ps, label) in enumerate(zip(sets, labels, strict=True)):
+        if on_platform is not None:
+            on_platform(i, label)
+        # every platform runs the same number of draws, so the same compiled chunk shape: XLA may
+        # round the last bit of an iterative output (IRR) differently for another shape, and
+        # identical scenarios must give identical outputs
+        arr = engine.run(ps, draws + m, seed=seed, chunk_size=chunk_size, precision=precision)
+        independent.append({k: v[draws:] for k, v in arr.outputs.items()} if m and i != ib else None)
+        if m:
+            arr = engine.RunArrays(
+                arr.names, arr.inputs[:draws], {k: v[:draws] for k, v in arr.outputs.items()}, arr.timings
+            )
+        runs.append(arr)
+
+    base_out = runs[ib].outputs
+    base_ind = {k: v[:m] for k, v in base_out.items()} if m else None
+    per_platform = {}
+    vs = {}
+    for i, (ps, label, arr) in enumerate(zip(sets, labels, runs, strict=True)):
+        per_platform[label] = {"scenario": ps.name, **platform_summary(arr.outputs, ps.horizon_months)}
+        if i != ib:
+            vs[label] = versus(
+                arr.outputs, base_out, alpha=alpha, out_independent=independent[i], base_independent=base_ind
+            )
+    hashes = [ps.sha256() for ps in sets]
+    summary = {
+        "kind": "compare",
+        "draws": draws,
+        "seed": seed,
+        "baseline": labels[ib],
+        "platforms": labels,
+        "per_platform": per_platform,
+        "vs_baseline": vs,
+    }
+    manifest: dict[str, Any] = {
+        "kind": "compare",
+        "command": command or f"mcroi.compare(draws={draws}, seed={seed}, precision={precision!r})",
+        "seed": seed,
+        "draws": draws,
+        "precision": precision,
+        "chunk_size": chunk_size,
+        "independent_draws": m,
+        "dominance_alpha": alpha,
+        "contract_version": CONTRACT_VERSION,
+        "versions": versions(),
+        **backend_info(),
+        "baseline": labels[ib],
+        "platforms": labels,
+        "priors_sha256": combined_sha256(hashes),
+        "scenarios": [
+            {
+                "platform": label,
+                "scenario": ps.name,
+                "source": src,
+                "priors_files": list(ps.files),
+                "priors_sha256": h,
+                "priors": ps.resolved(),
+                "timings_s": arr.timings,
+            }
+            for label, ps, src, h, arr in zip(labels, sets, sources, hashes, runs, strict=True)
+        ],
+    }
+    ds = compare_dataset(sets, labels, runs)
+    ds.attrs.update(
+        {
+            "kind": "compare",
+            "scenario": " vs ".join(labels),
+            "baseline": labels[ib],
+            "seed": seed,
+            "draws": draws,
+            "precision": precision,
+            "contract_version": CONTRACT_VERSION,
+            "priors_sha256": manifest["priors_sha256"],
+            "mcroi_version": manifest["versions"]["mcroi"],
+        }
+    )
+    ds.attrs["summary"] = run_folder.dumps(summary)
+    ds.attrs["manifest"] = run_folder.dumps(manifest)
+    return ds
+
+
+def compare_dataset(sets: Sequence[PriorSet], labels: Sequence[str], runs: Sequence[engine.RunArrays]) -> xr.Dataset:
+    """Stack per-platform run arrays on a leading ``platform`` dimension (see :func:`compare`)."""
+    names = union_inputs(sets)
+    n_years = max(-(-ps.horizon_months // 12) for ps in sets)
+    draws = runs[0].inputs.shape[0]
+    data_vars: dict[str, Any] = {}
+    for k in SCALAR_OUTPUTS:
+        unit, long = OUTPUTS[k].unit, OUTPUTS[k].long_name
+        data_vars[k] = xr.Variable(
+            ("platform", "draw"), np.stack([r.outputs[k] for r in runs]), {"units": unit, "long_name": long}
+        )
+    for k in ANNUAL_OUTPUTS:
+        unit, long = OUTPUTS[k].unit, OUTPUTS[k].long_name
+        block = np.full((len(runs), draws, n_years), np.nan)
+        for i, r in enumerate(runs):
+            block[i, :, : r.outputs[k].shape[1]] = r.outputs[k]
+        data_vars[k] = xr.Variable(("platform", "draw", "year"), block, {"units": unit, "long_name": long})
+    inputs = np.full((len(runs), draws, len(names)), np.nan)
+    for i, r in enumerate(runs):
+        for j, name in enumerate(r.names):
+            inputs[i, :, names.index(name)] = r.inputs[:, j]
+    data_vars["inputs"] = xr.Variable(
+        ("platform", "draw", "input"),
+        inputs,
+        {"units": "see input_units", "long_name": "sampled value of each input (NaN: not an input of that platform)"},
+    )
+    coords = {
+        "platform": ("platform", np.array(labels, dtype=object), {"long_name": "scenario compared (label)"}),
+        "scenario": (
+            "platform",
+            np.array([ps.name for ps in sets], dtype=object),
+            {"long_name": "scenario name in its priors"},
+        ),
+        "horizon_months": ("platform", np.array([ps.horizon_months for ps in sets]), {"units": "months"}),
+        "draw": ("draw", np.arange(draws), {"long_name": "draw index (absolute, shared by every platform)"}),
+        "year": (
+            "year",
+            np.arange(1, n_years + 1),
+            {"units": "year", "long_name": "year of operation (months 12y-11 .. 12y)"},
+        ),
+        "input": ("input", np.array(names, dtype=object), {"long_name": "contract input name"}),
+        "input_units": (
+            "input",
+            np.array([INPUTS[k].unit for k in names], dtype=object),
+            {"long_name": "unit of each input"},
+        ),
+    }
+    return xr.Dataset(data_vars, coords=coords)
+
+
+def write_compare(ds: xr.Dataset, out: str | Path, *, force: bool = False, plots: bool = True) -> Path:
+    """Write a compare Dataset as a run folder at ``out``, with its plots and report unless ``plots=False``."""
+
+    def extra(tmp: Path, body: xr.Dataset, summary: dict[str, Any]) -> None:
+        if plots:
+            report.compare_plots(body, summary["baseline"], tmp / "plots")
+            report.write_html(tmp, tmp / "report.html", name=Path(out).name)
+
+    return run_folder.write_compare(ds, out, force=force, extra=extra)

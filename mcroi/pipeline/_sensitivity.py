@@ -1,0 +1,424 @@
+"""The sensitivity shell: compute the methods for one output (and per year), store, plot.
+
+``sensitivity.nc`` layout (xarray at the edge; the math lives in :mod:`mcroi.sensitivity`):
+
+- coords ``input`` (inputs with spread), ``method`` (``swing``, ``conditional``, ``rank_spearman``,
+  ``rank_srrc``, ``sobol_s1``, ``sobol_st``: only those computed), ``bound`` (``lower``, ``upper``),
+  ``year``.
+- ``index(method, input)``: swing ``high - low``; conditional ``top-decile mean - bottom-decile mean``;
+  Spearman; SRRC; S1; ST. ``index_ci(method, input, bound)``: its 95 % interval (NaN for swing).
+- ``low_end``/``high_end(method, input)``: tornado bar ends in output units (the output with the
+  input at its low / high end), ``low_end_ci``/``high_end_ci(method, input, bound)``; ``base(method)``.
+- ``non_monotone(input)``: swing flag. ``r2``: rank-regression R^2.
+- ``index_by_year(method, input, year)``, ``r2_by_year(year)``: the same per year of
+  ``annual_cashflow_usd``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+
+from mcroi import analysis as sa
+from mcroi import engine
+from mcroi.engine import OUTPUTS
+from mcroi.priors import INPUTS, PriorSet, from_resolved
+
+PER_YEAR = "annual_cashflow_usd"
+DEFAULT_SIMULATE_METHODS = ("swing", "conditional")
+MEASURES = {  # dataset method -> (cli method, measure)
+    "swing": ("swing", "high_minus_low"),
+    "conditional": ("conditional", "effect"),
+    "rank_spearman": ("rank", "spearman"),
+    "rank_srrc": ("rank", "srrc"),
+    "sobol_s1": ("sobol", "s1"),
+    "sobol_st": ("sobol", "st"),
+}
+
+
+@dataclass
+class Computed:
+    """Results of the methods on the stacked output ``[output, year 1, ..., year Y]`` (columns)."""
+
+    results: dict[str, sa.Result]
+    output: str
+    units: str
+    years: np.ndarray
+    names: list[str]
+    notes: list[str]
+    attrs: dict[str, Any]
+
+
+def stacked_fn(ps: PriorSet, output: str) -> sa.DrawFn | None:
+    """The contract as one array per draw: [output, annual cashflow by year]."""
+    if output == "irr_annual":
+        return None  # the IRR needs the batch solver; handled by _stack_outputs
+    base = sa.contract_fn(ps)
+    assert base is not None
+
+    def fn(d: Mapping[str, Any]) -> Any:  # one draw -> (1 + years,); n draws -> (n, 1 + years)
+        out = base(d)
+        return jnp.concatenate([jnp.expand_dims(getattr(out, output), -1), getattr(out, PER_YEAR)], axis=-1)
+
+    return engine.Batched(fn)
+
+
+def _stack_outputs(out: Any, output: str) -> np.ndarray:
+    return np.column_stack([np.asarray(getattr(out, output)), np.asarray(getattr(out, PER_YEAR))])
+
+
+def compute_sensitivity(
+    ps: PriorSet,
+    methods: Iterable[str],
+    output: str = "npv_usd",
+    *,
+    draws: int = 10_000,
+    seed: int = 0,
+    sobol_n: int = 4096,
+    n_boot: int = 200,
+    x: np.ndarray | None = None,
+    y: np.ndarray | None = None,
+    low: float = 0.1,
+    high: float = 0.9,
+) -> Computed:
+    """Run the requested methods on the contract for ``output`` and each year of annual cash flow.
+
+    ``x`` (n, n_inputs in ``ps.names`` order) and ``y`` (n, 1 + years) are Monte Carlo draws to
+    reuse (a run folder's); otherwise ``draws`` draws are simulated for conditional and rank.
+    """
+    methods = list(methods)
+    names = sa.varying(ps)
+    if not names:
+        raise ValueError("every input is a constant: nothing to analyse")
+    results: dict[str, sa.Result] = {}
+    fn = stacked_fn(ps, output)
+    if "swing" in methods:
+        if fn is None:
+            raise ValueError("swing and sobol are not available for irr_annual (use conditional or rank)")
+        results["swing"] = sa.swing(fn, ps, low=low, high=high)
+    if "conditional" in methods or "rank" in methods:
+        if x is None or y is None:
+            if fn is None:
+                arrays = engine.run(ps, draws, seed=seed)
+                x = arrays.inputs
+                y = np.column_stack([arrays.outputs[output], arrays.outputs[PER_YEAR]])
+            else:
+                x, y = sa.monte_carlo(fn, ps, draws, key=seed)
+        cols = [ps.names.index(k) for k in names]
+        xv = np.asarray(x)[:, cols]
+        if "conditional" in methods:
+            results["conditional"] = sa.conditional_from_draws(
+                xv, y, names, key=seed, n_boot=n_boot, first_column_ci=True
+            )
+        if "rank" in methods:
+            results["rank"] = sa.rank_from_draws(xv, y, names, key=seed, n_boot=min(n_boot, 100))
+    if "sobol" in methods:
+        if fn is None:
+            raise ValueError("swing and sobol are not available for irr_annual (use conditional or rank)")
+        results["sobol"] = sa.sobol(fn, ps, sobol_n, key=seed, n_boot=min(n_boot, 100))
+    notes: list[str] = []
+    for r in results.values():
+        notes.extend(r.notes)
+    if "rank" in results:
+        r2 = np.atleast_1d(results["rank"].info["r2"])
+        if np.isfinite(r2[0]) and r2[0] < sa.R2_WARN:
+            notes = [n for n in notes if not n.startswith("rank:")]
+            notes.append(
+                f"rank: R^2 = {r2[0]:.2f} < {sa.R2_WARN} for {output}: interactions or non-monotone effects leave "
+                "much of it unexplained; the rank tornado can mislead (prefer sobol)"
+            )
+        else:
+            notes = [n for n in notes if not n.startswith("rank:")]
+        low_years = [str(i + 1) for i, v in enumerate(r2[1:]) if np.isfinite(v) and v < sa.R2_WARN]
+        if low_years:
+            notes.append(f"rank: R^2 < {sa.R2_WARN} in year(s) {', '.join(low_years)} of {PER_YEAR}")
+    if "swing" in results:
+        flagged = [n for n, f in zip(names, results["swing"].measures["non_monotone"][:, 0], strict=True) if f]
+        if flagged:
+            notes.append(
+                f"swing: non-monotone between P{low * 100:.0f} and P{high * 100:.0f} (bar hides a turning point): {', '.join(flagged)}"
+            )
+    years = np.arange(1, -(-ps.horizon_months // 12) + 1)
+    units = OUTPUTS[output].unit if output in OUTPUTS else ""
+    attrs = {
+        "draws": int(np.asarray(x).shape[0]) if x is not None else 0,
+        "seed": seed,
+        "sobol_n": sobol_n if "sobol" in results else 0,
+        "swing_low_percentile": low * 100,
+        "swing_high_percentile": high * 100,
+        "n_boot": n_boot,
+    }
+    return Computed(results, output, units, years, names, notes, attrs)
+
+
+def sensitivity_dataset(c: Computed, scenario: str, source: str) -> xr.Dataset:
+    """The ``sensitivity.nc`` Dataset (layout in the module docstring)."""
+    k, ny = len(c.names), len(c.years)
+    methods = [m for m, (cli, _) in MEASURES.items() if cli in c.results]
+    nm = len(methods)
+    nan = np.full
+    index = nan((nm, k), np.nan)
+    index_ci = nan((nm, k, 2), np.nan)
+    low_end = nan((nm, k), np.nan)
+    high_end = nan((nm, k), np.nan)
+    low_ci = nan((nm, k, 2), np.nan)
+    high_ci = nan((nm, k, 2), np.nan)
+    base = nan((nm,), np.nan)
+    by_year = nan((nm, k, ny), np.nan)
+    for i, m in enumerate(methods):
+        cli, meas = MEASURES[m]
+        r = c.results[cli]
+        if meas == "high_minus_low":
+            v = r.measures["high"] - r.measures["low"]
+        else:
+            v = r.measures[meas]
+        index[i] = v[:, 0]
+        by_year[i] = v[:, 1:]
+        if meas in r.intervals:
+            index_ci[i] = r.intervals[meas][:, 0]
+        if cli in ("swing", "conditional"):
+            low_end[i], high_end[i] = r.measures["low"][:, 0], r.measures["high"][:, 0]
+            base[i] = np.asarray(r.base)[0]
+            if "low" in r.intervals:
+                low_ci[i], high_ci[i] = r.intervals["low"][:, 0], r.intervals["high"][:, 0]
+        elif cli == "sobol":
+            base[i] = 0.0
+    data: dict[str, Any] = {
+        "index": (("method", "input"), index, {"long_name": "sensitivity index of each method (see method)"}),
+        "index_ci": (("method", "input", "bound"), index_ci, {"long_name": "95 % bootstrap interval of index"}),
+        "low_end": (
+            ("method", "input"),
+            low_end,
+            {"units": c.units, "long_name": "output with the input at its low end"},
+        ),
+        "high_end": (
+            ("method", "input"),
+            high_end,
+            {"units": c.units, "long_name": "output with the input at its high end"},
+        ),
+        "low_end_ci": (
+            ("method", "input", "bound"),
+            low_ci,
+            {"units": c.units, "long_name": "95 % interval of low_end"},
+        ),
+        "high_end_ci": (
+            ("method", "input", "bound"),
+            high_ci,
+            {"units": c.units, "long_name": "95 % interval of high_end"},
+        ),
+        "base": (
+            ("method",),
+            base,
+            {"units": c.units, "long_name": "tornado axis: output at medians (swing), mean (conditional)"},
+        ),
+        "index_by_year": (("method", "input", "year"), by_year, {"long_name": f"index per year of {PER_YEAR}"}),
+    }
+    if "swing" in c.results:
+        data["non_monotone"] = (
+            ("input",),
+            c.results["swing"].measures["non_monotone"][:, 0].astype(np.int8),
+            {"long_name": "1: swing output not monotone across P10, midpoints, median, P90"},
+        )
+    if "rank" in c.results:
+        r2 = np.asarray(c.results["rank"].info["r2"])
+        data["r2"] = ((), float(r2[0]), {"long_name": "R^2 of the rank regression (< 0.7: misleading)"})
+        data["r2_by_year"] = (("year",), r2[1:], {"long_name": "R^2 of the rank regression per year"})
+    coords = {
+        "input": ("input", np.array(c.names, dtype=str)),
+        "input_units": ("input", np.array([INPUTS[n].unit if n in INPUTS else "" for n in c.names], dtype=object)),
+        "method": ("method", np.array(methods, dtype=str)),
+        "bound": ("bound", np.array(["lower", "upper"], dtype=str)),
+        "year": ("year", c.years),
+    }
+    ds = xr.Dataset(data, coords=coords)
+    ds.attrs.update(
+        {
+            "scenario": scenario,
+            "source": source,
+            "output": c.output,
+            "output_units": c.units,
+            "notes": "\n".join(c.notes),
+            **c.attrs,
+        }
+    )
+    return ds
+
+
+def _label(output: str, unit_label: str) -> str:
+    long = OUTPUTS[output].long_name if output in OUTPUTS else output
+    return f"{output} ({unit_label}): {long}"
+
+
+def plot(c: Computed, ds: xr.Dataset, out_dir: Path, scenario: str) -> list[Path]:
+    """tornado-<method>.png/.svg for each method, heatmap-<method>.png per year."""
+    from mcroi import report as tp
+
+    written: list[Path] = []
+    names = c.names
+    for cli, r in c.results.items():
+        foot = "\n".join(n for n in c.notes if n.startswith(cli + ":"))
+        paths = [out_dir / f"tornado-{cli}.png", out_dir / f"tornado-{cli}.svg"]
+        sub = sa.MEANING[cli].format(
+            lo=f"{c.attrs['swing_low_percentile']:.0f}", hi=f"{c.attrs['swing_high_percentile']:.0f}"
+        )
+        if cli in ("swing", "conditional"):
+            lo, hi = r.measures["low"][:, 0], r.measures["high"][:, 0]
+            b = float(np.asarray(r.base)[0])
+            div, unit = tp.scale_for(c.units, np.concatenate([lo, hi, [b]]))
+            ci_lo = r.intervals["low"][:, 0] / div if "low" in r.intervals else None
+            ci_hi = r.intervals["high"][:, 0] / div if "high" in r.intervals else None
+            extra = (
+                f"; base = output at medians = {b / div:,.2f}"
+                if cli == "swing"
+                else f"; axis = mean output = {b / div:,.2f}"
+            )
+            tp.tornado(
+                paths,
+                names,
+                lo / div,
+                hi / div,
+                base=b / div,
+                title=f"{scenario}: {cli} tornado of {c.output}",
+                subtitle=sub + extra,
+                xlabel=_label(c.output, unit),
+                low_ci=ci_lo,
+                high_ci=ci_hi,
+                flags=r.measures["non_monotone"][:, 0] if cli == "swing" else None,
+                footnote=foot,
+            )
+        elif cli == "rank":
+            srrc = r.measures["srrc"][:, 0]
+            r2 = float(np.asarray(r.info["r2"])[0])
+            tp.tornado(
+                paths,
+                names,
+                np.zeros_like(srrc),
+                srrc,
+                base=0.0,
+                title=f"{scenario}: rank tornado of {c.output}",
+                subtitle=f"{sub}; R^2 = {r2:.2f}" + (" (< 0.7: misleading)" if r2 < sa.R2_WARN else ""),
+                xlabel=f"standardized rank-regression coefficient with {c.output} (-1 .. 1, unitless)",
+                high_ci=r.intervals["srrc"][:, 0] if "srrc" in r.intervals else None,
+                marks=r.measures["spearman"][:, 0],
+                mark_label="Spearman correlation",
+                legend=("", "SRRC"),
+                footnote=foot,
+            )
+        else:
+            st, s1 = r.measures["st"][:, 0], r.measures["s1"][:, 0]
+            tp.tornado(
+                paths,
+                names,
+                np.zeros_like(st),
+                st,
+                base=0.0,
+                title=f"{scenario}: Sobol' indices of {c.output}",
+                subtitle=f"{sub}; sum S1 = {np.nansum(s1):.2f}, n = {r.info['n']:,}",
+                xlabel=f"share of the variance of {c.output} (0 .. 1, unitless)",
+                high_ci=r.intervals["st"][:, 0] if "st" in r.intervals else None,
+                marks=s1,
+                mark_label="first-order S1 (bar: total ST)",
+                legend=("", "total ST"),
+                footnote=foot,
+            )
+        written += paths
+        imp = np.abs(
+            ds["index_by_year"]
+            .sel(
+                {
+                    "method": {
+                        "swing": "swing",
+                        "conditional": "conditional",
+                        "rank": "rank_srrc",
+                        "sobol": "sobol_st",
+                    }[cli]
+                }
+            )
+            .values
+        )
+        if cli == "rank":
+            imp = imp**2
+        tot = imp.sum(axis=0, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(tot > 0, imp / np.where(tot > 0, tot, 1.0), np.nan)
+        hp = out_dir / f"heatmap-{cli}.png"
+        tp.heatmap(
+            hp,
+            names,
+            list(c.years),
+            share,
+            title=f"{scenario}: what drives each year's cash flow ({cli})",
+            subtitle=f"share of each year's {cli} importance in {PER_YEAR}" + (" (SRRC^2)" if cli == "rank" else ""),
+        )
+        written.append(hp)
+    return written
+
+
+def write_sensitivity(
+    c: Computed, out_dir: Path, scenario: str, source: str, plots: bool = True, plot_dir: Path | None = None
+) -> xr.Dataset:
+    """``sensitivity.nc`` into ``out_dir``; the charts into ``plot_dir`` (default: ``out_dir``)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ds = sensitivity_dataset(c, scenario, source)
+    ds.to_netcdf(out_dir / "sensitivity.nc", engine="h5netcdf")
+    if plots:
+        plot(c, ds, plot_dir or out_dir, scenario)
+    return ds
+
+
+def write_default(tmp: Path, ps: PriorSet, arrays: Any, plots: bool = True) -> None:
+    """What ``simulate`` adds to a run folder: ``sensitivity.nc`` and, in ``plots/``, the swing and
+    conditional tornados of NPV (conditional from the run's own draws) and their per-year heat maps."""
+    if not sa.varying(ps):
+        return
+    y = np.column_stack([arrays.outputs["npv_usd"], arrays.outputs[PER_YEAR]])
+    c = compute_sensitivity(ps, DEFAULT_SIMULATE_METHODS, "npv_usd", x=arrays.inputs, y=y, n_boot=200)
+    write_sensitivity(
+        c, tmp, ps.name, "this run's draws (conditional) and priors (swing)", plots=plots, plot_dir=tmp / "plots"
+    )
+
+
+def ranking_table(ds: xr.Dataset) -> tuple[list[str], list[list[str]]]:
+    """Rows for the printed ranking: inputs ordered by the first method's |index|."""
+    methods = [str(m) for m in ds["method"].values]
+    first = ds["index"].sel({"method": methods[0]}).values
+    order = np.argsort(-np.abs(np.nan_to_num(first)), kind="stable")
+    header = ["#", "input", *methods]
+    rows = []
+    usd = ds.attrs.get("output_units") == "USD"
+    for rank_i, i in enumerate(order, 1):
+        cells = [str(rank_i), str(ds["input"].values[i])]
+        for m in methods:
+            v = float(ds["index"].sel({"method": m}).values[i])
+            ci = ds["index_ci"].sel({"method": m}).values[i]
+            money = usd and m in ("swing", "conditional")
+            f = (lambda z: f"{z / 1e6:,.1f}M") if money else (lambda z: f"{z:.3f}")
+            cell = f(v) if np.isfinite(v) else "n/a"
+            if np.all(np.isfinite(ci)):
+                cell += f" [{f(ci[0])}, {f(ci[1])}]"
+            cells.append(cell)
+        rows.append(cells)
+    return header, rows
+
+
+def load_sensitivity_run(path: Path) -> tuple[PriorSet, np.ndarray, dict[str, np.ndarray], dict[str, Any]]:
+    """A run folder's priors (from its manifest), inputs (draws, n_inputs) and outputs."""
+    from mcroi.runs import open_run
+
+    ds = open_run(path)
+    man = json.loads(ds.attrs.get("manifest", "{}"))
+    if "priors" not in man:
+        raise ValueError(f"{path}: manifest.json has no priors; re-run mcroi simulate")
+    ps = from_resolved(man["priors"], where=str(Path(path) / "manifest.json"))
+    order = [str(v) for v in ds["input"].values]
+    x = ds["inputs"].transpose("draw", "input").values
+    x = x[:, [order.index(n) for n in ps.names]]
+    outs = {k: ds[k].values for k in ds.data_vars if k != "inputs"}
+    return ps, x, outs, man

@@ -1,0 +1,250 @@
+"""The Python API: ``simulate`` a scenario into a Dataset, optionally writing a run folder."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from mcroi import analysis, engine, priors, report, runs
+from mcroi.engine import SCALAR_OUTPUTS
+from mcroi.pipeline._sensitivity import write_default as write_sensitivity_defaults
+from mcroi.priors import CONTRACT_VERSION, PriorSet
+
+
+def load_priors(source: str | Path | PriorSet | None) -> PriorSet:
+    """A PriorSet from a PriorSet, a path, a library name, or None (the default scenario)."""
+    if isinstance(source, PriorSet):
+        return source
+    if source is None:
+        return priors.load(priors.default_path())
+    return priors.load(priors.resolve_path(source))
+
+
+def versions() -> dict[str, str]:
+    import h5netcdf
+    import jax
+    import jaxlib
+    import scipy
+
+    from mcroi import __version__
+
+    return {
+        "mcroi": __version__,
+        "python": platform.python_version(),
+        "jax": jax.__version__,
+        "jaxlib": jaxlib.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "xarray": xr.__version__,
+        "h5netcdf": h5netcdf.__version__,
+    }
+
+
+def backend_info() -> dict[str, Any]:
+    import jax
+
+    return {"backend": jax.default_backend(), "devices": [str(d) for d in jax.devices()]}
+
+
+def default_run_dir(prior_set: PriorSet, root: Path = Path("runs")) -> Path:
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in prior_set.name)[:80] or "run"
+    return root / f"{safe}-{stamp}"
+
+
+def simulate(
+    priors: str | Path | PriorSet | None = None,
+    *,
+    draws: int = 100_000,
+    seed: int = 0,
+    chunk_size: int = engine.DEFAULT_CHUNK,
+    precision: str = "float64",
+    out: str | Path | None = None,
+    force: bool = False,
+    plots: bool = True,
+    progress: engine.ProgressFn | None = None,
+    command: str | None = None,
+    on_written: Callable[[Path], None] | None = None,
+    keep: str = "draws",
+    until_mcse: float | None = None,
+    max_draws: int | None = None,
+    devices: int | None = None,
+    distributed: bool = False,
+    max_nonfinite: float = engine.DEFAULT_MAX_FRACTION,
+) -> xr.Dataset | None:
+    """Run the Monte Carlo and return the run Dataset.
+
+    Parameters
+    ----------
+    priors
+        A priors file, a library name (``"default"``), a :class:`PriorSet`, or None for the
+        default scenario.
+    draws, seed, chunk_size, precision
+        Number of draws; the seed (draw ``i`` of input ``x`` depends only on seed, ``x`` and
+        ``i``); draws evaluated per compiled step; ``"float64"`` or ``"float32"``.
+    out
+        When given, also write a run folder there (refused if it exists, unless ``force``).
+    keep
+        ``"draws"`` keeps every draw; ``"summary"`` streams them into exact moments and
+        probabilities and a quantile sketch (docs/scaling.md) and keeps the inputs and outputs of
+        the first :data:`mcroi.engine.SUBSAMPLE` draws only (``results.nc`` then holds those).
+    until_mcse, max_draws
+        Stop at the first chunk where the MCSEs of NPV's mean, P5, P50, P95 (relative to NPV's
+        standard deviation) and of P(NPV < 0) are below ``until_mcse`` (e.g. 0.005), drawing at
+        most ``max_draws`` (default ``draws``). The achieved errors go into the manifest.
+    devices
+        Local devices the draws are sharded over (None: all).
+    distributed
+        ``jax.distributed`` is initialized: each process evaluates its own disjoint range of draw
+        indices, process 0 merges the streamed summaries and writes the run (implies
+        ``keep="summary"``); other processes return None.
+    max_nonfinite
+        Share of draws that may carry a NaN/inf beyond the contract's documented cases before
+        the run is refused (:class:`mcroi.guards.NumericGuardError`); counts always go to the
+        summary and manifest (``numeric``). A run that would not fit in memory is refused before
+        sampling (:class:`mcroi.guards.MemoryGuardError`).
+
+    Returns
+    -------
+    xarray.Dataset
+        Per-draw outputs on ``draw``, ``annual_*`` on (draw, year), ``inputs`` on (draw, input);
+        ``attrs["summary"]`` and ``attrs["manifest"]`` hold JSON text.
+    """
+    t0 = time.perf_counter()
+    ps = load_priors(priors)
+    if out is not None:
+        runs.prepare(Path(out), force)
+    cap = (max_draws or draws) if until_mcse is not None else draws
+    # streaming keeps O(chunk + subsample) in memory, not O(draws)
+    stored = min(cap, engine.SUBSAMPLE) if keep == "summary" or distributed else cap
+    memory = engine.check_memory(stored, len(ps.names), ps.horizon_months, precision, chunk_size)
+    t_priors = time.perf_counter() - t0
+    pid, nproc, start = 0, 1, 0
+    if distributed:
+        import jax
+
+        if until_mcse is not None:
+            raise ValueError("until_mcse is not supported with distributed runs; give a fixed number of draws")
+        keep = "summary"
+        pid, nproc = jax.process_index(), jax.process_count()
+        start, stop = engine.process_range(cap, pid, nproc, align=-(-chunk_size // engine.TILE) * engine.TILE)
+        cap = stop - start
+    arrays = engine.run(
+        ps,
+        max(cap, 1),
+        seed=seed,
+        chunk_size=chunk_size,
+        precision=precision,
+        progress=progress,
+        keep=keep,
+        until_mcse=until_mcse,
+        start=start,
+        devices=devices,
+    )
+    # with keep="summary" the guard sees the kept subsample (the streamed draws are not stored)
+    numeric = engine.check_numeric(arrays.names, arrays.inputs, arrays.outputs, max_fraction=max_nonfinite)
+    engine.enforce_numeric(numeric, ps.files[-1] if ps.files else ps.name)
+    t1 = time.perf_counter()
+    if distributed and nproc > 1:
+        assert arrays.stream is not None
+        parts = engine.gather_to_zero(arrays.stream.to_array().tobytes(), "stream")
+        if parts is None:
+            return None
+        merged = engine.RunStream(arrays.stream.names, arrays.stream.horizon_months)
+        for b in parts:
+            merged.merge(
+                engine.RunStream.from_array(merged.names, merged.horizon_months, np.frombuffer(b, dtype=float))
+            )
+        arrays.stream = merged
+        arrays.draws = merged.draws
+    if arrays.stream is not None and keep == "summary":
+        summary = analysis.summarize_stream(arrays.stream)
+    else:
+        summary = analysis.summarize(arrays.outputs, list(SCALAR_OUTPUTS), ps.horizon_months)
+    summary = {"scenario": ps.name, **summary, "numeric": numeric.to_json()}
+    t_summary = time.perf_counter() - t1
+    draws = arrays.draws
+    manifest: dict[str, Any] = {
+        "command": command or f"mcroi.simulate(draws={draws}, seed={seed}, precision={precision!r})",
+        "seed": seed,
+        "draws": draws,
+        "precision": precision,
+        "chunk_size": chunk_size,
+        "keep": keep,
+        "devices_used": arrays.devices,
+        "processes": nproc,
+        "contract_version": CONTRACT_VERSION,
+        "versions": versions(),
+        **backend_info(),
+        "scenario": ps.name,
+        "priors_files": list(ps.files),
+        "priors_sha256": ps.sha256(),
+        "priors": ps.resolved(),
+        "utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "numeric": numeric.to_json(),
+        "memory_estimate": memory,
+    }
+    if keep == "summary":
+        assert arrays.stream is not None
+        manifest["streaming"] = {
+            **engine.summary_dict(arrays.stream),
+            "subsample_draws": int(arrays.inputs.shape[0]),
+            "subsample": "results.nc holds the inputs and outputs of draws 0 .. subsample_draws - 1 only",
+        }
+    if until_mcse is not None:
+        manifest["convergence"] = {
+            "until_mcse": until_mcse,
+            "max_draws": cap,
+            "converged": bool(arrays.converged),
+            "draws": draws,
+            "achieved_mcse": arrays.errors,
+            "meaning": "MCSE of NPV mean, P5, P50, P95 relative to NPV sd; absolute MCSE of P(NPV < 0)",
+        }
+    attrs = {
+        "seed": seed,
+        "draws": draws,
+        "keep": keep,
+        "precision": precision,
+        "contract_version": CONTRACT_VERSION,
+        "priors_sha256": manifest["priors_sha256"],
+        "mcroi_version": manifest["versions"]["mcroi"],
+    }
+    ds = runs.to_dataset(ps, arrays, attrs)
+    timings = {"priors_s": t_priors, **arrays.timings, "summary_s": t_summary}
+    if out is not None:
+
+        def extra(tmp: Path) -> None:
+            if plots:
+                report.distribution_plot(
+                    arrays.outputs["npv_usd"],
+                    arrays.outputs["roi_multiple"],
+                    tmp / "plots" / "distribution.png",
+                    ps.name,
+                )  # keep="summary": the subsample
+
+            write_sensitivity_defaults(tmp, ps, arrays, plots=plots)
+            if plots:
+                report.write_html(tmp, tmp / "report.html", name=Path(out).name)
+
+        manifest["timings_s"] = timings
+        runs.write_run(Path(out), ds, manifest, summary, force=force, extra=extra)
+        if on_written is not None:
+            on_written(Path(out))
+    manifest["timings_s"] = {**timings, "total_s": time.perf_counter() - t0}
+    ds.attrs["summary"] = runs.dumps(summary)
+    ds.attrs["manifest"] = runs.dumps(manifest)
+    return ds
+
+
+def command_line() -> str:
+    import shlex
+
+    return "mcroi " + " ".join(shlex.quote(a) for a in sys.argv[1:])

@@ -1,0 +1,63 @@
+"""The run folder: write it atomically, read it back (validated), export it.
+
+``_store`` writes and reads run folders, ``_export`` turns one into budget tables (csv, json,
+xlsx), ``_compare_store`` writes a compare run, ``_format`` is the one number formatter.
+"""
+
+from mcroi.runs._compare_store import compare_run_dir as compare_run_dir
+from mcroi.runs._export import ASSUMPTION_COLUMNS as ASSUMPTION_COLUMNS
+from mcroi.runs._export import COLUMNS as COLUMNS
+from mcroi.runs._export import FORMATS as FORMATS
+from mcroi.runs._export import LINE_ITEMS as LINE_ITEMS
+from mcroi.runs._export import SCHEMA_VERSION as SCHEMA_VERSION
+from mcroi.runs._export import annual_table as annual_table
+from mcroi.runs._export import export as export
+from mcroi.runs._export import parse_percentiles as parse_percentiles
+from mcroi.runs._export import stat_name as stat_name
+from mcroi.runs._format import csv_number as csv_number
+from mcroi.runs._format import finite as finite
+from mcroi.runs._format import format_value as format_value
+from mcroi.runs._format import money as money
+from mcroi.runs._format import months as months
+from mcroi.runs._format import multiple as multiple
+from mcroi.runs._format import number as number
+from mcroi.runs._format import pct as pct
+from mcroi.runs._format import per_mtok as per_mtok
+from mcroi.runs._format import quantity as quantity
+from mcroi.runs._store import RUN_FILES as RUN_FILES
+from mcroi.runs._store import RunExistsError as RunExistsError
+from mcroi.runs._store import dumps as dumps
+from mcroi.runs._store import open_run as open_run
+from mcroi.runs._store import prepare as prepare
+from mcroi.runs._store import to_dataset as to_dataset
+from mcroi.runs._store import write_run as write_run
+
+__all__ = [
+    "ASSUMPTION_COLUMNS",
+    "COLUMNS",
+    "FORMATS",
+    "LINE_ITEMS",
+    "RUN_FILES",
+    "RunExistsError",
+    "SCHEMA_VERSION",
+    "annual_table",
+    "compare_run_dir",
+    "csv_number",
+    "dumps",
+    "export",
+    "finite",
+    "format_value",
+    "money",
+    "months",
+    "multiple",
+    "number",
+    "open_run",
+    "parse_percentiles",
+    "pct",
+    "per_mtok",
+    "prepare",
+    "quantity",
+    "stat_name",
+    "to_dataset",
+    "write_run",
+]

@@ -1,0 +1,105 @@
+"""The one number formatter: how mcroi writes a number for a person (terminal, report, charts).
+
+Each output's registry record (:data:`mcroi.engine.OUTPUTS`) names its ``kind``; :func:`format_value`
+writes a value of that kind. Machine-readable files (CSV, JSON) keep full precision
+(:func:`csv_number`). Non-finite values read as ``n/a``, and a payback that never happens reads
+as ``never``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from mcroi.engine import OUTPUTS
+
+_SCALES = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
+
+
+def finite(x: Any) -> bool:
+    """Whether ``x`` is a finite real number (bools and None are not)."""
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def money(x: Any, digits: int = 1, symbol: str = "$") -> str:
+    """``$12.3M``-style text of a USD amount; ``n/a`` for NaN or None, ``+inf``/``-inf`` for infinities."""
+    if x is None:
+        return "n/a"
+    x = float(x)
+    if not math.isfinite(x):
+        return "n/a" if math.isnan(x) else ("+inf" if x > 0 else "-inf")
+    a = abs(x)
+    sign = "-" if x < 0 else ""
+    for div, suffix in _SCALES:
+        if a >= div:
+            return f"{sign}{symbol}{a / div:,.{digits}f}{suffix}"
+    return f"{sign}{symbol}{a:,.0f}"
+
+
+def pct(x: Any, digits: int = 1) -> str:
+    """A fraction as a percentage (``0.123`` -> ``12.3%``)."""
+    return f"{x * 100:.{digits}f}%" if finite(x) else "n/a"
+
+
+def months(x: Any, unit: str = " mo") -> str:
+    """A month count; ``never`` for +inf (a payback that never happens)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    return "never" if not finite(x) else f"{x:.0f}{unit}"
+
+
+def multiple(x: Any) -> str:
+    return f"{x:.2f}x" if finite(x) else "n/a"
+
+
+def per_mtok(x: Any) -> str:
+    return f"${x:.3f}" if finite(x) else "n/a"
+
+
+def number(x: Any) -> str:
+    """A plain number, 4 significant digits, thousands separated, scientific when very large or small."""
+    if not finite(x):
+        return "n/a"
+    a = abs(x)
+    if a != 0 and (a >= 1e9 or a < 1e-3):
+        return f"{x:.3g}"
+    if a >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.4g}"
+
+
+def quantity(x: float) -> str:
+    """An input's value in ``mcroi priors show``: 4 significant digits, scientific past a million."""
+    if math.isnan(x):
+        return "nan"
+    a = abs(x)
+    if a != 0 and (a >= 1e6 or a < 1e-3):
+        return f"{x:.3g}"
+    return f"{x:,.4g}"
+
+
+def format_value(name: str, v: Any) -> str:
+    """A value of output ``name`` as the terminal tables write it (``155.68M``, ``43.8%``, ``never``)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    kind = OUTPUTS[name].kind if name in OUTPUTS else ""
+    v = float(v)
+    if math.isinf(v):
+        return "never" if kind == "months" and v > 0 else ("inf" if v > 0 else "-inf")
+    if kind == "usd":
+        return money(v, digits=2, symbol="")
+    if kind == "rate":
+        return f"{v:.1%}"
+    if kind == "months":
+        return f"{v:.0f}"
+    if kind == "usd_per_mtok":
+        return f"{v:.4g}"
+    return f"{v:.3g}"
+
+
+def csv_number(v: Any) -> str:
+    """Full-precision text of a number for CSV files (``nan``, ``inf``; None reads as ``nan``)."""
+    if v is None:
+        return "nan"
+    v = float(v)
+    return "nan" if math.isnan(v) else repr(v)

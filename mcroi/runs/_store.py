@@ -1,0 +1,277 @@
+"""Run folders: the xarray Dataset, the manifest, the summary, written atomically.
+
+A run is written into a hidden temporary folder next to its destination and renamed into
+place at the end, so ``runs/`` holds either a complete run or nothing of it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import re
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from mcroi.engine import ANNUAL_OUTPUTS, OUTPUTS, SCALAR_OUTPUTS, RunArrays
+from mcroi.priors import INPUTS, PriorSet
+from mcroi.runs._format import csv_number
+
+RUN_FILES = ("results.nc", "manifest.json", "summary.json", "summary.csv")
+
+
+class RunExistsError(Exception):
+    """The destination run folder exists and ``force`` was not given."""
+
+
+def to_dataset(priors: PriorSet, arrays: RunArrays, attrs: Mapping[str, Any] | None = None) -> xr.Dataset:
+    """Build the run Dataset: per-draw outputs on ``draw``, annual items on (draw, year), inputs."""
+    n = arrays.inputs.shape[0]
+    years = np.arange(1, -(-priors.horizon_months // 12) + 1)
+    data_vars: dict[str, Any] = {}
+    for k in (*SCALAR_OUTPUTS, *ANNUAL_OUTPUTS):
+        spec = OUTPUTS[k]
+        data_vars[k] = xr.Variable(spec.dims, arrays.outputs[k], {"units": spec.unit, "long_name": spec.long_name})
+    data_vars["inputs"] = xr.Variable(
+        ("draw", "input"), arrays.inputs, {"units": "see input_units", "long_name": "sampled value of each input"}
+    )
+    coords = {
+        "draw": ("draw", np.arange(n), {"long_name": "draw index (absolute, as sampled)"}),
+        "year": ("year", years, {"units": "year", "long_name": "year of operation (months 12y-11 .. 12y)"}),
+        "input": ("input", np.array(arrays.names, dtype=object), {"long_name": "contract input name"}),
+        "input_units": (
+            "input",
+            np.array([INPUTS[k].unit for k in arrays.names], dtype=object),
+            {"long_name": "unit of each input"},
+        ),
+    }
+    ds = xr.Dataset(data_vars, coords=coords)
+    ds.attrs.update(
+        {
+            "scenario": priors.name,
+            "description": priors.description,
+            "horizon_months": priors.horizon_months,
+        }
+    )
+    if attrs:
+        ds.attrs.update({k: v for k, v in attrs.items() if isinstance(v, str | int | float)})
+    return ds
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.generic):
+        return _jsonable(x.item())
+    return x
+
+
+def dumps(obj: Any) -> str:
+    """Strict JSON (non-finite numbers become null)."""
+    return json.dumps(_jsonable(obj), indent=2, allow_nan=False, default=str) + "\n"
+
+
+def summary_csv(summary: Mapping[str, Any]) -> str:
+    buf = io.StringIO()
+    stats = list(next(iter(summary["outputs"].values())).keys())
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["output", "unit", *stats])
+    for name, row in summary["outputs"].items():
+        w.writerow([name, OUTPUTS[name].unit if name in OUTPUTS else "", *(csv_number(row[s]) for s in stats)])
+    return buf.getvalue()
+
+
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<kind>partial|replaced)-(?P<pid>\d+)$")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_leftovers(parent: Path) -> list[Path]:
+    """Remove what killed runs left in ``parent``; return what was removed or restored.
+
+    A killed run leaves ``.NAME.partial-PID`` (its unfinished temporary folder) and, if it was
+    replacing a run with ``--force`` at the very moment it died, ``.NAME.replaced-PID`` (the
+    complete previous run). Leftovers of processes still alive are left alone; a previous run
+    whose replacement never landed is renamed back to ``NAME``.
+    """
+    done: list[Path] = []
+    if not parent.is_dir():
+        return done
+    for p in sorted(parent.iterdir()):
+        m = _LEFTOVER.match(p.name)
+        if m is None or _alive(int(m["pid"])):
+            continue
+        target = parent / m["name"]
+        if m["kind"] == "replaced" and not target.exists():
+            os.replace(p, target)
+        else:
+            shutil.rmtree(p, ignore_errors=True)
+        done.append(p)
+    return done
+
+
+#: What mcroi itself writes into a run folder (``simulate``, ``compare``, ``report``, ``export``,
+#: ``sensitivity``); ``--force`` replaces a folder only when it holds nothing else.
+_RUN_ENTRY = re.compile(
+    r"^(results\.nc|manifest\.json|summary\.json|summary\.csv|report\.html|plots|sensitivity(-[A-Za-z0-9_]+)?"
+    r"|export(-[A-Za-z0-9_]+)?\.(csv|json|xlsx)|sensitivity\.nc|\..*\.(partial|tmp)-\d+)$"
+)
+
+
+def is_run_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder mcroi wrote: a real directory whose ``manifest.json`` is mcroi's."""
+    path = Path(path)
+    if path.is_symlink() or not path.is_dir():
+        return False
+    try:
+        man = json.loads((path / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(man, dict)
+        and "contract_version" in man
+        and isinstance(man.get("versions"), dict)
+        and "mcroi" in man["versions"]
+    )
+
+
+def _refuse_replace(out: Path) -> None:
+    """Raise unless ``out`` is a run folder mcroi wrote that holds nothing but mcroi's files."""
+    try:
+        here = Path.cwd().resolve()
+        target = out.resolve()
+    except OSError:
+        here, target = Path("/"), out
+    if target == here or target in here.parents:
+        raise RunExistsError(f"{out}: --force would replace the current folder or one above it; choose a new --out")
+    if not is_run_folder(out):
+        what = "a file" if out.is_file() or out.is_symlink() else "a folder without an mcroi manifest.json"
+        raise RunExistsError(
+            f"{out}: is {what}, not an mcroi run folder; --force replaces only run folders, choose another --out"
+        )
+    foreign = sorted(p.name for p in out.iterdir() if not _RUN_ENTRY.match(p.name))
+    if foreign:
+        raise RunExistsError(
+            f"{out}: run folder also holds {foreign[0]!r}"
+            + (f" and {len(foreign) - 1} other file(s)" if len(foreign) > 1 else "")
+            + " that mcroi did not write; move it out or choose another --out"
+        )
+
+
+def prepare(out: Path, force: bool) -> None:
+    """Clean leftovers of killed runs, then refuse an existing destination before any work is done.
+
+    With ``force`` an existing destination is replaced only when it is a run folder mcroi wrote
+    (recognised by its manifest) holding only mcroi's files: never a plain folder, a file, the
+    current folder or one above it.
+    """
+    clean_leftovers(Path(out).parent)
+    if not (out.exists() or out.is_symlink()):
+        return
+    if not force:
+        raise RunExistsError(f"{out}: run folder exists; choose another --out or pass --force to replace it")
+    _refuse_replace(out)
+
+
+def write_run(
+    out: Path,
+    ds: xr.Dataset,
+    manifest: Mapping[str, Any],
+    summary: Mapping[str, Any],
+    *,
+    force: bool = False,
+    extra: Callable[[Path], None] | None = None,
+    csv_text: str | None = None,
+) -> Path:
+    """Write a complete run folder atomically and return its path.
+
+    ``extra(tmpdir)`` may add files (plots) before the folder is renamed into place.
+    ``csv_text`` is the text of ``summary.csv`` (default: the table of ``summary["outputs"]``).
+    """
+    out = Path(out)
+    prepare(out, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        ds.to_netcdf(tmp / "results.nc", engine="h5netcdf")
+        (tmp / "manifest.json").write_text(dumps(manifest))
+        (tmp / "summary.json").write_text(dumps(summary))
+        (tmp / "summary.csv").write_text(summary_csv(summary) if csv_text is None else csv_text)
+        if extra is not None:
+            extra(tmp)
+        _fsync_tree(tmp)
+        if out.exists():
+            old = out.parent / f".{out.name}.replaced-{os.getpid()}"
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+        _fsync_dir(out.parent)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _fsync_tree(root: Path) -> None:
+    for p in root.rglob("*"):
+        if p.is_file():
+            with open(p, "rb") as fh:
+                os.fsync(fh.fileno())
+        elif p.is_dir():
+            _fsync_dir(p)
+    _fsync_dir(root)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a directory's entries (a rename) durable; a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def open_run(path: str | Path) -> xr.Dataset:
+    """Read a run folder (or its ``results.nc``) back as a Dataset, manifest in ``attrs``."""
+    path = Path(path)
+    nc = path / "results.nc" if path.is_dir() else path
+    ds = xr.load_dataset(nc, engine="h5netcdf")
+    man = nc.parent / "manifest.json"
+    if man.exists():
+        ds.attrs["manifest"] = man.read_text()
+    return ds
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(Path(path).read_text())
