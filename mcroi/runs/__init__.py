@@ -5,6 +5,8 @@ xlsx), ``_compare_store`` writes a compare run, ``_format`` is the one number fo
 """
 
 from mcroi.runs._compare_store import compare_run_dir as compare_run_dir
+from mcroi.runs._compare_store import compare_summary_csv as compare_summary_csv
+from mcroi.runs._compare_store import write_compare as write_compare
 from mcroi.runs._export import ASSUMPTION_COLUMNS as ASSUMPTION_COLUMNS
 from mcroi.runs._export import COLUMNS as COLUMNS
 from mcroi.runs._export import FORMATS as FORMATS
@@ -26,9 +28,13 @@ from mcroi.runs._format import per_mtok as per_mtok
 from mcroi.runs._format import quantity as quantity
 from mcroi.runs._store import RUN_FILES as RUN_FILES
 from mcroi.runs._store import RunExistsError as RunExistsError
+from mcroi.runs._store import clean_leftovers as clean_leftovers
 from mcroi.runs._store import dumps as dumps
+from mcroi.runs._store import is_run_folder as is_run_folder
 from mcroi.runs._store import open_run as open_run
 from mcroi.runs._store import prepare as prepare
+from mcroi.runs._store import read_json as read_json
+from mcroi.runs._store import summary_csv as summary_csv
 from mcroi.runs._store import to_dataset as to_dataset
 from mcroi.runs._store import write_run as write_run
 
@@ -41,12 +47,15 @@ __all__ = [
     "RunExistsError",
     "SCHEMA_VERSION",
     "annual_table",
+    "clean_leftovers",
     "compare_run_dir",
+    "compare_summary_csv",
     "csv_number",
     "dumps",
     "export",
     "finite",
     "format_value",
+    "is_run_folder",
     "money",
     "months",
     "multiple",
@@ -57,7 +66,10 @@ __all__ = [
     "per_mtok",
     "prepare",
     "quantity",
+    "read_json",
     "stat_name",
+    "summary_csv",
     "to_dataset",
+    "write_compare",
     "write_run",
 ]
