@@ -35,10 +35,7 @@ def export(run: Path, fmt: str, percentiles: str, out: str | None) -> None:
         pcts = runs.parse_percentiles(percentiles)
     except ValueError as e:
         raise UserError(str(e)) from None
-    if not (run / "results.nc").is_file():
-        raise UserError(
-            f"{run}: no such run folder (no results.nc); give a folder written by mcroi simulate or mcroi compare"
-        )
+    runs.read_run(run)
     if out == "-" and fmt == "xlsx":
         raise UserError("--out = -: xlsx cannot go to stdout; give a file name such as budget.xlsx")
     result = runs.export(run, fmt, out, pcts)

@@ -35,13 +35,13 @@ def user_errors[F: Callable[..., Any]](fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from mcroi.engine import MemoryGuardError, NumericGuardError
-        from mcroi.runs import RunExistsError
+        from mcroi.runs import RunExistsError, RunFolderError
 
         try:
             return fn(*args, **kwargs)
         except PriorsError as e:
             raise UserError("\n".join(e.lines)) from None
-        except RunExistsError as e:
+        except (RunExistsError, RunFolderError) as e:
             raise UserError(str(e)) from None
         except (NumericGuardError, MemoryGuardError) as e:
             raise UserError(str(e)) from None

@@ -17,10 +17,9 @@ from mcroi.cli._main import UserError, setup_jax, user_errors
 @user_errors
 def report(run: Path, out: Path | None) -> None:
     """Write one self-contained HTML report (inline CSS and SVG, no network) for a run folder."""
-    if not run.is_dir():
-        raise UserError(f"{run}: RUN = {run}: not a run folder; give the folder `mcroi simulate` wrote")
-    if not (run / "results.nc").is_file():
-        raise UserError(f"{run / 'results.nc'}: RUN = {run}: no results.nc in this folder; give a complete run folder")
+    from mcroi import runs
+
+    runs.read_run(run)
     if out is not None and out.is_dir():
         raise UserError(f"{out}: --out = {out}: is a folder; give a file name such as {out / 'report.html'}")
     setup_jax("float64")

@@ -94,14 +94,7 @@ def sensitivity(
     x = y = None
     run_dir = Path(source) if source and Path(source).is_dir() else None
     if run_dir is not None:
-        if not (run_dir / "results.nc").exists():
-            raise UserError(
-                f"{run_dir}: PRIORS_OR_RUN = {source}: a folder without results.nc; give a run folder or a priors file"
-            )
-        try:
-            ps, x, outs, _ = pipeline.load_sensitivity_run(run_dir)
-        except (ValueError, KeyError) as e:
-            raise UserError(f"{run_dir / 'manifest.json'}: priors = ?: {e}") from None
+        ps, x, outs, _ = pipeline.load_sensitivity_run(run_dir)
         y = np.column_stack([outs[output], outs[pipeline.PER_YEAR]])
         src = f"run folder {run_dir} ({x.shape[0]:,} draws) and its manifest's priors"
         default_out = run_dir / f"sensitivity-{output}"

@@ -21,9 +21,14 @@ from mcroi.pipeline._simulate import default_run_dir as default_run_dir
 from mcroi.pipeline._simulate import load_priors as load_priors
 from mcroi.pipeline._simulate import simulate as simulate
 from mcroi.pipeline._simulate import versions as versions
+from mcroi.pipeline._verify import Check as Check
+from mcroi.pipeline._verify import VerifyReport as VerifyReport
+from mcroi.pipeline._verify import verify as verify
 
 __all__ = [
+    "Check",
     "PER_YEAR",
+    "VerifyReport",
     "backend_info",
     "command_line",
     "compare",
@@ -35,6 +40,7 @@ __all__ = [
     "ranking_table",
     "simulate",
     "stacked_fn",
+    "verify",
     "versions",
     "write_compare",
     "write_default",

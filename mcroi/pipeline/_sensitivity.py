@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ import numpy as np
 import xarray as xr
 
 from mcroi import analysis as sa
-from mcroi import engine
+from mcroi import engine, runs
 from mcroi.engine import OUTPUTS
 from mcroi.priors import INPUTS, PriorSet, from_resolved
 
@@ -409,16 +408,23 @@ def ranking_table(ds: xr.Dataset) -> tuple[list[str], list[list[str]]]:
 
 
 def load_sensitivity_run(path: Path) -> tuple[PriorSet, np.ndarray, dict[str, np.ndarray], dict[str, Any]]:
-    """A run folder's priors (from its manifest), inputs (draws, n_inputs) and outputs."""
-    from mcroi.runs import open_run
+    """A simulate run folder's priors (from its manifest), inputs (draws, n_inputs) and outputs.
 
-    ds = open_run(path)
-    man = json.loads(ds.attrs.get("manifest", "{}"))
-    if "priors" not in man:
-        raise ValueError(f"{path}: manifest.json has no priors; re-run mcroi simulate")
-    ps = from_resolved(man["priors"], where=str(Path(path) / "manifest.json"))
+    Raises
+    ------
+    mcroi.runs.RunFolderError
+        When the folder is not a simulate run folder (a compare run has several priors).
+    """
+    folder = runs.read_run(path)
+    if folder.kind != "simulate":
+        raise runs.RunFolderError(
+            f"{folder.path}: a compare run; sensitivity reads one scenario's draws: give a simulate run folder or a priors file"
+        )
+    man = folder.manifest
+    ps = from_resolved(man["priors"], where=str(folder.path / "manifest.json"))
+    ds = folder.dataset()
     order = [str(v) for v in ds["input"].values]
     x = ds["inputs"].transpose("draw", "input").values
     x = x[:, [order.index(n) for n in ps.names]]
-    outs = {k: ds[k].values for k in ds.data_vars if k != "inputs"}
+    outs = {str(k): ds[k].values for k in ds.data_vars if k != "inputs"}
     return ps, x, outs, man

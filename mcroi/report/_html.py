@@ -8,7 +8,6 @@ descriptions, sources, platform names) goes through :func:`html.escape`.
 from __future__ import annotations
 
 import html
-import json
 import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -20,7 +19,7 @@ import xarray as xr
 from mcroi.report import _fanchart as fanchart
 from mcroi.report import _figures as figures
 from mcroi.runs import finite as _finite
-from mcroi.runs import money
+from mcroi.runs import money, read_run
 from mcroi.runs import months as fmt_months
 from mcroi.runs import multiple as fmt_multiple
 from mcroi.runs import number as fmt_num
@@ -63,27 +62,6 @@ HEADLINE: list[tuple[str, str, Callable[[Any], str], str]] = [
 
 
 # ----------------------------------------------------------------------------- reading a run
-
-
-def _read_json(path: Path) -> Any:
-    return json.loads(path.read_text()) if path.exists() else None
-
-
-def _priors_doc(manifest: Mapping[str, Any], platform: str | None = None) -> Mapping[str, Any] | None:
-    """The resolved priors of the run (or of one platform of a compare run), if recorded."""
-    doc = manifest.get("priors")
-    if isinstance(doc, Mapping) and "inputs" in doc:
-        return doc
-    plats = manifest.get("platforms")
-    if platform is not None and isinstance(plats, Mapping):
-        sub = plats.get(platform)
-        if isinstance(sub, Mapping):
-            doc = sub.get("priors", sub)
-            if isinstance(doc, Mapping) and "inputs" in doc:
-                return doc
-    if isinstance(doc, Mapping) and platform is not None and isinstance(doc.get(platform), Mapping):
-        return doc[platform]
-    return None
 
 
 def _summary_for(summary: Any, ds: xr.Dataset, horizon: int, platform: str | None) -> Mapping[str, Any]:
@@ -213,9 +191,13 @@ def _fan(
         return '<p class="muted">Not drawn: the run does not record its resolved priors, so its months cannot be re-evaluated.</p>'
     n = min(fan_draws, ds.sizes["draw"])
     knots = priors_doc.get("throughput.curve")
+    # a compare run stores the union of its scenarios' inputs (NaN where a scenario lacks one):
+    # re-evaluate with this scenario's own inputs only
+    own = set(priors_doc.get("inputs") or ())
+    cols = [j for j, x in enumerate(ds["input"].values) if not own or str(x) in own]
     cum = fanchart.cumulative_cash(
-        ds["inputs"].values[:n],
-        [str(x) for x in ds["input"].values],
+        ds["inputs"].values[:n][:, cols],
+        [str(ds["input"].values[j]) for j in cols],
         horizon,
         None if not knots else np.asarray(knots, float),
     )
@@ -445,11 +427,10 @@ def build(run: str | Path, *, fan_draws: int = fanchart.FAN_DRAWS, name: str | N
     ``name`` is the run's name shown on the page (default: the folder's name).
     """
     run = Path(run)
-    from mcroi.runs import open_run
-
-    ds_all = open_run(run)
-    manifest = _read_json(run / "manifest.json") or {}
-    summary_doc = _read_json(run / "summary.json")
+    folder = read_run(run)
+    ds_all = folder.dataset()
+    manifest = folder.manifest
+    summary_doc = folder.summary
     platform = None
     ds = ds_all
     if "platform" in ds_all.dims:
@@ -458,7 +439,7 @@ def build(run: str | Path, *, fan_draws: int = fanchart.FAN_DRAWS, name: str | N
         if platform not in names:
             platform = names[0]
         ds = ds_all.isel(platform=names.index(platform))
-    priors_doc = _priors_doc(manifest, platform)
+    priors_doc = folder.priors_doc(platform)
     horizon = int(ds.attrs.get("horizon_months") or (priors_doc or {}).get("finance.horizon_months") or 60)
     s = _summary_for(summary_doc, ds, horizon, platform)
     scenario = str(

@@ -26,14 +26,16 @@ from mcroi.runs._format import number as number
 from mcroi.runs._format import pct as pct
 from mcroi.runs._format import per_mtok as per_mtok
 from mcroi.runs._format import quantity as quantity
+from mcroi.runs._read import RunFolder as RunFolder
+from mcroi.runs._read import RunFolderError as RunFolderError
+from mcroi.runs._read import open_run as open_run
+from mcroi.runs._read import read_run as read_run
 from mcroi.runs._store import RUN_FILES as RUN_FILES
 from mcroi.runs._store import RunExistsError as RunExistsError
 from mcroi.runs._store import clean_leftovers as clean_leftovers
 from mcroi.runs._store import dumps as dumps
 from mcroi.runs._store import is_run_folder as is_run_folder
-from mcroi.runs._store import open_run as open_run
 from mcroi.runs._store import prepare as prepare
-from mcroi.runs._store import read_json as read_json
 from mcroi.runs._store import summary_csv as summary_csv
 from mcroi.runs._store import to_dataset as to_dataset
 from mcroi.runs._store import write_run as write_run
@@ -45,6 +47,8 @@ __all__ = [
     "LINE_ITEMS",
     "RUN_FILES",
     "RunExistsError",
+    "RunFolder",
+    "RunFolderError",
     "SCHEMA_VERSION",
     "annual_table",
     "clean_leftovers",
@@ -66,7 +70,7 @@ __all__ = [
     "per_mtok",
     "prepare",
     "quantity",
-    "read_json",
+    "read_run",
     "stat_name",
     "summary_csv",
     "to_dataset",

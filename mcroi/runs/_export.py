@@ -24,6 +24,7 @@ import numpy as np
 import xarray as xr
 
 from mcroi.engine import OUTPUTS, SCALAR_OUTPUTS
+from mcroi.runs._read import read_run
 
 SCHEMA = "mcroi.export"
 SCHEMA_VERSION = 1
@@ -444,18 +445,11 @@ def export(
     out
         Destination file; default ``RUN/export.<fmt>``; ``"-"`` returns the text (csv, json).
     """
-    from mcroi.runs._store import open_run
-
     if fmt not in FORMATS:
         raise ValueError(f"--format = {fmt!r}: unknown format; give one of {', '.join(FORMATS)}")
-    run = Path(run)
-    if not (run / "results.nc").is_file():
-        raise FileNotFoundError(
-            f"{run}: no such run folder (no results.nc); give a folder written by mcroi simulate or mcroi compare"
-        )
-    ds = open_run(run)
-    man_path = run / "manifest.json"
-    manifest = json.loads(man_path.read_text()) if man_path.exists() else {}
+    folder = read_run(run)
+    run = folder.path
+    ds, manifest = folder.dataset(), folder.manifest
     t = tables(ds, manifest, run=str(run), percentiles=tuple(percentiles))
     if out == "-":
         if fmt == "xlsx":

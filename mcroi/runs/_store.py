@@ -260,18 +260,3 @@ def _fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def open_run(path: str | Path) -> xr.Dataset:
-    """Read a run folder (or its ``results.nc``) back as a Dataset, manifest in ``attrs``."""
-    path = Path(path)
-    nc = path / "results.nc" if path.is_dir() else path
-    ds = xr.load_dataset(nc, engine="h5netcdf")
-    man = nc.parent / "manifest.json"
-    if man.exists():
-        ds.attrs["manifest"] = man.read_text()
-    return ds
-
-
-def read_json(path: Path) -> Any:
-    return json.loads(Path(path).read_text())
