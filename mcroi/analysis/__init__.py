@@ -16,8 +16,10 @@ from mcroi.analysis._compare import prob_greater as prob_greater
 from mcroi.analysis._compare import union_inputs as union_inputs
 from mcroi.analysis._compare import variance_reduction as variance_reduction
 from mcroi.analysis._compare import versus as versus
-from mcroi.analysis._sensitivity import MEANING as MEANING
-from mcroi.analysis._sensitivity import METHODS as METHODS
+from mcroi.analysis._methods import METHODS as METHODS
+from mcroi.analysis._methods import METHODS_REGISTRY as METHODS_REGISTRY
+from mcroi.analysis._methods import Design as Design
+from mcroi.analysis._methods import SensitivityMethod as SensitivityMethod
 from mcroi.analysis._sensitivity import R2_WARN as R2_WARN
 from mcroi.analysis._sensitivity import DrawFn as DrawFn
 from mcroi.analysis._sensitivity import Result as Result
@@ -49,13 +51,15 @@ from mcroi.analysis._verify import select_indices as select_indices
 
 __all__ = [
     "DOMINANCE_ALPHA",
+    "Design",
     "DrawFn",
     "INDEPENDENT_DRAWS",
-    "MEANING",
     "METHODS",
+    "METHODS_REGISTRY",
     "PERCENTILES",
     "R2_WARN",
     "Result",
+    "SensitivityMethod",
     "baseline_index",
     "combined_sha256",
     "compare_draws",

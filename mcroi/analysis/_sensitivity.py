@@ -36,14 +36,6 @@ from mcroi.priors import Dist, PriorSet
 Array = jax.Array
 DrawFn = Callable[[Mapping[str, Array]], Any]
 
-#: One-line meaning of each method (the tornado subtitle).
-MEANING = {
-    "swing": "one at a time: each input moved to its P{lo} and P{hi}, all others at their median",
-    "conditional": "mean output when the input is in its bottom vs top decile of the Monte Carlo draws",
-    "rank": "standardized rank-regression coefficients (SRRC) and Spearman correlations of the draws",
-    "sobol": "variance shares: first-order S1 (alone) and total ST (with interactions), Saltelli design",
-}
-METHODS = ("swing", "conditional", "rank", "sobol")
 R2_WARN = 0.7
 CONF = 0.95
 
@@ -65,12 +57,6 @@ class Result:
     base: np.ndarray | float = float("nan")
     notes: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def importance(self) -> np.ndarray:
-        """The measure that orders the tornado (absolute value), shape (k,) or (k, m)."""
-        key = {"swing": "width", "conditional": "effect", "rank": "srrc", "sobol": "st"}[self.method]
-        return np.abs(self.measures[key])
 
 
 # --------------------------------------------------------------------------- estimators

@@ -22,13 +22,11 @@ from mcroi.pipeline._simulate import load_priors as load_priors
 from mcroi.pipeline._simulate import simulate as simulate
 from mcroi.pipeline._simulate import versions as versions
 from mcroi.pipeline._verify import Check as Check
-from mcroi.pipeline._verify import VerifyReport as VerifyReport
 from mcroi.pipeline._verify import verify as verify
 
 __all__ = [
     "Check",
     "PER_YEAR",
-    "VerifyReport",
     "backend_info",
     "command_line",
     "compare",

@@ -26,20 +26,14 @@ import numpy as np
 import xarray as xr
 
 from mcroi import analysis as sa
-from mcroi import engine, runs
+from mcroi import engine, report, runs
 from mcroi.engine import OUTPUTS
 from mcroi.priors import INPUTS, PriorSet, from_resolved
 
 PER_YEAR = "annual_cashflow_usd"
 DEFAULT_SIMULATE_METHODS = ("swing", "conditional")
-MEASURES = {  # dataset method -> (cli method, measure)
-    "swing": ("swing", "high_minus_low"),
-    "conditional": ("conditional", "effect"),
-    "rank_spearman": ("rank", "spearman"),
-    "rank_srrc": ("rank", "srrc"),
-    "sobol_s1": ("sobol", "s1"),
-    "sobol_st": ("sobol", "st"),
-}
+#: dataset method -> (method, measure), from the method registry
+MEASURES = {ds_m: (m.name, meas) for m in sa.METHODS_REGISTRY.values() for ds_m, meas in m.measures.items()}
 
 
 @dataclass
@@ -73,6 +67,19 @@ def _stack_outputs(out: Any, output: str) -> np.ndarray:
     return np.column_stack([np.asarray(getattr(out, output)), np.asarray(getattr(out, PER_YEAR))])
 
 
+def _draws(
+    ps: PriorSet, fn: sa.DrawFn | None, output: str, draws: int, seed: int, x: np.ndarray | None, y: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The Monte Carlo draws the draw-based methods use: those given, or ``draws`` new ones."""
+    if x is not None and y is not None:
+        return x, y
+    if fn is None:
+        arrays = engine.run(ps, draws, seed=seed)
+        return arrays.inputs, np.column_stack([arrays.outputs[output], arrays.outputs[PER_YEAR]])
+    x, y = sa.monte_carlo(fn, ps, draws, key=seed)
+    return np.asarray(x), np.asarray(y)
+
+
 def compute_sensitivity(
     ps: PriorSet,
     methods: Iterable[str],
@@ -96,32 +103,16 @@ def compute_sensitivity(
     names = sa.varying(ps)
     if not names:
         raise ValueError("every input is a constant: nothing to analyse")
-    results: dict[str, sa.Result] = {}
     fn = stacked_fn(ps, output)
-    if "swing" in methods:
-        if fn is None:
-            raise ValueError("swing and sobol are not available for irr_annual (use conditional or rank)")
-        results["swing"] = sa.swing(fn, ps, low=low, high=high)
-    if "conditional" in methods or "rank" in methods:
-        if x is None or y is None:
-            if fn is None:
-                arrays = engine.run(ps, draws, seed=seed)
-                x = arrays.inputs
-                y = np.column_stack([arrays.outputs[output], arrays.outputs[PER_YEAR]])
-            else:
-                x, y = sa.monte_carlo(fn, ps, draws, key=seed)
-        cols = [ps.names.index(k) for k in names]
-        xv = np.asarray(x)[:, cols]
-        if "conditional" in methods:
-            results["conditional"] = sa.conditional_from_draws(
-                xv, y, names, key=seed, n_boot=n_boot, first_column_ci=True
-            )
-        if "rank" in methods:
-            results["rank"] = sa.rank_from_draws(xv, y, names, key=seed, n_boot=min(n_boot, 100))
-    if "sobol" in methods:
-        if fn is None:
-            raise ValueError("swing and sobol are not available for irr_annual (use conditional or rank)")
-        results["sobol"] = sa.sobol(fn, ps, sobol_n, key=seed, n_boot=min(n_boot, 100))
+    chosen = [m for m in sa.METHODS_REGISTRY.values() if m.name in methods]  # the registry's order
+    if fn is None and any(m.needs == "function" for m in chosen):
+        raise ValueError("swing and sobol are not available for irr_annual (use conditional or rank)")
+    xv = None
+    if any(m.needs == "draws" for m in chosen):
+        x, y = _draws(ps, fn, output, draws, seed, x, y)
+        xv = np.asarray(x)[:, [ps.names.index(k) for k in names]]
+    design = sa.Design(fn, ps, names, xv, y, seed, n_boot, sobol_n, low, high)
+    results: dict[str, sa.Result] = {m.name: m.estimate(design) for m in chosen}
     notes: list[str] = []
     for r in results.values():
         notes.extend(r.notes)
@@ -182,7 +173,7 @@ def sensitivity_dataset(c: Computed, scenario: str, source: str) -> xr.Dataset:
         by_year[i] = v[:, 1:]
         if meas in r.intervals:
             index_ci[i] = r.intervals[meas][:, 0]
-        if cli in ("swing", "conditional"):
+        if sa.METHODS_REGISTRY[cli].in_output_units:
             low_end[i], high_end[i] = r.measures["low"][:, 0], r.measures["high"][:, 0]
             base[i] = np.asarray(r.base)[0]
             if "low" in r.intervals:
@@ -255,108 +246,96 @@ def _label(output: str, unit_label: str) -> str:
     return f"{output} ({unit_label}): {long}"
 
 
+def _tornado_in_units(
+    c: Computed, r: sa.Result, m: sa.SensitivityMethod, paths: list[Path], title: str, sub: str, foot: str
+) -> None:
+    """A tornado of output values at each input's low and high end, around a base value."""
+    lo, hi = r.measures["low"][:, 0], r.measures["high"][:, 0]
+    b = float(np.asarray(r.base)[0])
+    div, unit = report.scale_for(c.units, np.concatenate([lo, hi, [b]]))
+    ci_lo = r.intervals["low"][:, 0] / div if "low" in r.intervals else None
+    ci_hi = r.intervals["high"][:, 0] / div if "high" in r.intervals else None
+    extra = (
+        f"; base = output at medians = {b / div:,.2f}"
+        if m.name == "swing"
+        else f"; axis = mean output = {b / div:,.2f}"
+    )
+    report.tornado(
+        paths,
+        c.names,
+        lo / div,
+        hi / div,
+        base=b / div,
+        title=title,
+        subtitle=sub + extra,
+        xlabel=_label(c.output, unit),
+        low_ci=ci_lo,
+        high_ci=ci_hi,
+        flags=r.measures["non_monotone"][:, 0] if "non_monotone" in r.measures else None,
+        footnote=foot,
+    )
+
+
+def _tornado_of_index(
+    c: Computed, r: sa.Result, m: sa.SensitivityMethod, paths: list[Path], title: str, sub: str, foot: str
+) -> None:
+    """A tornado of an index from zero, with a second measure drawn as marks."""
+    bars = r.measures[m.importance][:, 0]
+    report.tornado(
+        paths,
+        c.names,
+        np.zeros_like(bars),
+        bars,
+        base=0.0,
+        title=title,
+        subtitle=sub + (f"; {m.subtitle(r)}" if m.subtitle is not None else ""),
+        xlabel=m.xlabel.format(output=c.output),
+        high_ci=r.intervals[m.importance][:, 0] if m.importance in r.intervals else None,
+        marks=r.measures[m.marks][:, 0] if m.marks else None,
+        mark_label=m.mark_label,
+        legend=("", m.bar_label),
+        footnote=foot,
+    )
+
+
+def _heatmap(c: Computed, ds: xr.Dataset, m: sa.SensitivityMethod, path: Path, scenario: str) -> None:
+    imp = np.abs(ds["index_by_year"].sel({"method": m.heatmap}).values) ** m.heatmap_power
+    tot = imp.sum(axis=0, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(tot > 0, imp / np.where(tot > 0, tot, 1.0), np.nan)
+    power = f" ({m.bar_label}^{m.heatmap_power})" if m.heatmap_power != 1 else ""
+    report.heatmap(
+        path,
+        c.names,
+        list(c.years),
+        share,
+        title=f"{scenario}: what drives each year's cash flow ({m.name})",
+        subtitle=f"share of each year's {m.name} importance in {PER_YEAR}" + power,
+    )
+
+
 def plot(c: Computed, ds: xr.Dataset, out_dir: Path, scenario: str) -> list[Path]:
     """tornado-<method>.png/.svg for each method, heatmap-<method>.png per year."""
-    from mcroi import report as tp
-
     written: list[Path] = []
-    names = c.names
-    for cli, r in c.results.items():
-        foot = "\n".join(n for n in c.notes if n.startswith(cli + ":"))
-        paths = [out_dir / f"tornado-{cli}.png", out_dir / f"tornado-{cli}.svg"]
-        sub = sa.MEANING[cli].format(
+    for name, r in c.results.items():
+        m = sa.METHODS_REGISTRY[name]
+        foot = "\n".join(n for n in c.notes if n.startswith(name + ":"))
+        paths = [out_dir / f"tornado-{name}.png", out_dir / f"tornado-{name}.svg"]
+        sub = m.meaning.format(
             lo=f"{c.attrs['swing_low_percentile']:.0f}", hi=f"{c.attrs['swing_high_percentile']:.0f}"
         )
-        if cli in ("swing", "conditional"):
-            lo, hi = r.measures["low"][:, 0], r.measures["high"][:, 0]
-            b = float(np.asarray(r.base)[0])
-            div, unit = tp.scale_for(c.units, np.concatenate([lo, hi, [b]]))
-            ci_lo = r.intervals["low"][:, 0] / div if "low" in r.intervals else None
-            ci_hi = r.intervals["high"][:, 0] / div if "high" in r.intervals else None
-            extra = (
-                f"; base = output at medians = {b / div:,.2f}"
-                if cli == "swing"
-                else f"; axis = mean output = {b / div:,.2f}"
-            )
-            tp.tornado(
-                paths,
-                names,
-                lo / div,
-                hi / div,
-                base=b / div,
-                title=f"{scenario}: {cli} tornado of {c.output}",
-                subtitle=sub + extra,
-                xlabel=_label(c.output, unit),
-                low_ci=ci_lo,
-                high_ci=ci_hi,
-                flags=r.measures["non_monotone"][:, 0] if cli == "swing" else None,
-                footnote=foot,
-            )
-        elif cli == "rank":
-            srrc = r.measures["srrc"][:, 0]
-            r2 = float(np.asarray(r.info["r2"])[0])
-            tp.tornado(
-                paths,
-                names,
-                np.zeros_like(srrc),
-                srrc,
-                base=0.0,
-                title=f"{scenario}: rank tornado of {c.output}",
-                subtitle=f"{sub}; R^2 = {r2:.2f}" + (" (< 0.7: misleading)" if r2 < sa.R2_WARN else ""),
-                xlabel=f"standardized rank-regression coefficient with {c.output} (-1 .. 1, unitless)",
-                high_ci=r.intervals["srrc"][:, 0] if "srrc" in r.intervals else None,
-                marks=r.measures["spearman"][:, 0],
-                mark_label="Spearman correlation",
-                legend=("", "SRRC"),
-                footnote=foot,
-            )
+        if m.in_output_units:
+            _tornado_in_units(c, r, m, paths, f"{scenario}: {name} tornado of {c.output}", sub, foot)
         else:
-            st, s1 = r.measures["st"][:, 0], r.measures["s1"][:, 0]
-            tp.tornado(
-                paths,
-                names,
-                np.zeros_like(st),
-                st,
-                base=0.0,
-                title=f"{scenario}: Sobol' indices of {c.output}",
-                subtitle=f"{sub}; sum S1 = {np.nansum(s1):.2f}, n = {r.info['n']:,}",
-                xlabel=f"share of the variance of {c.output} (0 .. 1, unitless)",
-                high_ci=r.intervals["st"][:, 0] if "st" in r.intervals else None,
-                marks=s1,
-                mark_label="first-order S1 (bar: total ST)",
-                legend=("", "total ST"),
-                footnote=foot,
+            title = (
+                f"{scenario}: Sobol' indices of {c.output}"
+                if name == "sobol"
+                else f"{scenario}: {name} tornado of {c.output}"
             )
+            _tornado_of_index(c, r, m, paths, title, sub, foot)
         written += paths
-        imp = np.abs(
-            ds["index_by_year"]
-            .sel(
-                {
-                    "method": {
-                        "swing": "swing",
-                        "conditional": "conditional",
-                        "rank": "rank_srrc",
-                        "sobol": "sobol_st",
-                    }[cli]
-                }
-            )
-            .values
-        )
-        if cli == "rank":
-            imp = imp**2
-        tot = imp.sum(axis=0, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(tot > 0, imp / np.where(tot > 0, tot, 1.0), np.nan)
-        hp = out_dir / f"heatmap-{cli}.png"
-        tp.heatmap(
-            hp,
-            names,
-            list(c.years),
-            share,
-            title=f"{scenario}: what drives each year's cash flow ({cli})",
-            subtitle=f"share of each year's {cli} importance in {PER_YEAR}" + (" (SRRC^2)" if cli == "rank" else ""),
-        )
-        written.append(hp)
+        _heatmap(c, ds, m, out_dir / f"heatmap-{name}.png", scenario)
+        written.append(out_dir / f"heatmap-{name}.png")
     return written
 
 
@@ -397,7 +376,9 @@ def ranking_table(ds: xr.Dataset) -> tuple[list[str], list[list[str]]]:
         for m in methods:
             v = float(ds["index"].sel({"method": m}).values[i])
             ci = ds["index_ci"].sel({"method": m}).values[i]
-            money = usd and m in ("swing", "conditional")
+            money = (
+                usd and MEASURES[m][0] in sa.METHODS_REGISTRY and sa.METHODS_REGISTRY[MEASURES[m][0]].in_output_units
+            )
             f = (lambda z: f"{z / 1e6:,.1f}M") if money else (lambda z: f"{z:.3f}")
             cell = f(v) if np.isfinite(v) else "n/a"
             if np.all(np.isfinite(ci)):

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from mcroi.analysis import METHODS_REGISTRY
 from mcroi.report import _fanchart as fanchart
 from mcroi.report import _figures as figures
 from mcroi.runs import finite as _finite
@@ -32,15 +33,6 @@ def fmt_money(x: Any) -> str:
 
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-
-SENSITIVITY_METHODS = {
-    "swing": "One input at a time moved from its P10 to its P90 with every other input at its median; the bar is the change in NPV.",
-    "oat": "One input at a time moved from its P10 to its P90 with every other input at its median; the bar is the change in NPV.",
-    "conditional": "Median NPV among the draws where the input is in its lowest and highest deciles; uses the run's own draws, correlations included.",
-    "rank": "Standardized rank-regression coefficients of NPV on every input: the share of NPV's ranking each input explains, with the others held fixed.",
-    "src": "Standardized rank-regression coefficients of NPV on every input: the share of NPV's ranking each input explains, with the others held fixed.",
-    "sobol": "Sobol' indices: the share of NPV's variance due to each input alone (first order) and with its interactions (total).",
-}
 
 
 def esc(x: Any) -> str:
@@ -259,7 +251,7 @@ def _tornado(run: Path) -> str | None:
     parts = []
     for i, p in enumerate(svgs):
         method = p.stem.removeprefix("tornado-")
-        meaning = next((v for k, v in SENSITIVITY_METHODS.items() if method.lower().startswith(k)), "")
+        meaning = next((m.caption for k, m in METHODS_REGISTRY.items() if method.lower().startswith(k)), "")
         svg = figures.clean_svg(p.read_text(), f"fig-tornado{i}")
         parts.append(
             f"<figure>{svg}<figcaption><strong>{esc(method)}</strong>"
