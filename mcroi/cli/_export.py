@@ -11,7 +11,9 @@ from mcroi.cli._main import UserError, user_errors
 
 @click.command()
 @click.argument("run", type=click.Path(path_type=Path), metavar="RUN")
-@click.option("--format", "-f", "fmt", default="csv", show_default=True, help="csv, json or xlsx.")
+@click.option(
+    "--format", "-f", "fmt", default="csv", show_default=True, help="One of the export formats: csv, json, xlsx."
+)
 @click.option(
     "--percentiles", "-p", default="5,10,50,90,95", show_default=True, help="Comma-separated percentiles (0..100)."
 )
@@ -36,8 +38,8 @@ def export(run: Path, fmt: str, percentiles: str, out: str | None) -> None:
     except ValueError as e:
         raise UserError(str(e)) from None
     runs.read_run(run)
-    if out == "-" and fmt == "xlsx":
-        raise UserError("--out = -: xlsx cannot go to stdout; give a file name such as budget.xlsx")
+    if out == "-" and runs.EXPORT_FORMATS[fmt].text is None:
+        raise UserError(f"--out = -: {fmt} cannot go to stdout; give a file name such as budget.{fmt}")
     result = runs.export(run, fmt, out, pcts)
     if out == "-":
         click.echo(result, nl=False)

@@ -9,9 +9,11 @@ from mcroi.runs._compare_store import compare_summary_csv as compare_summary_csv
 from mcroi.runs._compare_store import write_compare as write_compare
 from mcroi.runs._export import ASSUMPTION_COLUMNS as ASSUMPTION_COLUMNS
 from mcroi.runs._export import COLUMNS as COLUMNS
+from mcroi.runs._export import EXPORT_FORMATS as EXPORT_FORMATS
 from mcroi.runs._export import FORMATS as FORMATS
 from mcroi.runs._export import LINE_ITEMS as LINE_ITEMS
 from mcroi.runs._export import SCHEMA_VERSION as SCHEMA_VERSION
+from mcroi.runs._export import ExportFormat as ExportFormat
 from mcroi.runs._export import annual_table as annual_table
 from mcroi.runs._export import export as export
 from mcroi.runs._export import parse_percentiles as parse_percentiles
@@ -43,6 +45,8 @@ from mcroi.runs._store import write_run as write_run
 __all__ = [
     "ASSUMPTION_COLUMNS",
     "COLUMNS",
+    "EXPORT_FORMATS",
+    "ExportFormat",
     "FORMATS",
     "LINE_ITEMS",
     "RUN_FILES",

@@ -16,7 +16,8 @@ import io
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,6 @@ LINE_ITEMS = {
     "annual_cashflow_usd": "cashflow_usd",
     "annual_output_tokens": "output_tokens",
 }
-FORMATS = ("csv", "json", "xlsx")
 PERCENTILE_METHOD = (
     "mean: over draws with a finite value; pNN: numpy.quantile over draws that are not NaN, "
     "method 'linear', or 'inverted_cdf' where infinities are present (payback 'never'), "
@@ -421,6 +421,41 @@ def to_xlsx(t: Mapping[str, list[dict[str, Any]]], path: Path) -> None:
     wb.save(path)
 
 
+@dataclass(frozen=True)
+class ExportFormat:
+    """One export format: a writer of the tables into a file, and whether it can be text on stdout.
+
+    ``write(tables, path)`` writes the file; ``text(tables)`` returns it as text (None for binary
+    formats such as xlsx, which cannot go to stdout).
+    """
+
+    name: str
+    write: Callable[[Mapping[str, list[dict[str, Any]]], Path], None]
+    text: Callable[[Mapping[str, list[dict[str, Any]]]], str] | None
+    doc: str
+
+
+def _text_writer(
+    fn: Callable[[Mapping[str, list[dict[str, Any]]]], str],
+) -> Callable[[Mapping[str, list[dict[str, Any]]], Path], None]:
+    def write(t: Mapping[str, list[dict[str, Any]]], path: Path) -> None:
+        path.write_text(fn(t))
+
+    return write
+
+
+#: The export formats, by name (the ``--format`` choices).
+EXPORT_FORMATS: dict[str, ExportFormat] = {
+    f.name: f
+    for f in (
+        ExportFormat("csv", _text_writer(to_csv), to_csv, "tidy rows of every table in one CSV"),
+        ExportFormat("json", _text_writer(to_json), to_json, "every table with the schema name and version"),
+        ExportFormat("xlsx", to_xlsx, None, "one sheet per table, cells typed, for budgeting tools"),
+    )
+}
+FORMATS: tuple[str, ...] = tuple(EXPORT_FORMATS)
+
+
 def _atomic_write(path: Path, write: Any) -> None:
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
@@ -451,15 +486,12 @@ def export(
     run = folder.path
     ds, manifest = folder.dataset(), folder.manifest
     t = tables(ds, manifest, run=str(run), percentiles=tuple(percentiles))
+    writer = EXPORT_FORMATS[fmt]
     if out == "-":
-        if fmt == "xlsx":
-            raise ValueError("--out = '-': xlsx cannot be written to stdout; give a file name")
-        return to_csv(t) if fmt == "csv" else to_json(t)
+        if writer.text is None:
+            raise ValueError(f"--out = '-': {fmt} cannot be written to stdout; give a file name")
+        return writer.text(t)
     dest = Path(out) if out is not None else run / f"export.{fmt}"
     dest.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "xlsx":
-        _atomic_write(dest, lambda p: to_xlsx(t, p))
-    else:
-        text = to_csv(t) if fmt == "csv" else to_json(t)
-        _atomic_write(dest, lambda p: p.write_text(text))
+    _atomic_write(dest, lambda p: writer.write(t, p))
     return dest
