@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -20,7 +20,7 @@ VAR_LEVEL = 0.05
 
 def quantile(x: np.ndarray, q: np.ndarray | float | list[float]) -> np.ndarray:
     """Quantiles of non-NaN values; linear interpolation unless infinities are present."""
-    method = "linear" if np.isfinite(x).all() else "inverted_cdf"
+    method: Literal["linear", "inverted_cdf"] = "linear" if np.isfinite(x).all() else "inverted_cdf"
     return np.quantile(x, np.asarray(q, dtype=float), method=method)
 
 

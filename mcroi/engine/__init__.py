@@ -17,6 +17,7 @@ from mcroi.engine._guards import DEFAULT_MAX_FRACTION as DEFAULT_MAX_FRACTION
 from mcroi.engine._guards import MEMORY_HEADROOM as MEMORY_HEADROOM
 from mcroi.engine._guards import MemoryGuardError as MemoryGuardError
 from mcroi.engine._guards import NumericGuardError as NumericGuardError
+from mcroi.engine._guards import NumericReport as NumericReport
 from mcroi.engine._guards import check_memory as check_memory
 from mcroi.engine._guards import check_numeric as check_numeric
 from mcroi.engine._guards import enforce_numeric as enforce_numeric
@@ -80,6 +81,7 @@ __all__ = [
     "MemoryGuardError",
     "Moments",
     "NumericGuardError",
+    "NumericReport",
     "OUTPUTS",
     "OutputSpec",
     "OutputStream",

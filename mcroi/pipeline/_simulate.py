@@ -7,6 +7,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -122,65 +123,121 @@ def simulate(
     ps = load_priors(priors)
     if out is not None:
         runs.prepare(Path(out), force)
-    cap = (max_draws or draws) if until_mcse is not None else draws
-    # streaming keeps O(chunk + subsample) in memory, not O(draws)
-    stored = min(cap, engine.SUBSAMPLE) if keep == "summary" or distributed else cap
-    memory = engine.check_memory(stored, len(ps.names), ps.horizon_months, precision, chunk_size)
+    plan = _plan(ps, draws, chunk_size, precision, keep, until_mcse, max_draws, distributed)
     t_priors = time.perf_counter() - t0
-    pid, nproc, start = 0, 1, 0
-    if distributed:
-        import jax
-
-        if until_mcse is not None:
-            raise ValueError("until_mcse is not supported with distributed runs; give a fixed number of draws")
-        keep = "summary"
-        pid, nproc = jax.process_index(), jax.process_count()
-        start, stop = engine.process_range(cap, pid, nproc, align=-(-chunk_size // engine.TILE) * engine.TILE)
-        cap = stop - start
     arrays = engine.run(
         ps,
-        max(cap, 1),
+        max(plan.cap, 1),
         seed=seed,
         chunk_size=chunk_size,
         precision=precision,
         progress=progress,
-        keep=keep,
+        keep=plan.keep,
         until_mcse=until_mcse,
-        start=start,
+        start=plan.start,
         devices=devices,
     )
     # with keep="summary" the guard sees the kept subsample (the streamed draws are not stored)
     numeric = engine.check_numeric(arrays.names, arrays.inputs, arrays.outputs, max_fraction=max_nonfinite)
     engine.enforce_numeric(numeric, ps.files[-1] if ps.files else ps.name)
     t1 = time.perf_counter()
-    if distributed and nproc > 1:
-        assert arrays.stream is not None
-        parts = engine.gather_to_zero(arrays.stream.to_array().tobytes(), "stream")
-        if parts is None:
-            return None
-        merged = engine.RunStream(arrays.stream.names, arrays.stream.horizon_months)
-        for b in parts:
-            merged.merge(
-                engine.RunStream.from_array(merged.names, merged.horizon_months, np.frombuffer(b, dtype=float))
-            )
-        arrays.stream = merged
-        arrays.draws = merged.draws
+    if plan.nproc > 1 and not _merge_streams(arrays):
+        return None
+    summary = _summary(ps, arrays, plan.keep, numeric)
+    t_summary = time.perf_counter() - t1
+    settings = {"seed": seed, "precision": precision, "chunk_size": chunk_size, "until_mcse": until_mcse}
+    manifest = _manifest(ps, arrays, plan, settings, numeric, command)
+    ds = runs.to_dataset(ps, arrays, _dataset_attrs(manifest))
+    timings = {"priors_s": t_priors, **arrays.timings, "summary_s": t_summary}
+    if out is not None:
+        manifest["timings_s"] = timings
+        runs.write_run(Path(out), ds, manifest, summary, force=force, extra=_run_extras(ps, arrays, Path(out), plots))
+        if on_written is not None:
+            on_written(Path(out))
+    manifest["timings_s"] = {**timings, "total_s": time.perf_counter() - t0}
+    ds.attrs["summary"] = runs.dumps(summary)
+    ds.attrs["manifest"] = runs.dumps(manifest)
+    return ds
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What this process draws: ``cap`` draws from index ``start``, kept as ``keep``."""
+
+    cap: int
+    start: int
+    keep: str
+    nproc: int
+    memory: dict[str, Any]
+
+
+def _plan(
+    ps: PriorSet,
+    draws: int,
+    chunk_size: int,
+    precision: str,
+    keep: str,
+    until_mcse: float | None,
+    max_draws: int | None,
+    distributed: bool,
+) -> _Plan:
+    """Size the run and refuse it before sampling when it would not fit in memory."""
+    cap = (max_draws or draws) if until_mcse is not None else draws
+    # streaming keeps O(chunk + subsample) in memory, not O(draws)
+    stored = min(cap, engine.SUBSAMPLE) if keep == "summary" or distributed else cap
+    memory = engine.check_memory(stored, len(ps.names), ps.horizon_months, precision, chunk_size)
+    if not distributed:
+        return _Plan(cap, 0, keep, 1, memory)
+    import jax
+
+    if until_mcse is not None:
+        raise ValueError("until_mcse is not supported with distributed runs; give a fixed number of draws")
+    pid, nproc = jax.process_index(), jax.process_count()
+    start, stop = engine.process_range(cap, pid, nproc, align=-(-chunk_size // engine.TILE) * engine.TILE)
+    return _Plan(stop - start, start, "summary", nproc, memory)
+
+
+def _merge_streams(arrays: engine.RunArrays) -> bool:
+    """Gather every process's streamed summaries on process 0; False on the other processes."""
+    assert arrays.stream is not None
+    parts = engine.gather_to_zero(arrays.stream.to_array().tobytes(), "stream")
+    if parts is None:
+        return False
+    merged = engine.RunStream(arrays.stream.names, arrays.stream.horizon_months)
+    for b in parts:
+        merged.merge(engine.RunStream.from_array(merged.names, merged.horizon_months, np.frombuffer(b, dtype=float)))
+    arrays.stream = merged
+    arrays.draws = merged.draws
+    return True
+
+
+def _summary(ps: PriorSet, arrays: engine.RunArrays, keep: str, numeric: engine.NumericReport) -> dict[str, Any]:
     if arrays.stream is not None and keep == "summary":
         summary = analysis.summarize_stream(arrays.stream)
     else:
         summary = analysis.summarize(arrays.outputs, list(SCALAR_OUTPUTS), ps.horizon_months)
-    summary = {"scenario": ps.name, **summary, "numeric": numeric.to_json()}
-    t_summary = time.perf_counter() - t1
-    draws = arrays.draws
+    return {"scenario": ps.name, **summary, "numeric": numeric.to_json()}
+
+
+def _manifest(
+    ps: PriorSet,
+    arrays: engine.RunArrays,
+    plan: _Plan,
+    settings: dict[str, Any],
+    numeric: engine.NumericReport,
+    command: str | None,
+) -> dict[str, Any]:
+    """What the run records: settings, versions, devices, the resolved priors and their hash."""
+    draws, seed, precision = arrays.draws, settings["seed"], settings["precision"]
     manifest: dict[str, Any] = {
         "command": command or f"mcroi.simulate(draws={draws}, seed={seed}, precision={precision!r})",
         "seed": seed,
         "draws": draws,
         "precision": precision,
-        "chunk_size": chunk_size,
-        "keep": keep,
+        "chunk_size": settings["chunk_size"],
+        "keep": plan.keep,
         "devices_used": arrays.devices,
-        "processes": nproc,
+        "processes": plan.nproc,
         "contract_version": CONTRACT_VERSION,
         "versions": versions(),
         **backend_info(),
@@ -190,58 +247,45 @@ def simulate(
         "priors": ps.resolved(),
         "utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "numeric": numeric.to_json(),
-        "memory_estimate": memory,
+        "memory_estimate": plan.memory,
     }
-    if keep == "summary":
+    if plan.keep == "summary":
         assert arrays.stream is not None
         manifest["streaming"] = {
             **engine.summary_dict(arrays.stream),
             "subsample_draws": int(arrays.inputs.shape[0]),
             "subsample": "results.nc holds the inputs and outputs of draws 0 .. subsample_draws - 1 only",
         }
-    if until_mcse is not None:
+    if settings["until_mcse"] is not None:
         manifest["convergence"] = {
-            "until_mcse": until_mcse,
-            "max_draws": cap,
+            "until_mcse": settings["until_mcse"],
+            "max_draws": plan.cap,
             "converged": bool(arrays.converged),
             "draws": draws,
             "achieved_mcse": arrays.errors,
             "meaning": "MCSE of NPV mean, P5, P50, P95 relative to NPV sd; absolute MCSE of P(NPV < 0)",
         }
-    attrs = {
-        "seed": seed,
-        "draws": draws,
-        "keep": keep,
-        "precision": precision,
-        "contract_version": CONTRACT_VERSION,
-        "priors_sha256": manifest["priors_sha256"],
-        "mcroi_version": manifest["versions"]["mcroi"],
-    }
-    ds = runs.to_dataset(ps, arrays, attrs)
-    timings = {"priors_s": t_priors, **arrays.timings, "summary_s": t_summary}
-    if out is not None:
+    return manifest
 
-        def extra(tmp: Path) -> None:
-            if plots:
-                report.distribution_plot(
-                    arrays.outputs["npv_usd"],
-                    arrays.outputs["roi_multiple"],
-                    tmp / "plots" / "distribution.png",
-                    ps.name,
-                )  # keep="summary": the subsample
 
-            write_sensitivity_defaults(tmp, ps, arrays, plots=plots)
-            if plots:
-                report.write_html(tmp, tmp / "report.html", name=Path(out).name)
+def _dataset_attrs(manifest: dict[str, Any]) -> dict[str, Any]:
+    keys = ("seed", "draws", "keep", "precision", "contract_version", "priors_sha256")
+    return {**{k: manifest[k] for k in keys}, "mcroi_version": manifest["versions"]["mcroi"]}
 
-        manifest["timings_s"] = timings
-        runs.write_run(Path(out), ds, manifest, summary, force=force, extra=extra)
-        if on_written is not None:
-            on_written(Path(out))
-    manifest["timings_s"] = {**timings, "total_s": time.perf_counter() - t0}
-    ds.attrs["summary"] = runs.dumps(summary)
-    ds.attrs["manifest"] = runs.dumps(manifest)
-    return ds
+
+def _run_extras(ps: PriorSet, arrays: engine.RunArrays, out: Path, plots: bool) -> Callable[[Path], None]:
+    """What a run folder holds besides the data: the distribution plot, the default tornados, the report."""
+
+    def extra(tmp: Path) -> None:
+        if plots:  # keep="summary": the subsample
+            report.distribution_plot(
+                arrays.outputs["npv_usd"], arrays.outputs["roi_multiple"], tmp / "plots" / "distribution.png", ps.name
+            )
+        write_sensitivity_defaults(tmp, ps, arrays, plots=plots)
+        if plots:
+            report.write_html(tmp, tmp / "report.html", name=out.name)
+
+    return extra
 
 
 def command_line() -> str:

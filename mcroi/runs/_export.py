@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
@@ -91,7 +91,7 @@ def quantiles(x: np.ndarray, percentiles: Sequence[float]) -> np.ndarray:
     x = x[~np.isnan(x)]
     if x.size == 0:
         return np.full(len(percentiles), np.nan)
-    method = "linear" if np.isfinite(x).all() else "inverted_cdf"
+    method: Literal["linear", "inverted_cdf"] = "linear" if np.isfinite(x).all() else "inverted_cdf"
     return np.quantile(x, np.asarray(percentiles, dtype=float) / 100, method=method)
 
 
