@@ -84,71 +84,18 @@ def compare(
     ib = baseline_index(baseline, labels, sources)
     m = min(draws, INDEPENDENT_DRAWS) if independent_draws is None else max(0, int(independent_draws))
 
-    runs: list[engine.RunArrays] = []
-    independent: list[dict[str, np.ndarray] | None] = []
-    for i, (ps, label) in enumerate(zip(sets, labels, strict=True)):
-        if on_platform is not None:
-            on_platform(i, label)
-        # every platform runs the same number of draws, so the same compiled chunk shape: XLA may
-        # round the last bit of an iterative output (IRR) differently for another shape, and
-        # identical scenarios must give identical outputs
-        arr = engine.run(ps, draws + m, seed=seed, chunk_size=chunk_size, precision=precision)
-        independent.append({k: v[draws:] for k, v in arr.outputs.items()} if m and i != ib else None)
-        if m:
-            arr = engine.RunArrays(
-                arr.names, arr.inputs[:draws], {k: v[:draws] for k, v in arr.outputs.items()}, arr.timings
-            )
-        runs.append(arr)
-
-    base_out = runs[ib].outputs
-    base_ind = {k: v[:m] for k, v in base_out.items()} if m else None
-    per_platform = {}
-    vs = {}
-    for i, (ps, label, arr) in enumerate(zip(sets, labels, runs, strict=True)):
-        per_platform[label] = {"scenario": ps.name, **platform_summary(arr.outputs, ps.horizon_months)}
-        if i != ib:
-            vs[label] = versus(
-                arr.outputs, base_out, alpha=alpha, out_independent=independent[i], base_independent=base_ind
-            )
-    hashes = [ps.sha256() for ps in sets]
-    summary = {
-        "kind": "compare",
-        "draws": draws,
-        "seed": seed,
-        "baseline": labels[ib],
-        "platforms": labels,
-        "per_platform": per_platform,
-        "vs_baseline": vs,
-    }
-    manifest: dict[str, Any] = {
-        "kind": "compare",
-        "command": command or f"mcroi.compare(draws={draws}, seed={seed}, precision={precision!r})",
+    results, independent = _simulate_each(sets, labels, ib, draws, m, seed, chunk_size, precision, on_platform)
+    summary = _summary(sets, labels, ib, results, independent, m, draws, seed, alpha)
+    settings = {
         "seed": seed,
         "draws": draws,
         "precision": precision,
         "chunk_size": chunk_size,
         "independent_draws": m,
         "dominance_alpha": alpha,
-        "contract_version": CONTRACT_VERSION,
-        "versions": versions(),
-        **backend_info(),
-        "baseline": labels[ib],
-        "platforms": labels,
-        "priors_sha256": combined_sha256(hashes),
-        "scenarios": [
-            {
-                "platform": label,
-                "scenario": ps.name,
-                "source": src,
-                "priors_files": list(ps.files),
-                "priors_sha256": h,
-                "priors": ps.resolved(),
-                "timings_s": arr.timings,
-            }
-            for label, ps, src, h, arr in zip(labels, sets, sources, hashes, runs, strict=True)
-        ],
     }
-    ds = compare_dataset(sets, labels, runs)
+    manifest = _manifest(sets, labels, ib, sources, results, settings, command)
+    ds = compare_dataset(sets, labels, results)
     ds.attrs.update(
         {
             "kind": "compare",
@@ -165,6 +112,106 @@ def compare(
     ds.attrs["summary"] = run_folder.dumps(summary)
     ds.attrs["manifest"] = run_folder.dumps(manifest)
     return ds
+
+
+def _simulate_each(
+    sets: Sequence[PriorSet],
+    labels: Sequence[str],
+    ib: int,
+    draws: int,
+    m: int,
+    seed: int,
+    chunk_size: int,
+    precision: str,
+    on_platform: Callable[[int, str], None] | None,
+) -> tuple[list[engine.RunArrays], list[dict[str, np.ndarray] | None]]:
+    """Each scenario's draws ``0 .. draws - 1``, and (but for the baseline) its independent extra ``m``."""
+    results: list[engine.RunArrays] = []
+    independent: list[dict[str, np.ndarray] | None] = []
+    for i, (ps, label) in enumerate(zip(sets, labels, strict=True)):
+        if on_platform is not None:
+            on_platform(i, label)
+        # every platform runs the same number of draws, so the same compiled chunk shape: XLA may
+        # round the last bit of an iterative output (IRR) differently for another shape, and
+        # identical scenarios must give identical outputs
+        arr = engine.run(ps, draws + m, seed=seed, chunk_size=chunk_size, precision=precision)
+        independent.append({k: v[draws:] for k, v in arr.outputs.items()} if m and i != ib else None)
+        if m:
+            arr = engine.RunArrays(
+                arr.names, arr.inputs[:draws], {k: v[:draws] for k, v in arr.outputs.items()}, arr.timings
+            )
+        results.append(arr)
+    return results, independent
+
+
+def _summary(
+    sets: Sequence[PriorSet],
+    labels: Sequence[str],
+    ib: int,
+    results: Sequence[engine.RunArrays],
+    independent: Sequence[dict[str, np.ndarray] | None],
+    m: int,
+    draws: int,
+    seed: int,
+    alpha: float,
+) -> dict[str, Any]:
+    """Each platform's own statistics and its paired comparison with the baseline."""
+    base_out = results[ib].outputs
+    base_ind = {k: v[:m] for k, v in base_out.items()} if m else None
+    per_platform = {}
+    vs = {}
+    for i, (ps, label, arr) in enumerate(zip(sets, labels, results, strict=True)):
+        per_platform[label] = {"scenario": ps.name, **platform_summary(arr.outputs, ps.horizon_months)}
+        if i != ib:
+            vs[label] = versus(
+                arr.outputs, base_out, alpha=alpha, out_independent=independent[i], base_independent=base_ind
+            )
+    return {
+        "kind": "compare",
+        "draws": draws,
+        "seed": seed,
+        "baseline": labels[ib],
+        "platforms": list(labels),
+        "per_platform": per_platform,
+        "vs_baseline": vs,
+    }
+
+
+def _manifest(
+    sets: Sequence[PriorSet],
+    labels: Sequence[str],
+    ib: int,
+    sources: Sequence[str],
+    results: Sequence[engine.RunArrays],
+    settings: dict[str, Any],
+    command: str | None,
+) -> dict[str, Any]:
+    """What a compare run records: its settings and every scenario's resolved priors and hash."""
+    hashes = [ps.sha256() for ps in sets]
+    draws, seed, precision = settings["draws"], settings["seed"], settings["precision"]
+    return {
+        "kind": "compare",
+        "command": command or f"mcroi.compare(draws={draws}, seed={seed}, precision={precision!r})",
+        **settings,
+        "contract_version": CONTRACT_VERSION,
+        "versions": versions(),
+        **backend_info(),
+        "baseline": labels[ib],
+        "platforms": list(labels),
+        "priors_sha256": combined_sha256(hashes),
+        "scenarios": [
+            {
+                "platform": label,
+                "scenario": ps.name,
+                "source": src,
+                "priors_files": list(ps.files),
+                "priors_sha256": h,
+                "priors": ps.resolved(),
+                "timings_s": arr.timings,
+            }
+            for label, ps, src, h, arr in zip(labels, sets, sources, hashes, results, strict=True)
+        ],
+    }
 
 
 def compare_dataset(sets: Sequence[PriorSet], labels: Sequence[str], runs: Sequence[engine.RunArrays]) -> xr.Dataset:

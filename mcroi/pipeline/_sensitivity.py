@@ -148,38 +148,43 @@ def compute_sensitivity(
     return Computed(results, output, units, years, names, notes, attrs)
 
 
-def sensitivity_dataset(c: Computed, scenario: str, source: str) -> xr.Dataset:
-    """The ``sensitivity.nc`` Dataset (layout in the module docstring)."""
-    k, ny = len(c.names), len(c.years)
-    methods = [m for m, (cli, _) in MEASURES.items() if cli in c.results]
-    nm = len(methods)
-    nan = np.full
-    index = nan((nm, k), np.nan)
-    index_ci = nan((nm, k, 2), np.nan)
-    low_end = nan((nm, k), np.nan)
-    high_end = nan((nm, k), np.nan)
-    low_ci = nan((nm, k, 2), np.nan)
-    high_ci = nan((nm, k, 2), np.nan)
-    base = nan((nm,), np.nan)
-    by_year = nan((nm, k, ny), np.nan)
+def _per_method(c: Computed, methods: list[str]) -> dict[str, np.ndarray]:
+    """Each stored method's index, interval, low/high ends and base, as (method, input, ...) arrays."""
+    k, ny, nm = len(c.names), len(c.years), len(methods)
+    arr = {
+        "index": np.full((nm, k), np.nan),
+        "index_ci": np.full((nm, k, 2), np.nan),
+        "low_end": np.full((nm, k), np.nan),
+        "high_end": np.full((nm, k), np.nan),
+        "low_ci": np.full((nm, k, 2), np.nan),
+        "high_ci": np.full((nm, k, 2), np.nan),
+        "base": np.full((nm,), np.nan),
+        "by_year": np.full((nm, k, ny), np.nan),
+    }
     for i, m in enumerate(methods):
         cli, meas = MEASURES[m]
         r = c.results[cli]
-        if meas == "high_minus_low":
-            v = r.measures["high"] - r.measures["low"]
-        else:
-            v = r.measures[meas]
-        index[i] = v[:, 0]
-        by_year[i] = v[:, 1:]
+        v = r.measures["high"] - r.measures["low"] if meas == "high_minus_low" else r.measures[meas]
+        arr["index"][i] = v[:, 0]
+        arr["by_year"][i] = v[:, 1:]
         if meas in r.intervals:
-            index_ci[i] = r.intervals[meas][:, 0]
+            arr["index_ci"][i] = r.intervals[meas][:, 0]
         if sa.METHODS_REGISTRY[cli].in_output_units:
-            low_end[i], high_end[i] = r.measures["low"][:, 0], r.measures["high"][:, 0]
-            base[i] = np.asarray(r.base)[0]
+            arr["low_end"][i], arr["high_end"][i] = r.measures["low"][:, 0], r.measures["high"][:, 0]
+            arr["base"][i] = np.asarray(r.base)[0]
             if "low" in r.intervals:
-                low_ci[i], high_ci[i] = r.intervals["low"][:, 0], r.intervals["high"][:, 0]
+                arr["low_ci"][i], arr["high_ci"][i] = r.intervals["low"][:, 0], r.intervals["high"][:, 0]
         elif cli == "sobol":
-            base[i] = 0.0
+            arr["base"][i] = 0.0
+    return arr
+
+
+def sensitivity_dataset(c: Computed, scenario: str, source: str) -> xr.Dataset:
+    """The ``sensitivity.nc`` Dataset (layout in the module docstring)."""
+    methods = [m for m, (cli, _) in MEASURES.items() if cli in c.results]
+    a = _per_method(c, methods)
+    index, index_ci, low_end, high_end = a["index"], a["index_ci"], a["low_end"], a["high_end"]
+    low_ci, high_ci, base, by_year = a["low_ci"], a["high_ci"], a["base"], a["by_year"]
     data: dict[str, Any] = {
         "index": (("method", "input"), index, {"long_name": "sensitivity index of each method (see method)"}),
         "index_ci": (("method", "input", "bound"), index_ci, {"long_name": "95 % bootstrap interval of index"}),
