@@ -13,7 +13,7 @@ FIND_PYTHON := for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bin/p
 	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then command -v $$p; exit 0; fi; \
 	done; echo "no Python >= 3.12 found: install one (e.g. pyenv install 3.12)" >&2; exit 1
 
-.PHONY: run test venv bench clean
+.PHONY: run test lint venv bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@set -e; py=$$($(FIND_PYTHON)); echo "using $$py ($$($$py --version))"; \
@@ -29,6 +29,11 @@ run: venv
 
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff format --check mcroi tests benchmarks
+	$(VENV)/bin/ruff check mcroi tests benchmarks
+	$(VENV)/bin/mypy mcroi
 
 bench: venv
 	$(PY) -m pip install -q -e '.[test,bench]'

@@ -18,6 +18,7 @@ from mcroi.runs._export import annual_table as annual_table
 from mcroi.runs._export import export as export
 from mcroi.runs._export import parse_percentiles as parse_percentiles
 from mcroi.runs._export import stat_name as stat_name
+from mcroi.runs._export import tables as tables
 from mcroi.runs._format import csv_number as csv_number
 from mcroi.runs._format import finite as finite
 from mcroi.runs._format import format_value as format_value
@@ -77,6 +78,7 @@ __all__ = [
     "read_run",
     "stat_name",
     "summary_csv",
+    "tables",
     "to_dataset",
     "write_compare",
     "write_run",
