@@ -241,3 +241,19 @@ def test_force_replaces_a_run_with_mcroi_extras(tmp_path, small_priors):
     res = CliRunner().invoke(main, ["simulate", str(small_priors), "-n", "400", "-o", str(out), "-q", "--force"])
     assert res.exit_code == 0, res.output
     assert mcroi.open_run(out).sizes["draw"] == 400
+
+
+def test_terminal_table_drops_the_mean_irr_and_fits_80_columns(tmp_path, small_priors):
+    """Issue 16: the mean IRR is no headline (a few enormous roots dominate it); an 80-column terminal does not wrap."""
+    res = CliRunner(env={"COLUMNS": "80"}).invoke(
+        main, ["simulate", str(small_priors), "-n", "2000", "-o", str(tmp_path / "r")]
+    )
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    irr = next(ln for ln in lines if ln.startswith("│ IRR"))
+    assert irr.split("│")[2].strip() == "—"
+    pay = next(ln for ln in lines if ln.startswith("│ Payback"))
+    assert pay.split("│")[2].strip() == "—"
+    assert all(len(ln) <= 80 for ln in lines), max(lines, key=len)
+    header = [c.strip() for c in lines[2].split("┃") if c.strip()]
+    assert header == ["output", "mean", "P10", "P50", "P90", "MCSE P50"]

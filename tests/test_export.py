@@ -56,7 +56,11 @@ def check_rows(ds, rows) -> int:
     for r in rows:
         want = expected(ds, r["scenario"], r["metric"], str(r["period"]), r["statistic"])
         got = r["value"]
-        got = math.nan if got is None else (math.inf if got == "inf" else (-math.inf if got == "-inf" else float(got)))
+        got = (
+            math.nan
+            if got is None
+            else (math.inf if got in ("inf", "never") else (-math.inf if got == "-inf" else float(got)))
+        )
         if math.isnan(want):
             assert math.isnan(got), r
         else:
@@ -117,7 +121,7 @@ def test_percentile_of_a_sum_is_not_the_sum_of_percentiles(simulate_run, simulat
 def test_xlsx_read_back_with_openpyxl(simulate_run, simulate_exports):
     ds, man = simulate_run["ds"], simulate_run["manifest"]
     wb = openpyxl.load_workbook(simulate_exports["xlsx"], read_only=True)
-    assert wb.sheetnames == ["totals", "annual", "assumptions", "about"]
+    assert wb.sheetnames == ["budget", "totals", "annual", "assumptions", "about"]
     n = 0
     for name in ("totals", "annual"):
         it = wb[name].iter_rows(values_only=True)
@@ -131,6 +135,32 @@ def test_xlsx_read_back_with_openpyxl(simulate_run, simulate_exports):
     assert about["priors_sha256"] == man["priors_sha256"]
     assert about["reproduce"].startswith("mcroi simulate") and "--seed 3" in about["reproduce"]
     assert about["version.jax"] == man["versions"]["jax"]
+
+
+def test_budget_sheet_has_p10_p50_p90_per_year_as_formatted_numbers(simulate_run, simulate_exports):
+    """The README's promise: P10/P50/P90 tables per year and in total, cells numbers with a format."""
+    ds = simulate_run["ds"]
+    wb = openpyxl.load_workbook(simulate_exports["xlsx"])
+    ws = wb["budget"]
+    header = [c.value for c in ws[1]]
+    years = ds.sizes["year"]
+    assert header == ["scenario", "metric", "statistic", "unit", *(f"year {y}" for y in range(1, years + 1)), "total"]
+    rows = {(r[1].value, r[2].value): r for r in ws.iter_rows(min_row=2)}
+    rev = ds["annual_revenue_usd"].values
+    for stat, q in (("p10", 0.1), ("p50", 0.5), ("p90", 0.9)):
+        r = rows[("revenue_usd", stat)]
+        np.testing.assert_allclose(r[4].value, np.quantile(rev[:, 0], q), rtol=1e-12, atol=1e-6)
+        np.testing.assert_allclose(r[-1].value, np.quantile(rev.sum(axis=1), q), rtol=1e-12, atol=1e-6)
+        assert isinstance(r[4].value, float) and r[4].number_format != "General"
+
+
+def test_no_mean_irr_and_never_is_text_in_xlsx(simulate_run, simulate_exports):
+    wb = openpyxl.load_workbook(simulate_exports["xlsx"], read_only=True)
+    rows = list(wb["totals"].iter_rows(min_row=2, values_only=True))
+    assert not [r for r in rows if r[1] == "irr_annual" and r[3] == "mean"], "a mean IRR is no budget figure"
+    assert [r for r in rows if r[1] == "irr_annual" and r[3] == "p50"]
+    for r in rows:
+        assert r[4] != "inf", r  # never the string 'inf' in the value column
 
 
 def test_assumptions_sheet(simulate_run, simulate_exports):

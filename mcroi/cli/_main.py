@@ -118,34 +118,57 @@ SHOWN = (
 
 
 def print_summary(summary: Mapping[str, Any], title: str) -> None:
+    """The terminal table: mean (where a mean means something), percentiles and the median's MC error.
+
+    The mean of an output whose registry record says it is no headline (the IRR, dominated by a
+    few enormous roots; payback, undefined when a draw never pays back) prints as a dash. In a
+    terminal narrower than the full table, P5 and P95 are left out instead of wrapping.
+    """
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=max(100, Console().width))
-    t = Table(title=title, title_justify="left")
-    t.add_column("output")
-    cols = ("mean", "p5", "p10", "p50", "p90", "p95")
-    for c in cols:
-        t.add_column(c.upper() if c != "mean" else "mean", justify="right")
-    t.add_column("MCSE P50", justify="right")
     from mcroi.engine import OUTPUTS
     from mcroi.runs import format_value
 
+    console = Console()
+    t = Table(title=title, title_justify="left")
+    t.add_column("output")
+    cols = ("mean", "p5", "p10", "p50", "p90", "p95") if console.width >= 100 else ("mean", "p10", "p50", "p90")
+    for c in cols:
+        t.add_column(c.upper() if c != "mean" else "mean", justify="right")
+    t.add_column("MCSE P50", justify="right")
     for key in SHOWN:
-        label = OUTPUTS[key].label
+        spec = OUTPUTS[key]
         row = summary["outputs"][key]
-        t.add_row(label, *(format_value(key, row[c]) for c in cols), format_value(key, row["mcse_p50"]))
+        cells = ["—" if c == "mean" and not spec.mean_is_headline else format_value(key, row[c]) for c in cols]
+        t.add_row(spec.label, *cells, format_value(key, row["mcse_p50"]))
     console.print(t)
     r = summary["risk"]
-    console.print(
-        f"P(NPV < 0) = {r['p_npv_negative']['p']:.2%} (±{r['p_npv_negative']['mcse']:.2%})   "
-        f"P(no payback in horizon) = {r['p_no_payback_within_horizon']['p']:.2%}   "
-        f"P(ROI multiple < 1) = {_pct(r['p_roi_multiple_below_1']['p'])}"
-    )
-    console.print(
-        f"NPV VaR {r['var_level']:.0%} = {format_value('npv_usd', r['var_npv_usd'])}   "
-        f"CVaR {r['var_level']:.0%} (expected shortfall) = {format_value('npv_usd', r['cvar_npv_usd'])}"
-    )
+    risk = [
+        f"P(NPV < 0) = {r['p_npv_negative']['p']:.2%} (±{r['p_npv_negative']['mcse']:.2%})",
+        f"P(no payback in horizon) = {r['p_no_payback_within_horizon']['p']:.2%}",
+        f"P(ROI multiple < 1) = {_pct(r['p_roi_multiple_below_1']['p'])}",
+        f"NPV VaR {r['var_level']:.0%} = {format_value('npv_usd', r['var_npv_usd'])}",
+        f"CVaR {r['var_level']:.0%} (expected shortfall) = {format_value('npv_usd', r['cvar_npv_usd'])}",
+    ]
+    for line in _fit_lines([risk[:3], risk[3:]], console.width):
+        console.print(line, soft_wrap=True)
+    below = summary["outputs"]["breakeven_price_usd_per_mtok"].get("p5")
+    if below is not None and below < 0:
+        console.print(
+            "Break-even price P5 < 0: in those draws input-token revenue alone pays back the cluster, "
+            "so NPV stays positive even at an output price of zero.",
+            soft_wrap=False,
+        )
+
+
+def _fit_lines(groups: list[list[str]], width: int) -> list[str]:
+    """Each group of phrases on one line when it fits ``width``, else one phrase a line."""
+    out: list[str] = []
+    for g in groups:
+        joined = "   ".join(g)
+        out += [joined] if len(joined) <= width else g
+    return out
 
 
 def _pct(p: float) -> str:

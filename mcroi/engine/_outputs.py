@@ -112,6 +112,7 @@ OUTPUTS: dict[str, OutputSpec] = {
             "first month with non-negative cumulative cash (inf: never)",
             "Payback (months)",
             "months",
+            mean_is_headline=False,
             nonfinite=_inf_when_never,
             nonfinite_doc="+inf where the cumulative cash never turns non-negative within H",
         ),

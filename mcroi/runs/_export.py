@@ -130,7 +130,9 @@ def totals_table(ds: xr.Dataset, percentiles: Sequence[float]) -> list[dict[str,
     for name, sub in _scenarios(ds):
         for k in SCALAR_OUTPUTS:
             if k in sub:
-                rows += _rows(name, k, "total", sub[k].values, OUTPUTS[k].unit, percentiles)
+                got = _rows(name, k, "total", sub[k].values, OUTPUTS[k].unit, percentiles)
+                # a mean that is no headline (the IRR's, payback's) is never a budget figure
+                rows += [r for r in got if OUTPUTS[k].mean_is_headline or r["statistic"] not in ("mean", "sd")]
     return rows
 
 
@@ -394,30 +396,82 @@ def to_json(t: Mapping[str, list[dict[str, Any]]]) -> str:
     return json.dumps(doc, indent=1, allow_nan=False) + "\n"
 
 
-def to_xlsx(t: Mapping[str, list[dict[str, Any]]], path: Path) -> None:
-    """One sheet per table (totals, annual, vs_baseline, assumptions, about)."""
-    from openpyxl import Workbook
+#: Excel number formats by unit (cells stay numbers; the format only changes how they read).
+NUMBER_FORMATS = {
+    "USD": "#,##0;-#,##0",
+    "USD/Mtok": "0.0000",
+    "1/yr": "0.0%",
+    "x": "0.00",
+    "months": "0",
+    "tokens": "0.00E+00",
+}
+BUDGET_STATS = ("p10", "p50", "p90")
+
+
+def budget_table(t: Mapping[str, list[dict[str, Any]]]) -> tuple[list[str], list[list[Any]]]:
+    """P10/P50/P90 of each line item per year (columns) and in total: the shape a budget takes.
+
+    Returns the header (scenario, metric, statistic, unit, year 1 .. year Y, total) and the rows;
+    percentiles not exported are left out.
+    """
+    rows = t.get("annual", [])
+    years = sorted({r["period"] for r in rows if isinstance(r["period"], int)})
+    cells: dict[tuple[str, str, str, str], dict[Any, Any]] = {}
+    for r in rows:
+        if r["statistic"] in BUDGET_STATS:
+            cells.setdefault((r["scenario"], r["metric"], r["statistic"], r["unit"]), {})[r["period"]] = r["value"]
+    header = ["scenario", "metric", "statistic", "unit", *(f"year {y}" for y in years), "total"]
+    body = [[*key, *(vals.get(y) for y in years), vals.get("total")] for key, vals in cells.items()]
+    return header, body
+
+
+def _xlsx_value(v: Any, metric: str) -> Any:
+    """A cell's value: numbers stay numbers; a payback that never happens is the text ``never``."""
+    v = _cell(v)
+    if v == "inf" and "payback" in str(metric):
+        return "never"
+    return v
+
+
+def _sheet(wb: Any, name: str, cols: Sequence[str], rows: list[list[Any]], units: list[str | None]) -> None:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
+    ws = wb.create_sheet(name)
+    ws.append(list(cols))
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    for r, unit in zip(rows, units, strict=True):
+        ws.append(r)
+        fmt = NUMBER_FORMATS.get(unit or "")
+        if fmt:
+            for c in ws[ws.max_row]:
+                if isinstance(c.value, int | float) and not isinstance(c.value, bool):
+                    c.number_format = fmt
+    ws.freeze_panes = "A2"
+    for i, c in enumerate(cols):
+        width = max([len(str(c)), *(len(str(r[i] if r[i] is not None else "")) for r in rows[:200])])
+        ws.column_dimensions[get_column_letter(i + 1)].width = min(max(10, width + 2), 60)
+
+
+def to_xlsx(t: Mapping[str, list[dict[str, Any]]], path: Path) -> None:
+    """One sheet per table (budget, totals, annual, vs_baseline, assumptions, about); numbers formatted by unit."""
+    from openpyxl import Workbook
+
     wb = Workbook()
     wb.remove(wb.active)
+    header, body = budget_table(t)
+    if body:
+        _sheet(wb, "budget", header, [[_xlsx_value(v, r[1]) for v in r] for r in body], [r[3] for r in body])
     for name in (*ROW_TABLES, "assumptions", "about"):
         if name not in t:
             continue
-        ws = wb.create_sheet(name)
         cols: Sequence[str] = (
             COLUMNS if name in ROW_TABLES else (ASSUMPTION_COLUMNS if name == "assumptions" else ("key", "value"))
         )
-        ws.append(list(cols))
-        for c in ws[1]:
-            c.font = Font(bold=True)
-        for r in t[name]:
-            ws.append([_cell(r[c]) for c in cols])
-        ws.freeze_panes = "A2"
-        for i, c in enumerate(cols):
-            width = max([len(c), *(len(str(_cell(r[c]) or "")) for r in t[name][:200])])
-            ws.column_dimensions[get_column_letter(i + 1)].width = min(max(10, width + 2), 60)
+        rows = [[_xlsx_value(r[c], r.get("metric", "")) for c in cols] for r in t[name]]
+        units = [r.get("unit") if name in ROW_TABLES else None for r in t[name]]
+        _sheet(wb, name, cols, rows, units)
     wb.save(path)
 
 
