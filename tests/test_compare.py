@@ -282,3 +282,12 @@ def test_platforms_with_different_horizons_and_inputs_stack_with_nan():
         r["value"] for r in rows if r["scenario"] == "short" and r["metric"] == "revenue_usd" and r["period"] == "total"
     )
     assert total == 2.0
+
+
+def test_a_certain_probability_prints_a_bound_not_plus_minus_zero() -> None:
+    from mcroi.cli._compare import p_with_error
+
+    assert p_with_error({"p": 1.0, "mcse": 0.0}, 3000) == "100.0% (every draw; >= 99.90% at 95 %)"
+    assert p_with_error({"p": 0.0, "mcse": 0.0}, 3000) == "0.0% (no draw; <= 0.10% at 95 %)"
+    assert p_with_error({"p": 0.25, "mcse": 0.0079}, 3000) == "25.0% ±0.79%"
+    assert "±0.00%" not in p_with_error({"p": 1.0, "mcse": 0.0}, 10)

@@ -492,3 +492,27 @@ def test_degenerate_runs_still_report(tmp_path: Path, case: str) -> None:
         assert "20 mo" in text  # the contract's reference payback month
     else:
         assert "no finite values" in text  # the ROI histogram
+
+
+def test_a_losing_project_reads_never_and_a_red_card(tmp_path: Path) -> None:
+    """Issue 16: median payback of a project that never pays back is "never" (not n/a), its MC error a
+    dash, the P(NPV > 0) card is not green at a low probability, and no error prints as +/-$0.000."""
+    doc = copy.deepcopy(ref.REFERENCE_CASE)
+    doc["price"]["usd_per_mtok_output"] = {"dist": "uniform", "min": 0.05, "max": 0.6, "source": "test"}
+    out = tmp_path / "losing"
+    pipeline.simulate(priors.from_dict(doc), draws=400, seed=0, out=out)
+    text = (out / "report.html").read_text()
+    dom = parse(text)
+    cards = {a["data-key"]: a for t, a in dom.elements if a.get("data-key")}
+    assert "kpi-bad" in (cards["p_npv_positive"].get("class") or "")
+    payback = re.search(r'data-key="payback_months".*?</div></div>', text, re.S)
+    assert payback is not None
+    block = payback.group(0)
+    assert ">never<" in block and "n/a" not in block and "&mdash;" in block
+    assert "&plusmn;$0.000" not in text and "&plusmn;0.00x" not in text
+
+
+def test_p_npv_positive_card_is_green_only_when_most_draws_pay() -> None:
+    from mcroi.report._html import _tone
+
+    assert _tone(0.95) == "kpi-good" and _tone(0.6) == "kpi-mixed" and _tone(0.011) == "kpi-bad"

@@ -43,11 +43,16 @@ def esc(x: Any) -> str:
 # ----------------------------------------------------------------------------- formatting
 
 
+def fmt_payback(x: Any) -> str:
+    """A payback month; summary.json stores "never" (+inf) as null, and payback has no other non-finite value."""
+    return "never" if x is None else fmt_months(x)
+
+
 # name, label, formatter, what the number means
 HEADLINE: list[tuple[str, str, Callable[[Any], str], str]] = [
     ("npv_usd", "Median NPV", fmt_money, "net present value at the scenario's discount rate, capex included"),
     ("irr_annual", "Median IRR", fmt_pct, "annualized internal rate of return"),
-    ("payback_months", "Median payback", fmt_months, "first month the cumulative cash is back above zero"),
+    ("payback_months", "Median payback", fmt_payback, "first month the cumulative cash is back above zero"),
     ("roi_multiple", "Median ROI multiple", fmt_multiple, "token revenue over the horizon per dollar of capex"),
     ("cost_per_mtok_usd", "Median cost per M tokens", fmt_per_mtok, "levelized cost of a million output tokens (USD)"),
 ]
@@ -83,7 +88,7 @@ def _headline(s: Mapping[str, Any]) -> str:
     p_neg = risk["p_npv_negative"]
     p_pos = 1.0 - p_neg["p"] if _finite(p_neg["p"]) else math.nan
     cards = [
-        f'<div class="kpi kpi-main" data-key="p_npv_positive" data-value="{esc(repr(p_pos))}" data-mcse="{esc(repr(p_neg["mcse"]))}">'
+        f'<div class="kpi kpi-main {_tone(p_pos)}" data-key="p_npv_positive" data-value="{esc(repr(p_pos))}" data-mcse="{esc(repr(p_neg["mcse"]))}">'
         f'<div class="kpi-label">P(NPV &gt; 0)</div><div class="kpi-value">{fmt_pct(p_pos)}</div>'
         f'<div class="kpi-range">chance the investment beats its cost of capital</div>'
         f'<div class="kpi-foot">{draws:,} draws &middot; MC error &plusmn;{fmt_pct(p_neg["mcse"], 2)}</div></div>'
@@ -101,15 +106,31 @@ def _headline(s: Mapping[str, Any]) -> str:
             f'<div class="kpi-label" title="{esc(meaning)}">{esc(label)}</div>'
             f'<div class="kpi-value">{fmt(row["p50"])}</div>'
             f'<div class="kpi-range">P10 {fmt(row["p10"])} &ndash; P90 {fmt(row["p90"])}</div>'
-            f'<div class="kpi-foot">{n_valid:,} draws{esc(note)} &middot; MC error {_mc_error(key, row["mcse_p50"], fmt)}</div></div>'
+            f'<div class="kpi-foot">{n_valid:,} draws{esc(note)} &middot; MC error {_mc_error(key, row["mcse_p50"], fmt, row["p50"])}</div></div>'
         )
     return '<div class="kpis">' + "".join(cards) + "</div>"
 
 
-def _mc_error(key: str, mcse: Any, fmt: Callable[[Any], str]) -> str:
+def _tone(p_pos: Any) -> str:
+    """The P(NPV > 0) card's colour: green only when most futures pay, red when most lose."""
+    if not _finite(p_pos):
+        return "kpi-mixed"
+    return "kpi-good" if p_pos >= 0.8 else ("kpi-mixed" if p_pos >= 0.5 else "kpi-bad")
+
+
+#: The smallest step each headline formatter shows: an error below it reads "< step", never "+/-$0.000".
+RESOLUTION = {"npv_usd": 1.0, "roi_multiple": 0.005, "cost_per_mtok_usd": 0.0005, "irr_annual": 0.0005}
+
+
+def _mc_error(key: str, mcse: Any, fmt: Callable[[Any], str], value: Any = 0.0) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)) or not _finite(mcse):
+        return "&mdash;"  # no error of a value that is "never" or undefined
     # payback is a whole month: a zero-width quantile error means "under one month", not "exact"
-    if key == "payback_months" and _finite(mcse):
+    if key == "payback_months":
         return "&lt;1 mo" if mcse == 0 else f"&plusmn;{mcse:.1f} mo"
+    step = RESOLUTION.get(key, 0.0)
+    if mcse < step:
+        return f"&lt;{fmt(2 * step)}"
     return f"&plusmn;{fmt(mcse)}"
 
 
@@ -518,7 +539,9 @@ h2{font-size:19px;margin:6px 0 12px;color:#13293d}
 .verdict{font-size:16.5px;max-width:950px;margin:4px 0 16px}
 .kpis{display:grid;grid-template-columns:repeat(3,1fr);gap:12px;margin-bottom:16px}
 .kpi{border:1px solid var(--line);border-radius:8px;padding:12px 14px;background:var(--bg)}
-.kpi-main{background:#eaf3ea;border-color:#bcd9bd}
+.kpi-good{background:#eaf3ea;border-color:#bcd9bd}
+.kpi-mixed{background:#fdf6e3;border-color:#e8d9a8}
+.kpi-bad{background:#fbeaea;border-color:#e3b9bd}
 .kpi-label{font-size:12.5px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
 .kpi-value{font-size:28px;font-weight:700;margin:2px 0;font-variant-numeric:tabular-nums}
 .kpi-range{font-size:13px;color:var(--ink)}
