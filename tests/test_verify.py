@@ -210,3 +210,16 @@ def test_forced_host_devices_give_identical_draws(tmp_path: Path) -> None:
     for n in (2, 4):
         for k, v in res[1].items():
             assert analysis.same_bits(v, res[n][k]).all(), (n, k)
+
+
+def test_verify_accepts_untouched_keep_summary_and_until_mcse_runs(tmp_path: Path) -> None:
+    """Issue 16: verify raised a false tamper alarm ("FAILED: 2 difference(s)") on every streamed run."""
+    ks, um = tmp_path / "ks", tmp_path / "um"
+    pipeline.simulate(None, draws=12_000, seed=1, keep="summary", out=ks, plots=False)
+    pipeline.simulate(None, draws=3_000, seed=1, until_mcse=0.05, max_draws=20_000, out=um, plots=False)
+    for run in (ks, um):
+        code, out = _invoke(str(run), "--first", "50", "--random", "20", "--check-seed", "0")
+        assert code == 0, out
+        assert "DIFF" not in out and "verified" in out
+    report = pipeline.verify(ks, first=10, n_random=0)
+    assert report.ok and any(c.status == "note" and "streams all 12,000 draws" in c.message for c in report.checks)

@@ -106,13 +106,26 @@ def _check_results(man: dict[str, Any], ds: xr.Dataset, ps: priors.PriorSet, rec
         return False
     n = int(ds.sizes.get("draw", 0))
     names = [str(x) for x in ds["input"].values]
-    if n != man["draws"] or not np.array_equal(ds["draw"].values, np.arange(n)):
-        rec("diff", f"results.nc holds draws 0..{n - 1}, the manifest says {man['draws']}")
+    want = _stored_draws(man)
+    if n != want or not np.array_equal(ds["draw"].values, np.arange(n)):
+        rec("diff", f"results.nc holds draws 0..{n - 1}, the manifest promises draws 0..{want - 1}")
     if names != ps.names:
         rec("diff", f"results.nc inputs {names[:3]}... differ from the priors' inputs {ps.names[:3]}...")
         return False
     rec("ok", f"results.nc: {n:,} draws x {len(names)} inputs, hash attribute matches")
     return True
+
+
+def _stored_draws(man: dict[str, Any]) -> int:
+    """How many draws results.nc must hold: all of them, or a streamed run's subsample."""
+    streaming = man.get("streaming")
+    if (
+        man.get("keep") == "summary"
+        and isinstance(streaming, dict)
+        and isinstance(streaming.get("subsample_draws"), int)
+    ):
+        return int(streaming["subsample_draws"])
+    return int(man["draws"])
 
 
 def _check_draws(
@@ -160,6 +173,13 @@ def _same_json(a: Any, b: Any) -> bool:
 
 def _check_summary(folder: runs.RunFolder, ds: xr.Dataset, ps: priors.PriorSet, rec: _Recorder) -> None:
     if folder.summary is None:
+        return
+    if folder.manifest.get("keep") == "summary":
+        rec(
+            "note",
+            f"summary.json streams all {folder.manifest['draws']:,} draws and results.nc keeps "
+            f"{ds.sizes['draw']:,}: the summary is not recomputed from the kept draws",
+        )
         return
     outputs = {k: ds[k].values for k in SCALAR_OUTPUTS if k in ds}
     if len(outputs) != len(SCALAR_OUTPUTS):
