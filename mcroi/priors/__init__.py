@@ -1,7 +1,9 @@
 """Priors: TOML files -> a validated :class:`PriorSet`.
 
 The first stage of the pipeline. The input schema (``_schema``), the distribution families
-(``_families``: parameters, validation, inverse CDF, CDF), the parser (``_parse``), rank
+(``_families``: one record each with its parameters, validation, support, inverse CDF, CDF and
+docs line, in the ``FAMILIES`` registry), a resolved distribution and its draws (``_dist``:
+``Dist``, ``ppf``, ``ppf_z``, ``cdf``), the parser (``_parse``), rank
 correlations (``_correlation``), the shipped library (``_library``), fitting families to data
 (``_fitting``) and rebuilding a PriorSet from a run's manifest (``_resolved``). Priors are data:
 nothing here evaluates code.
@@ -14,10 +16,14 @@ from mcroi.priors._correlation import pearson_to_spearman as pearson_to_spearman
 from mcroi.priors._correlation import repair_notes as repair_notes
 from mcroi.priors._correlation import spearman_to_pearson as spearman_to_pearson
 from mcroi.priors._correlation import target_spearman as target_spearman
-from mcroi.priors._families import cdf as cdf
+from mcroi.priors._dist import Dist as Dist
+from mcroi.priors._dist import cdf as cdf
+from mcroi.priors._dist import ppf as ppf
+from mcroi.priors._dist import ppf_z as ppf_z
+from mcroi.priors._families import FAMILIES as FAMILIES
+from mcroi.priors._families import Z95 as Z95
+from mcroi.priors._families import Family as Family
 from mcroi.priors._families import empirical_positions as empirical_positions
-from mcroi.priors._families import ppf as ppf
-from mcroi.priors._families import ppf_z as ppf_z
 from mcroi.priors._fitting import fit_families as fit_families
 from mcroi.priors._fitting import read_column as read_column
 from mcroi.priors._fitting import toml_line as toml_line
@@ -27,10 +33,7 @@ from mcroi.priors._library import describe_file as describe_file
 from mcroi.priors._library import is_layer as is_layer
 from mcroi.priors._library import library_root as library_root
 from mcroi.priors._library import resolve_path as resolve_path
-from mcroi.priors._parse import FAMILIES as FAMILIES
-from mcroi.priors._parse import Z95 as Z95
 from mcroi.priors._parse import Correlation as Correlation
-from mcroi.priors._parse import Dist as Dist
 from mcroi.priors._parse import PriorsError as PriorsError
 from mcroi.priors._parse import PriorSet as PriorSet
 from mcroi.priors._parse import _Collector as _Collector
@@ -53,6 +56,7 @@ __all__ = [
     "CorrelationRepairWarning",
     "Dist",
     "FAMILIES",
+    "Family",
     "HORIZON_KEY",
     "HOURS_PER_MONTH",
     "INPUTS",

@@ -6,7 +6,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mcroi.priors._parse import Correlation, Dist, PriorsError, PriorSet
+from mcroi.priors._dist import Dist
+from mcroi.priors._parse import Correlation, PriorsError, PriorSet
 
 
 def from_resolved(resolved: Mapping[str, Any], files: Sequence[str] = (), where: str = "manifest.json") -> PriorSet:
