@@ -22,6 +22,9 @@ LAYERS = ["priors", "engine", "analysis", "runs", "report", "pipeline", "cli"]
 CORE = [
     "priors/_schema.py",
     "priors/_families.py",
+    "priors/_dist.py",
+    "priors/_text.py",
+    "priors/_priorset.py",
     "priors/_correlation.py",
     *(str(p.relative_to(ROOT)) for p in sorted((ROOT / "engine").glob("_*.py")) if p.name != "_devices.py"),
     *(str(p.relative_to(ROOT)) for p in sorted((ROOT / "analysis").glob("_*.py"))),

@@ -1,11 +1,10 @@
 """Priors: TOML files -> a validated :class:`PriorSet`.
 
-The first stage of the pipeline. The input schema (``_schema``), the distribution families
-(``_families``: one record each with its parameters, validation, support, inverse CDF, CDF and
-docs line, in the ``FAMILIES`` registry), a resolved distribution and its draws (``_dist``:
-``Dist``, ``ppf``, ``ppf_z``, ``cdf``), the parser (``_parse``), rank
-correlations (``_correlation``), the shipped library (``_library``), fitting families to data
-(``_fitting``) and rebuilding a PriorSet from a run's manifest (``_resolved``). Priors are data:
+The first stage of the pipeline. The input schema (``_schema``), the family registry
+(``_families``: parameters, validation, inverse CDF, CDF), one input's distribution (``_dist``),
+the resolved scenario (``_priorset``), the parser (``_parse``), rank correlations
+(``_correlation``), the shipped library (``_library``), fitting families to data (``_fitting``)
+and rebuilding a PriorSet from a run's manifest (``_resolved``). Priors are data:
 nothing here evaluates code.
 """
 
@@ -33,13 +32,14 @@ from mcroi.priors._library import describe_file as describe_file
 from mcroi.priors._library import is_layer as is_layer
 from mcroi.priors._library import library_root as library_root
 from mcroi.priors._library import resolve_path as resolve_path
-from mcroi.priors._parse import Correlation as Correlation
-from mcroi.priors._parse import PriorsError as PriorsError
-from mcroi.priors._parse import PriorSet as PriorSet
 from mcroi.priors._parse import _Collector as _Collector
 from mcroi.priors._parse import from_dict as from_dict
 from mcroi.priors._parse import load as load
 from mcroi.priors._parse import parse_dist as parse_dist
+from mcroi.priors._priorset import Correlation as Correlation
+from mcroi.priors._priorset import PriorsError as PriorsError
+from mcroi.priors._priorset import PriorSet as PriorSet
+from mcroi.priors._priorset import correlation_pairs as correlation_pairs
 from mcroi.priors._resolved import from_resolved as from_resolved
 from mcroi.priors._schema import ALL_KEYS as ALL_KEYS
 from mcroi.priors._schema import CONTRACT_VERSION as CONTRACT_VERSION
@@ -67,6 +67,7 @@ __all__ = [
     "_Collector",
     "cdf",
     "correlation_matrix",
+    "correlation_pairs",
     "default_path",
     "describe_file",
     "empirical_positions",

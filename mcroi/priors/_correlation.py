@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mcroi.priors._parse import Correlation, PriorsError, PriorSet
+from mcroi.priors._priorset import Correlation, PriorsError, PriorSet
 
 #: Smallest eigenvalue accepted as positive definite (a Cholesky factor must exist).
 EIG_TOL = 1e-10

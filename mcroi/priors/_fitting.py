@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from mcroi.priors._parse import PriorsError
+from mcroi.priors._priorset import PriorsError
 
 
 def read_column(file: Path, column: str) -> list[float]:

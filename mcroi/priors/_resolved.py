@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mcroi.priors._dist import Dist
-from mcroi.priors._parse import Correlation, PriorsError, PriorSet
+from mcroi.priors._priorset import Correlation, PriorsError, PriorSet
 
 
 def from_resolved(resolved: Mapping[str, Any], files: Sequence[str] = (), where: str = "manifest.json") -> PriorSet:
