@@ -23,6 +23,7 @@ from typing import Any
 from mcroi.priors._correlation import check as check_correlations
 from mcroi.priors._dist import Dist
 from mcroi.priors._families import FAMILIES, Column, Family, Written
+from mcroi.priors._library import library_root
 from mcroi.priors._priorset import Correlation, PriorsError, PriorSet, correlation_pairs
 from mcroi.priors._schema import (
     ALL_KEYS,
@@ -380,13 +381,22 @@ def _load_layers(path: Path, errs: _Collector, stack: tuple[Path, ...]) -> list[
         errs.add(shown, "scenario.extends", ext, "must be a list of paths relative to this file")
         ext = []
     for e in ext:
-        target = path.parent / e
-        if not target.exists():
-            errs.add(shown, "scenario.extends", e, f"file not found: {_display(target)}")
+        target = _extends_target(path, e)
+        if target is None:
+            tried = f"{_display(path.parent / e)} or the library's {e}"
+            errs.add(shown, "scenario.extends", e, f"file not found: tried {tried}; see `mcroi priors list`")
             continue
         layers.extend(_load_layers(target, errs, (*stack, real)))
     layers.append(layer)
     return layers
+
+
+def _extends_target(path: Path, entry: str) -> Path | None:
+    """A layer named in ``extends``: relative to the file, else a library name (``platforms/h100.toml``)."""
+    for cand in (path.parent / entry, library_root() / entry, library_root() / f"{entry}.toml"):
+        if cand.is_file():
+            return cand
+    return None
 
 
 def _parse_curve(file: str, raw: Any, errs: _Collector) -> tuple[tuple[tuple[float, float], ...], str | None] | None:
