@@ -270,3 +270,68 @@ def test_cli_bad_options_are_one_line_exit_2(args, text):
     res = CliRunner().invoke(main, ["sensitivity", "default", *args])
     assert res.exit_code == 2
     assert text in res.output and "Traceback" not in res.output
+
+
+def test_rank_keeps_never_as_the_largest_value_and_says_so():
+    """Issue 16: rank dropped the never-paying draws silently (Spearman 0.334 -> 0.067)."""
+    rng = np.random.default_rng(3)
+    n = 4000
+    x = rng.normal(size=(n, 2))
+    y = np.where(x[:, 0] > 1.0, np.inf, 20 + 5 * x[:, 0] + rng.normal(size=n))  # high x0: never pays back
+    r = analysis.rank_from_draws(x, y, ["x0", "x1"], key=0, n_boot=50)
+    big = np.where(np.isinf(y), 1e300, y)  # scipy's oracle: never as a tied largest value
+    want = [stats.spearmanr(x[:, j], big).statistic for j in range(2)]
+    np.testing.assert_allclose(r.measures["spearman"], want, rtol=1e-9, atol=1e-12)
+    assert any("ranked as its largest value" in note for note in r.notes)
+    lo, hi = r.intervals["spearman"].T
+    assert np.all(lo <= r.measures["spearman"]) and np.all(r.measures["spearman"] <= hi)
+
+
+def test_rank_bootstrap_intervals_cover_like_the_row_bootstrap():
+    """The Poisson bootstrap's SRRC spread matches resampling rows (the oracle) within 20 %."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    x = rng.normal(size=(n, 3))
+    y = x @ np.array([2.0, -1.0, 0.3]) + rng.normal(size=n)
+    rx, ry = stats.rankdata(x, axis=0), stats.rankdata(y)
+    _, srrc_b = analysis.rank_bootstrap(rx, ry, 400, np.random.default_rng(0))
+    rows = []
+    g = np.random.default_rng(1)
+    for _ in range(400):
+        i = g.integers(0, n, n)
+        rows.append(analysis.rank_regression(rx[i], ry[i])[1])
+    sd_poisson, sd_rows = srrc_b[:, :, 0].std(axis=0), np.array(rows).std(axis=0)
+    np.testing.assert_allclose(sd_poisson, sd_rows, rtol=0.2)
+
+
+def test_conditional_on_payback_with_never_is_refused_with_a_reason():
+    from mcroi import pipeline
+
+    ps = analysis.make_priors({"x0": Dist("normal", (0.0, 1.0)), "x1": Dist("normal", (0.0, 1.0))})
+    x = np.random.default_rng(0).normal(size=(2000, 2))
+    y = np.column_stack([np.where(x[:, 0] > 1, np.inf, 10.0 + x[:, 0]), np.zeros((2000, 5))])
+    with pytest.raises(ValueError, match="infinite"):
+        pipeline.compute_sensitivity(ps, ["conditional"], "payback_months", x=x, y=y, n_boot=0)
+    c = pipeline.compute_sensitivity(ps, ["conditional", "rank"], "payback_months", x=x, y=y, n_boot=0)
+    assert list(c.results) == ["rank"] and any(n.startswith("conditional: left out") for n in c.notes)
+
+
+def test_conditional_normal_interval_agrees_with_the_bootstrap_it_replaces():
+    """From CLT_BIN draws per bin the interval is the normal one; it matches the percentile bootstrap."""
+    rng = np.random.default_rng(7)
+    n = 20_000  # bins of 2,000 draws
+    x = rng.normal(size=(n, 2))
+    y = 3 * x[:, 0] + rng.standard_t(3, size=n)  # heavy-tailed noise
+    fast = analysis.conditional_from_draws(x, y, ["a", "b"], key=0, n_boot=200)
+    assert n // 10 >= analysis.CLT_BIN
+    slow = analysis.conditional_from_draws(x[:, :], y, ["a", "b"], key=0, n_boot=0)
+    assert not slow.intervals
+    boot = []
+    for r in range(400):
+        i = np.random.default_rng(r).integers(0, n // 10, n // 10)
+        order = np.argsort(x, axis=0, kind="stable")
+        lo, hi = order[: n // 10].T, order[-(n // 10) :].T
+        boot.append(y[hi[:, i]].mean(axis=1) - y[lo[:, i]].mean(axis=1))
+    q = np.quantile(np.array(boot), [0.025, 0.975], axis=0).T
+    width_fast = np.diff(fast.intervals["effect"], axis=-1)[:, 0]
+    np.testing.assert_allclose(width_fast, np.diff(q, axis=-1)[:, 0], rtol=0.15)

@@ -20,6 +20,7 @@ from mcroi.analysis._methods import METHODS as METHODS
 from mcroi.analysis._methods import METHODS_REGISTRY as METHODS_REGISTRY
 from mcroi.analysis._methods import Design as Design
 from mcroi.analysis._methods import SensitivityMethod as SensitivityMethod
+from mcroi.analysis._sensitivity import CLT_BIN as CLT_BIN
 from mcroi.analysis._sensitivity import R2_WARN as R2_WARN
 from mcroi.analysis._sensitivity import DrawFn as DrawFn
 from mcroi.analysis._sensitivity import Result as Result
@@ -30,7 +31,9 @@ from mcroi.analysis._sensitivity import first_order as first_order
 from mcroi.analysis._sensitivity import make_priors as make_priors
 from mcroi.analysis._sensitivity import monte_carlo as monte_carlo
 from mcroi.analysis._sensitivity import rank as rank
+from mcroi.analysis._sensitivity import rank_bootstrap as rank_bootstrap
 from mcroi.analysis._sensitivity import rank_from_draws as rank_from_draws
+from mcroi.analysis._sensitivity import rank_regression as rank_regression
 from mcroi.analysis._sensitivity import resample_counts as resample_counts
 from mcroi.analysis._sensitivity import sobol as sobol
 from mcroi.analysis._sensitivity import swing as swing
@@ -50,6 +53,7 @@ from mcroi.analysis._verify import same_bits as same_bits
 from mcroi.analysis._verify import select_indices as select_indices
 
 __all__ = [
+    "CLT_BIN",
     "DOMINANCE_ALPHA",
     "Design",
     "DrawFn",
@@ -80,7 +84,9 @@ __all__ = [
     "quantile",
     "quantile_mcse",
     "rank",
+    "rank_bootstrap",
     "rank_from_draws",
+    "rank_regression",
     "recompute",
     "resample_counts",
     "risk",

@@ -80,6 +80,27 @@ def _draws(
     return np.asarray(x), np.asarray(y)
 
 
+def _drop_infinite_means(
+    chosen: list[sa.SensitivityMethod], y0: np.ndarray, output: str
+) -> tuple[list[sa.SensitivityMethod], list[str]]:
+    """Leave out the conditional means when the output is infinite in some draws (payback never).
+
+    A bin mean over draws of which one never pays back is infinite, so every bar would be n/a. Rank
+    methods keep those draws (never ranks as the largest value). Raises when nothing is left.
+    """
+    n_inf = int(np.isinf(y0).sum())
+    if not n_inf or not any(m.name == "conditional" for m in chosen):
+        return chosen, []
+    why = (
+        f"conditional: left out: {n_inf:,} of {y0.size:,} draws of {output} are infinite (never), so its bin "
+        "means are infinite; rank keeps them as the largest value"
+    )
+    kept = [m for m in chosen if m.name != "conditional"]
+    if not kept:
+        raise ValueError(why.removeprefix("conditional: left out: ") + "; use --method rank")
+    return kept, [why]
+
+
 def compute_sensitivity(
     ps: PriorSet,
     methods: Iterable[str],
@@ -108,12 +129,14 @@ def compute_sensitivity(
     if fn is None and any(m.needs == "function" for m in chosen):
         raise ValueError("swing and sobol are not available for irr_annual (use conditional or rank)")
     xv = None
+    skipped: list[str] = []
     if any(m.needs == "draws" for m in chosen):
         x, y = _draws(ps, fn, output, draws, seed, x, y)
         xv = np.asarray(x)[:, [ps.names.index(k) for k in names]]
+        chosen, skipped = _drop_infinite_means(chosen, np.asarray(y)[:, 0], output)
     design = sa.Design(fn, ps, names, xv, y, seed, n_boot, sobol_n, low, high)
     results: dict[str, sa.Result] = {m.name: m.estimate(design) for m in chosen}
-    notes: list[str] = []
+    notes: list[str] = list(skipped)
     for r in results.values():
         notes.extend(r.notes)
     if "rank" in results:
