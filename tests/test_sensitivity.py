@@ -327,11 +327,11 @@ def test_conditional_normal_interval_agrees_with_the_bootstrap_it_replaces():
     slow = analysis.conditional_from_draws(x[:, :], y, ["a", "b"], key=0, n_boot=0)
     assert not slow.intervals
     boot = []
+    order = np.argsort(x, axis=0, kind="stable")
+    lo, hi = order[: n // 10].T, order[-(n // 10) :].T
     for r in range(400):
-        i = np.random.default_rng(r).integers(0, n // 10, n // 10)
-        order = np.argsort(x, axis=0, kind="stable")
-        lo, hi = order[: n // 10].T, order[-(n // 10) :].T
-        boot.append(y[hi[:, i]].mean(axis=1) - y[lo[:, i]].mean(axis=1))
+        i, j = np.random.default_rng(r).integers(0, n // 10, (2, n // 10))  # each bin resampled on its own
+        boot.append(y[hi[:, i]].mean(axis=1) - y[lo[:, j]].mean(axis=1))
     q = np.quantile(np.array(boot), [0.025, 0.975], axis=0).T
     width_fast = np.diff(fast.intervals["effect"], axis=-1)[:, 0]
     np.testing.assert_allclose(width_fast, np.diff(q, axis=-1)[:, 0], rtol=0.15)
