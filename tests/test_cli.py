@@ -257,3 +257,17 @@ def test_terminal_table_drops_the_mean_irr_and_fits_80_columns(tmp_path, small_p
     assert all(len(ln) <= 80 for ln in lines), max(lines, key=len)
     header = [c.strip() for c in lines[2].split("┃") if c.strip()]
     assert header == ["output", "mean", "P10", "P50", "P90", "MCSE P50"]
+
+
+@pytest.mark.parametrize(("text", "n"), [("1e3", 1000), ("1_000", 1000), ("1,000", 1000), ("1000", 1000)])
+def test_draws_accept_scientific_and_grouped_numbers(text, n):
+    from mcroi.cli._main import DRAWS
+
+    assert DRAWS.convert(text, None, None) == n
+
+
+@pytest.mark.parametrize("text", ["1.5e3", "abc", "0", "-5", "inf"])
+def test_draws_refuse_what_is_not_a_count(tmp_path, small_priors, text):
+    res = CliRunner().invoke(main, ["simulate", str(small_priors), "--draws", text, "-o", str(tmp_path / "r")])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert not (tmp_path / "r").exists()

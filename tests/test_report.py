@@ -516,3 +516,28 @@ def test_p_npv_positive_card_is_green_only_when_most_draws_pay() -> None:
     from mcroi.report._html import _tone
 
     assert _tone(0.95) == "kpi-good" and _tone(0.6) == "kpi-mixed" and _tone(0.011) == "kpi-bad"
+
+
+def test_report_shows_the_tornados_mcroi_sensitivity_wrote(tmp_path: Path) -> None:
+    """Issue 16: `mcroi sensitivity RUN` wrote RUN/sensitivity-npv_usd/, and the report never showed it."""
+    doc = copy.deepcopy(ref.REFERENCE_CASE)
+    doc["price"]["usd_per_mtok_output"] = {"dist": "uniform", "min": 1.0, "max": 3.0, "source": "test"}
+    doc["utilization"]["steady_state"] = {"dist": "uniform", "min": 0.3, "max": 0.6, "source": "test"}
+    src = tmp_path / "s.toml"
+    lines = ['[scenario]\nname = "sens"\n']
+    for group, body in doc.items():
+        lines.append(f"[{group}]")
+        for k, v in body.items():
+            if isinstance(v, dict):
+                inner = ", ".join(f'{a} = "{b}"' if isinstance(b, str) else f"{a} = {b}" for a, b in v.items())
+                lines.append(f"{k} = {{ {inner} }}")
+            else:
+                lines.append(f"{k} = {v}")
+    src.write_text("\n".join(lines) + "\n")
+    run = tmp_path / "run"
+    assert CliRunner().invoke(main, ["simulate", str(src), "-n", "2000", "-o", str(run), "-q"]).exit_code == 0
+    res = CliRunner().invoke(main, ["sensitivity", str(run), "--method", "rank", "--bootstrap", "20"])
+    assert res.exit_code == 0, res.output
+    assert (run / "sensitivity-npv_usd" / "tornado-rank.svg").is_file()
+    text = (run / "report.html").read_text()
+    assert "rank (npv_usd, from mcroi sensitivity)" in text

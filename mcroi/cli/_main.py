@@ -105,6 +105,31 @@ def main() -> None:
     """mcroi: Monte Carlo risk and sensitivity for AI-factory (GPU cluster) investments."""
 
 
+class DrawCount(click.ParamType):
+    """A positive whole number of draws, written as ``1000000``, ``1e6``, ``1_000_000`` or ``1,000,000``."""
+
+    name = "integer"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            n = value
+        else:
+            text = str(value).strip().replace("_", "").replace(",", "")
+            try:
+                x = float(text)
+            except ValueError:
+                self.fail(f"{value!r} is not a number of draws; give e.g. 1000000 or 1e6", param, ctx)
+            if not (math.isfinite(x) and x == int(x)):
+                self.fail(f"{value!r} is not a whole number of draws", param, ctx)
+            n = int(x)
+        if n < 1:
+            self.fail(f"{value!r}: give at least 1 draw", param, ctx)
+        return n
+
+
+DRAWS = DrawCount()
+
+
 #: The outputs of the terminal table, in order (labels from the output registry).
 SHOWN = (
     "npv_usd",
@@ -251,7 +276,12 @@ def _parse_tolerance(value: str | None) -> float | None:
 @main.command()
 @click.argument("priors_file", required=False, metavar="[PRIORS]")
 @click.option(
-    "--draws", "-n", type=click.IntRange(min=1), default=100_000, show_default=True, help="Monte Carlo draws."
+    "--draws",
+    "-n",
+    type=DRAWS,
+    default=100_000,
+    show_default=True,
+    help="Monte Carlo draws (1000000, 1e6 or 1_000_000).",
 )
 @click.option(
     "--seed",
@@ -291,7 +321,7 @@ def _parse_tolerance(value: str | None) -> float | None:
 )
 @click.option(
     "--max-draws",
-    type=click.IntRange(min=1),
+    type=DRAWS,
     default=100_000_000,
     show_default=True,
     help="Cap on draws with --until-mcse.",

@@ -137,3 +137,8 @@ def sensitivity(
     for n in c.notes:
         console.print(f"note: {n}")
     click.echo(f"sensitivity written to {out}")
+    if run_dir is not None and not no_plots and (run_dir / "report.html").is_file() and out.parent == run_dir:
+        from mcroi import report
+
+        report.write_html(run_dir, run_dir / "report.html", name=run_dir.name)
+        click.echo(f"report updated with these tornados: {run_dir / 'report.html'}")

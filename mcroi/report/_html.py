@@ -266,12 +266,16 @@ def _payback(ds: xr.Dataset, horizon: int) -> str:
 
 
 def _tornado(run: Path) -> str | None:
+    # simulate's own tornados (plots/), and those `mcroi sensitivity RUN` wrote (sensitivity-<output>/)
     svgs = sorted(run.glob("tornado-*.svg")) + sorted((run / "plots").glob("tornado-*.svg"))
+    svgs += sorted(run.glob("sensitivity-*/tornado-*.svg"))
     if not svgs:
         return None
     parts = []
     for i, p in enumerate(svgs):
         method = p.stem.removeprefix("tornado-")
+        if p.parent.name.startswith("sensitivity-"):
+            method = f"{method} ({p.parent.name.removeprefix('sensitivity-')}, from mcroi sensitivity)"
         meaning = next((m.caption for k, m in METHODS_REGISTRY.items() if method.lower().startswith(k)), "")
         svg = figures.clean_svg(p.read_text(), f"fig-tornado{i}")
         parts.append(
