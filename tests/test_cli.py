@@ -266,7 +266,7 @@ def test_draws_accept_scientific_and_grouped_numbers(text, n):
     assert DRAWS.convert(text, None, None) == n
 
 
-@pytest.mark.parametrize("text", ["1.5e3", "abc", "0", "-5", "inf"])
+@pytest.mark.parametrize("text", ["1.5", "abc", "0", "-5", "inf"])
 def test_draws_refuse_what_is_not_a_count(tmp_path, small_priors, text):
     res = CliRunner().invoke(main, ["simulate", str(small_priors), "--draws", text, "-o", str(tmp_path / "r")])
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output
