@@ -271,3 +271,43 @@ def test_dist_describe_and_support():
     n = priors.parse_dist("f", "finance.discount_rate", {"dist": "normal", "mean": 0, "sd": 1, "lower": -0.5}, errs)
     assert n.support() == (-0.5, math.inf)
     assert not errs.lines
+
+
+# ------------------------------------------------------------------ root causes only (issue 16)
+
+
+def _lines(tmp_path, text: str, name: str = "my.toml") -> list[str]:
+    p = tmp_path / name
+    p.write_text(text)
+    with pytest.raises(PriorsError) as e:
+        priors.load(p)
+    return e.value.lines
+
+
+FULL = '[scenario]\nname = "x"\nextends = ["default.toml"]\n'
+
+
+def test_a_percentage_for_a_fraction_suggests_the_fraction(tmp_path):
+    lines = _lines(tmp_path, FULL + "[utilization]\nsteady_state = 45\n")
+    assert lines == [lines[0]] and "did you mean 0.45?" in lines[0]
+
+
+def test_one_bad_override_gives_one_line_that_blames_the_override(tmp_path):
+    for bad in ("{ ci90 = [6.0, 2.0] }", '{ dist = "lognormel", p5 = 1, p95 = 3 }', '{ dist = "normal", mean = 2 }'):
+        lines = _lines(tmp_path, FULL + f"[price]\nusd_per_mtok_output = {bad}\n")
+        assert len(lines) == 1, lines
+        assert "my.toml: price.usd_per_mtok_output" in lines[0], lines
+
+
+def test_broken_extends_reports_the_root_cause_alone(tmp_path):
+    cyc = _lines(tmp_path, '[scenario]\nextends = ["c.toml"]\n', "c.toml")
+    assert len(cyc) == 1 and "extends cycle" in cyc[0]
+    missing = _lines(tmp_path, '[scenario]\nextends = ["nope.toml"]\n')
+    assert len(missing) == 1 and "file not found" in missing[0] and "nope.toml" in missing[0]
+
+
+def test_file_not_found_shows_the_path_it_tried(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PriorsError) as e:
+        priors.load("nothere.toml")
+    assert str(tmp_path / "nothere.toml") in e.value.lines[0]

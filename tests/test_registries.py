@@ -184,3 +184,8 @@ def test_scipy_is_the_oracle_for_the_linear_swing() -> None:
     twins = {"a": stats.norm(0, 1), "b": stats.uniform(0, 2), "c": stats.norm(1, 0.5)}
     want = [abs(COEF[n]) * (twins[n].ppf(0.9) - twins[n].ppf(0.1)) for n in names]
     np.testing.assert_allclose(r.measures["width"][:, 0], want, rtol=1e-9, atol=1e-12)
+
+
+def test_priors_show_writes_thousands_not_scientific_notation() -> None:
+    assert runs.quantity(65030.4) == "65,030" and runs.quantity(0.4512) == "0.4512"
+    assert runs.quantity(2.5e10) == "2.5e+10" and runs.quantity(576.0) == "576"

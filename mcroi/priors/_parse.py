@@ -253,10 +253,17 @@ def _check_domain(file: str, key: str, raw: Any, dist: Dist, errs: _Collector) -
         errs.add(file, key, raw, problem)
 
 
+def _percent_hint(x: float, dom: Domain) -> str:
+    """``steady_state = 45`` is a percentage written for a fraction: suggest 0.45."""
+    if dom.low == 0.0 and dom.high == 1.0 and 1.0 < x <= 100.0:
+        return f"; a fraction, not a percentage: did you mean {fmt(x / 100)}?"
+    return ""
+
+
 def _domain_problem(dist: Dist, dom: Domain) -> str | None:
     """Why ``dist`` can give values outside the input's domain (with the fix), or None."""
     if dist.is_constant:
-        return None if dom.contains(dist.params[0]) else f"must be {dom.text}"
+        return None if dom.contains(dist.params[0]) else f"must be {dom.text}{_percent_hint(dist.params[0], dom)}"
     fam = FAMILIES[dist.family]
     if fam.values is not None:
         bad = [v for v in fam.values(dist.params) if not dom.contains(v)]
@@ -290,7 +297,9 @@ def _read_toml(path: Path, shown: str, errs: _Collector) -> dict[str, Any] | Non
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        errs.add(shown, "", None, "file not found")
+        errs.add(
+            shown, "", None, f"file not found (looked for {path.absolute()}); `mcroi priors list` shows library names"
+        )
         return None
     except IsADirectoryError:
         errs.add(shown, "", None, "is a directory, not a priors file")
@@ -552,8 +561,9 @@ def load(path: str | Path, partial: bool = False) -> PriorSet:
     path = Path(path)
     errs = _Collector()
     layers = _load_layers(path, errs, ())
-    if not layers:
-        errs.raise_if_any()
+    # a file that cannot be read, or a broken extends chain, is the root cause: report it alone,
+    # not the inputs the missing layers would have given
+    errs.raise_if_any()
     return _resolve(layers, path.stem, errs, partial)
 
 
@@ -595,7 +605,8 @@ def _resolve(layers: list[_Layer], stem: str, errs: _Collector, partial: bool = 
                 errs.add(top.file, "", None, f"missing required input {k} ({INPUTS[k].long_name}, {INPUTS[k].unit})")
         _fill_defaults(dists, horizon, curve is not None)
     ordered = {k: dists[k] for k in INPUTS if k in dists}
-    corr = _parse_correlations(correlations, set(ordered), errs)
+    # an input given but invalid still belongs to the scenario: its own error is the root cause
+    corr = _parse_correlations(correlations, set(ordered) | (set(merged) & set(INPUTS)), errs)
     if corr and strict and not errs.lines:
         # numpy-only check (no JAX): a non-PSD matrix under strict = true is a load-time error.
         errs.lines.extend(check_correlations(list(ordered), corr, top.file, strict=True))

@@ -69,13 +69,15 @@ def number(x: Any) -> str:
 
 
 def quantity(x: float) -> str:
-    """An input's value in ``mcroi priors show``: 4 significant digits, scientific past a million."""
+    """An input's value in ``mcroi priors show``: whole thousands with separators, 4 digits below, scientific past 1e9."""
     if math.isnan(x):
         return "nan"
     a = abs(x)
-    if a != 0 and (a >= 1e6 or a < 1e-3):
+    if a != 0 and (a >= 1e9 or a < 1e-3):
         return f"{x:.3g}"
-    return f"{x:,.4g}"
+    if a >= 1000:
+        return f"{x:,.0f}"  # 65,030, never 6.503e+04
+    return f"{x:.4g}"
 
 
 def format_value(name: str, v: Any) -> str:
