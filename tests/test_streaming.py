@@ -165,3 +165,26 @@ def test_stream_quantile_mcse_is_resolved_with_many_draws(p):
     got = s.quantile_mcse(p)
     assert got > 0
     np.testing.assert_allclose(got, want, rtol=0.25)
+
+
+def test_median_irr_counts_total_losses_as_minus_100_percent():
+    """Issue 16: the median IRR dropped draws whose cash never turns positive, which flattered losing cases."""
+    rng = np.random.default_rng(0)
+    n = 1000
+    irr = rng.normal(0.1, 0.05, n)
+    net_roi = rng.normal(0.5, 0.2, n)
+    lost = np.arange(n) < 600  # 60 % of draws lose the capex and more: no IRR
+    irr[lost], net_roi[lost] = np.nan, -1.3
+    outs = {k: np.zeros(n) for k in analysis_scalar()}
+    outs.update(irr_annual=irr, net_roi=net_roi, npv_usd=rng.normal(size=n), payback_months=np.full(n, np.inf))
+    s = analysis.summarize(outs, list(outs), 60)
+    want = np.quantile(np.where(lost, -1.0, irr), 0.5)
+    assert s["outputs"]["irr_annual"]["p50"] == want == -1.0
+    assert s["outputs"]["irr_annual"]["n_total_loss"] == 600
+    assert s["outputs"]["irr_annual"]["n_nan"] == 0
+
+
+def analysis_scalar():
+    from mcroi.engine import SCALAR_OUTPUTS
+
+    return SCALAR_OUTPUTS

@@ -40,6 +40,7 @@ from mcroi.analysis._sensitivity import swing as swing
 from mcroi.analysis._sensitivity import varying as varying
 from mcroi.analysis._summaries import PERCENTILES as PERCENTILES
 from mcroi.analysis._summaries import describe as describe
+from mcroi.analysis._summaries import irr_with_total_losses as irr_with_total_losses
 from mcroi.analysis._summaries import moments as moments
 from mcroi.analysis._summaries import probability as probability
 from mcroi.analysis._summaries import quantile as quantile
@@ -73,6 +74,7 @@ __all__ = [
     "describe",
     "dominance",
     "first_order",
+    "irr_with_total_losses",
     "make_priors",
     "moments",
     "monte_carlo",

@@ -108,11 +108,34 @@ def risk(outputs: Mapping[str, np.ndarray], horizon_months: int, level: float = 
 
 def summarize(outputs: Mapping[str, np.ndarray], scalar_names: list[str], horizon_months: int) -> dict[str, Any]:
     """The whole summary: per scalar output :func:`describe`, plus :func:`risk`."""
+    out = {k: describe(irr_with_total_losses(outputs) if k == "irr_annual" else outputs[k]) for k in scalar_names}
+    if "irr_annual" in out and "net_roi" in outputs:
+        out["irr_annual"]["n_total_loss"] = float(_total_loss(outputs).sum())
     return {
         "draws": int(np.asarray(outputs[scalar_names[0]]).shape[0]),
-        "outputs": {k: describe(outputs[k]) for k in scalar_names},
+        "outputs": out,
         "risk": risk(outputs, horizon_months),
     }
+
+
+def _total_loss(outputs: Mapping[str, np.ndarray]) -> np.ndarray:
+    irr = np.asarray(outputs["irr_annual"], dtype=float)
+    net_roi = np.asarray(outputs.get("net_roi", np.zeros_like(irr)), dtype=float)
+    return np.isnan(irr) & (net_roi <= -1)
+
+
+def irr_with_total_losses(outputs: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The IRR with draws whose cash never turns positive counted as -100 %, not dropped.
+
+    Such a draw has no IRR (its cash flow never changes sign: the capex is lost and every month
+    after it loses more), so the contract's IRR is NaN there. Dropping it from the percentiles
+    would flatter exactly the losing cases; its return is at most -100 %, so it counts as -1.
+    A NaN IRR of a draw that never loses (no capex) stays NaN and is left out.
+    """
+    irr = np.asarray(outputs["irr_annual"], dtype=float)
+    if "net_roi" not in outputs:
+        return irr
+    return np.where(_total_loss(outputs), -1.0, irr)
 
 
 def summarize_stream(stream: Any, level: float = VAR_LEVEL) -> dict[str, Any]:
