@@ -12,12 +12,9 @@ import jax.numpy as jnp
 import numpy as np
 import numpy_financial as npf
 import pytest
-import scipy.stats as st
 
-from mcroi import analysis, engine, pipeline, priors
+from mcroi import analysis, engine, pipeline
 from mcroi.priors import Dist
-
-from .test_distributions import CASES, U, dist_of
 
 
 @pytest.mark.parametrize("log_base", [0.0, -0.11552453009332421, -0.0578, 0.00797, -0.7, -np.inf])
@@ -42,15 +39,7 @@ def test_contract_factors_equal_the_contract_formulas():
         np.testing.assert_allclose(np.asarray(engine.discount_factors(jnp.asarray(rate), 60)), want, rtol=1e-14)
 
 
-@pytest.mark.parametrize(("label", "raw", "ppf", "key"), CASES, ids=[c[0] for c in CASES])
-def test_ppf_z_is_ppf_of_the_normal_cdf(label, raw, ppf, key):
-    """Reading an inverse CDF at a normal score equals scipy's ppf at u = Phi(z)."""
-    d = dist_of(raw, key)
-    z = st.norm.ppf(U[:-5])
-    got = np.asarray(jax.jit(lambda z: jnp.asarray(priors.ppf_z(d, z)))(jnp.asarray(z)))
-    want = ppf(st.norm.cdf(z))
-    scale = max(1.0, float(np.nanmax(np.abs(want))))
-    np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-9 * scale)
+# ppf_z == ppf(Phi(z)) for every family: tests/test_distributions.py::test_ppf_z_is_ppf_of_phi (from the registry)
 
 
 def test_copula_leaves_uncorrelated_inputs_untouched():
@@ -135,21 +124,6 @@ def test_fetch_rows_copies_each_shard_into_place():
     np.testing.assert_array_equal(dst[10 : 10 + m], x[:m])
     assert np.all(dst[:10] == -1) and np.all(dst[10 + m :] == -1)
     np.testing.assert_array_equal(engine._rows(arr, 5), x[:5])
-
-
-def test_resample_counts_are_multinomial():
-    n, r = 4096, 200
-    w = analysis.resample_counts(3, n, r)
-    assert w.shape == (r, n)
-    assert np.all(w.sum(axis=1) == n)
-    assert np.array_equal(w, analysis.resample_counts(3, n, r))  # seeded
-    # each count is Binomial(n, 1/n): mean 1, variance 1 - 1/n; check within 4 standard errors
-    x = w.ravel()
-    se_mean = np.sqrt((1 - 1 / n) / x.size)
-    assert abs(x.mean() - 1) < 4 * se_mean
-    var = 1 - 1 / n
-    mu4 = 3 * var**2 + var * (1 - 6 * var) / n  # ~ fourth central moment of the binomial
-    assert abs(x.var() - var) < 4 * np.sqrt((mu4 - var**2) / x.size)
 
 
 def test_design_step_is_cached_and_matches_simulate():

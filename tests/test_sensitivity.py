@@ -335,3 +335,28 @@ def test_conditional_normal_interval_agrees_with_the_bootstrap_it_replaces():
     q = np.quantile(np.array(boot), [0.025, 0.975], axis=0).T
     width_fast = np.diff(fast.intervals["effect"], axis=-1)[:, 0]
     np.testing.assert_allclose(width_fast, np.diff(q, axis=-1)[:, 0], rtol=0.15)
+
+
+@pytest.mark.slow
+def test_sobol_intervals_cover_the_truth_90_to_98_percent():
+    """Issue 16: the row bootstrap of one scrambled design covered the truth 100 % of the time (its
+    error 0.08-0.49 of the real spread). Replicate scrambles with a t-interval: 240 Ishigami and 240
+    G-function intervals over 40 seeds at N = 4096 must cover the analytic index 90-98 % of the time."""
+    ps = analysis.make_priors({f"x{i}": Dist("uniform", (-math.pi, math.pi)) for i in (1, 2, 3)})
+    truth = {"s1": np.array([0.3139, 0.4424, 0.0]), "st": np.array([0.5576, 0.4424, 0.2437])}
+    a = np.array([0.0, 1.0, 4.5])
+    pg = analysis.make_priors({f"x{i}": Dist("uniform", (0.0, 1.0)) for i in range(3)})
+    vi = 1 / (3 * (1 + a) ** 2)
+    v = np.prod(1 + vi) - 1
+    truth_g = {"s1": vi / v, "st": np.array([vi[i] * np.prod(np.delete(1 + vi, i)) for i in range(3)]) / v}
+    hits = {"ishigami": [], "g": []}
+    for seed in range(40):
+        for label, fn, pri, tr in (("ishigami", ishigami, ps, truth), ("g", g_function(a), pg, truth_g)):
+            r = analysis.sobol(fn, pri, 4096, key=seed, n_boot=1)
+            for m in ("s1", "st"):
+                lo, hi = r.intervals[m].T
+                hits[label] += list((lo <= tr[m]) & (tr[m] <= hi))
+    for label, h in hits.items():
+        cover = float(np.mean(h))
+        print(f"{label}: {cover:.1%} of {len(h)} intervals cover the truth")
+        assert 0.90 <= cover <= 0.98, (label, cover, len(h))

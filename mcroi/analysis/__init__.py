@@ -34,7 +34,6 @@ from mcroi.analysis._sensitivity import rank as rank
 from mcroi.analysis._sensitivity import rank_bootstrap as rank_bootstrap
 from mcroi.analysis._sensitivity import rank_from_draws as rank_from_draws
 from mcroi.analysis._sensitivity import rank_regression as rank_regression
-from mcroi.analysis._sensitivity import resample_counts as resample_counts
 from mcroi.analysis._sensitivity import sobol as sobol
 from mcroi.analysis._sensitivity import swing as swing
 from mcroi.analysis._sensitivity import varying as varying
@@ -90,7 +89,6 @@ __all__ = [
     "rank_from_draws",
     "rank_regression",
     "recompute",
-    "resample_counts",
     "risk",
     "same_bits",
     "select_indices",

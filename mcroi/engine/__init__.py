@@ -24,7 +24,6 @@ from mcroi.engine._guards import enforce_numeric as enforce_numeric
 from mcroi.engine._guards import numeric_error_line as numeric_error_line
 from mcroi.engine._guards import run_memory as run_memory
 from mcroi.engine._kernels import cumulative_cash as cumulative_cash
-from mcroi.engine._kernels import sobol_resampled as sobol_resampled
 from mcroi.engine._model import Outputs as Outputs
 from mcroi.engine._model import _evaluate_without_irr as _evaluate_without_irr
 from mcroi.engine._model import curve_throughput as curve_throughput
@@ -129,7 +128,6 @@ __all__ = [
     "run",
     "run_memory",
     "sample",
-    "sobol_resampled",
     "summary_dict",
     "transform",
     "uniforms",

@@ -1,4 +1,4 @@
-"""Compiled kernels of the analysis layer: paths of single draws and bootstrap statistics.
+"""Compiled kernels of the analysis and report layers: the monthly paths of single draws.
 
 The engine is the one place that compiles; :mod:`mcroi.analysis` and :mod:`mcroi.report` call
 these instead of jitting their own functions.
@@ -12,7 +12,6 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import Array
 
 from mcroi.engine import _model as model
 
@@ -74,23 +73,3 @@ def _cumulative_jit(
         return jnp.cumsum(mo.cashflow_usd)
 
     return jax.vmap(one)(x)
-
-
-@jax.jit
-def sobol_resampled(w: Array, fA: Array, fB: Array, fAB: Array) -> tuple[Array, Array]:
-    """S1 and ST on row resamples given as counts ``w`` (R, n) (the same rows for A, B and every AB_i).
-
-    Both estimators are ratios of means of per-row terms, so a resample's estimates are
-    ``w @ terms / n``: one matrix product for all resamples instead of gathering k + 2 arrays per
-    resample. Equal to resampling rows, to rounding.
-    """
-    n = fA.shape[0]
-    t1 = fB[None] * (fAB - fA[None])  # (k, n, ...)
-    t2 = (fA[None] - fAB) ** 2
-    s1 = fA + fB
-    s2 = fA**2 + fB**2
-    mean = jnp.tensordot(w, s1, axes=(1, 0)) / (2 * n)  # (R, ...)
-    var = (jnp.tensordot(w, s2, axes=(1, 0)) / (2 * n) - mean**2)[:, None]
-    first = jnp.tensordot(w, t1, axes=(1, 1)) / n / var  # (R, k, ...)
-    total = 0.5 * jnp.tensordot(w, t2, axes=(1, 1)) / n / var
-    return first, total
