@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 import mcroi
 from mcroi.cli import main
-from tests.test_priors import BASE
+from tests.priors.test_priors import BASE
 
 SMALL = '[scenario]\nname = "small"\n' + BASE.replace(
     "usd_per_mtok_output = 2.0", 'usd_per_mtok_output = { ci90 = [1.0, 3.0], source = "test" }'

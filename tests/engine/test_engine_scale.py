@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from mcroi import analysis, engine, pipeline
 from mcroi.engine import ALPHA, SCALAR_OUTPUTS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WORKER = ROOT / "tests" / "_engine_worker.py"
 
 

@@ -17,7 +17,7 @@ import scipy.stats as st
 from mcroi import analysis, engine, pipeline, priors
 from mcroi.priors import Dist
 
-from .test_distributions import CASES, U, dist_of
+from tests.priors.test_distributions import CASES, U, dist_of
 
 
 @pytest.mark.parametrize("log_base", [0.0, -0.11552453009332421, -0.0578, 0.00797, -0.7, -np.inf])
