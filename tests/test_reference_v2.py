@@ -8,7 +8,6 @@ model.md it names the reading (see tests/REFERENCE_V2_NOTES.md).
 
 from __future__ import annotations
 
-import copy
 import math
 
 import numpy as np
@@ -17,6 +16,7 @@ import pytest
 
 from tests import reference as ref
 from tests import reference_v2 as r2
+from tests.helpers import V1_SCALARS, random_constant_scenario
 
 RTOL = 1e-12
 ATOL_USD = 1e-6
@@ -92,60 +92,9 @@ def test_debt_case():
 # v1 invariance: with every v2 input at its default, v2 is v1
 
 
-def random_v1(rng: np.random.Generator) -> dict:
-    doc = copy.deepcopy(ref.REFERENCE_CASE)
-    doc["cluster"]["gpus"] = float(rng.integers(8, 5000))
-    doc["capex"]["usd_per_gpu"] = float(rng.uniform(20000, 90000))
-    doc["throughput"]["output_tokens_per_s_per_gpu"] = float(rng.uniform(50, 8000))
-    doc["workload"]["input_output_ratio"] = float(rng.choice([1.0, 8.0, 0.125]))
-    doc["optimization"] = {"max_gain": float(rng.uniform(1, 4)), "half_life_months": float(rng.uniform(1, 24))}
-    doc["utilization"] = {
-        "steady_state": float(rng.uniform(0.1, 1)),
-        "ramp_months": float(rng.choice([0, rng.uniform(1, 12)])),
-    }
-    doc["price"] = {
-        "usd_per_mtok_output": float(rng.uniform(0.1, 8)),
-        "usd_per_mtok_input": float(rng.uniform(0, 2)),
-        "annual_decline": float(rng.uniform(0, 0.9)),
-    }
-    doc["power"] = {
-        "kw_per_gpu": float(rng.uniform(0.7, 2.7)),
-        "idle_fraction": float(rng.uniform(0, 1)),
-        "pue": float(rng.uniform(1, 1.6)),
-        "usd_per_kwh": float(rng.uniform(0.03, 0.2)),
-    }
-    doc["opex"] = {
-        "usd_per_gpu_month": float(rng.uniform(0, 800)),
-        "usd_per_gpu_hour": float(rng.choice([0.0, rng.uniform(0, 2)])),
-        "maintenance_pct_per_year": float(rng.uniform(0, 0.05)),
-    }
-    H = int(rng.choice([12, 37, 60, 84]))
-    doc["finance"] = {
-        "discount_rate": float(rng.uniform(0, 0.2)),
-        "tax_rate": float(rng.uniform(0, 0.35)),
-        "residual_value_pct": float(rng.uniform(0, 0.3)),
-        "useful_life_months": float(rng.uniform(6, 100)),
-        "horizon_months": H,
-    }
-    return doc
-
-
-V1_SCALARS = [
-    "npv_usd",
-    "payback_months",
-    "roi_multiple",
-    "net_roi",
-    "cost_per_mtok_usd",
-    "breakeven_price_usd_per_mtok",
-    "total_output_tokens",
-    "total_revenue_usd",
-    "capex_usd",
-]
-
-
 @pytest.mark.parametrize("case", range(8))
 def test_v1_invariance(case):
-    x = ref.flat(random_v1(np.random.default_rng(7100 + case)))
+    x = ref.flat(random_constant_scenario(np.random.default_rng(7100 + case)))
     want = ref.outputs(x)
     got = r2.outputs(x)
     scale = 1e-12 * got["capex_usd"]

@@ -9,32 +9,13 @@ from typing import Any
 import click
 
 from mcroi.cli._main import UserError, setup_jax, user_errors
-from mcroi.runs import format_value
+from mcroi.runs import format_value, probability_text
 
 
 def _p(d: dict[str, Any] | None) -> str:
     if not d or d.get("p") is None:
         return "n/a"
     return f"{d['p']:.1%}"
-
-
-def p_with_error(d: dict[str, Any] | None, n: int) -> str:
-    """A probability with its Monte Carlo error; at 0 % or 100 % the error is no zero but a one-sided bound.
-
-    With no draw on one side, the binomial standard error is 0 and says nothing: the rule of three
-    gives the 95 % bound (1 - 3 / n, or 3 / n) the draws can support.
-    """
-    if not d or d.get("p") is None:
-        return "n/a"
-    p, se = float(d["p"]), float(d.get("mcse") or 0.0)
-    if n > 0 and p in (0.0, 1.0):
-        bound = 3.0 / n
-        return (
-            f"{p:.1%} (every draw; >= {1 - bound:.2%} at 95 %)"
-            if p == 1.0
-            else f"{p:.1%} (no draw; <= {bound:.2%} at 95 %)"
-        )
-    return f"{p:.1%} ±{se:.2%}"
 
 
 def _num(v: Any, key: str) -> str:
@@ -87,7 +68,7 @@ def print_comparison(summary: dict[str, Any], title: str) -> None:
 
     row(
         f"P(NPV > {base}'s), same draws",
-        versus(lambda v: p_with_error(v["p_npv_above_baseline"], int(summary["draws"]))),
+        versus(lambda v: probability_text(v["p_npv_above_baseline"], int(summary["draws"]))),
     )
     row(
         "NPV difference P5 / P50 / P95",

@@ -28,6 +28,7 @@ from mcroi.runs._format import multiple as multiple
 from mcroi.runs._format import number as number
 from mcroi.runs._format import pct as pct
 from mcroi.runs._format import per_mtok as per_mtok
+from mcroi.runs._format import probability_text as probability_text
 from mcroi.runs._format import quantity as quantity
 from mcroi.runs._read import RunFolder as RunFolder
 from mcroi.runs._read import RunFolderError as RunFolderError
@@ -74,6 +75,7 @@ __all__ = [
     "pct",
     "per_mtok",
     "prepare",
+    "probability_text",
     "quantity",
     "read_run",
     "stat_name",

@@ -105,3 +105,22 @@ def csv_number(v: Any) -> str:
         return "nan"
     v = float(v)
     return "nan" if math.isnan(v) else repr(v)
+
+
+def probability_text(d: dict[str, Any] | None, n: int) -> str:
+    """A probability with its Monte Carlo error; at 0 % or 100 % the error is no zero but a one-sided bound.
+
+    With no draw on one side, the binomial standard error is 0 and says nothing: the rule of three
+    gives the 95 % bound (1 - 3 / n, or 3 / n) the draws can support.
+    """
+    if not d or d.get("p") is None:
+        return "n/a"
+    p, se = float(d["p"]), float(d.get("mcse") or 0.0)
+    if n > 0 and p in (0.0, 1.0):
+        bound = 3.0 / n
+        return (
+            f"{p:.1%} (every draw; >= {1 - bound:.2%} at 95 %)"
+            if p == 1.0
+            else f"{p:.1%} (no draw; <= {bound:.2%} at 95 %)"
+        )
+    return f"{p:.1%} ±{se:.2%}"

@@ -5,12 +5,12 @@ most, hidden leftovers named ``.NAME.partial-PID`` of the killed process; the ne
 them. Half of the kills are aimed at the final write: the test waits for the temporary folder to
 appear and kills within the next fraction of a second.
 
-Subprocesses share a JAX compilation cache so that only the first one compiles.
+Subprocesses share a JAX compilation cache so that only the first one compiles. Both tests are
+``slow``; ``test_store.py`` checks the same invariants in-process.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import signal
@@ -21,23 +21,12 @@ from pathlib import Path
 
 import pytest
 import xarray as xr
-from click.testing import CliRunner
 
-from mcroi.cli import main
 from mcroi.runs import RUN_FILES
+from tests.helpers import cli, subprocess_env
 
 DRAWS = 2000
 LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(partial|replaced)-(?P<pid>\d+)$")
-
-
-def _env(cache: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "JAX_COMPILATION_CACHE_DIR": str(cache),
-        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
-        "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "-1",
-        "JAX_PLATFORMS": "cpu",
-    }
 
 
 def _start(root: Path, name: str, cache: Path) -> subprocess.Popen[bytes]:
@@ -54,7 +43,9 @@ def _start(root: Path, name: str, cache: Path) -> subprocess.Popen[bytes]:
         "--out",
         str(root / "runs" / name),
     ]
-    return subprocess.Popen(cmd, cwd=root, env=_env(cache), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        cmd, cwd=root, env=subprocess_env(cache=cache), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 def _check_runs(runs: Path, killed: set[int]) -> list[Path]:
@@ -118,10 +109,14 @@ def _trials(tmp_path: Path, n_trials: int, seed: int) -> None:
     assert {"t0", "final"} <= {c.name for c in complete}
     # every complete run is accepted by verify (one compilation in this process, then cached)
     for c in complete:
-        res = CliRunner().invoke(main, ["verify", str(c), "--first", "200", "--random", "100", "--check-seed", "0"])
+        res = cli("verify", c, "--first", "200", "--random", "100", "--check-seed", "0")
         assert res.exit_code == 0, res.output
 
 
+# The invariants these kills probe run in-process in test_store.py (a run is visible only once
+# complete, a failed write leaves nothing, a dead process's leftovers are cleaned or restored and a
+# live one's kept); the kills here add real processes dying at random moments.
+@pytest.mark.slow  # ~33 s: six subprocesses, one cold compile
 def test_sigkill_leaves_complete_runs_or_named_leftovers(tmp_path: Path) -> None:
     _trials(tmp_path, 4, seed=0)
 

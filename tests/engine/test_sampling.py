@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 import scipy.stats as st
 
-from mcroi import engine, pipeline, priors
-from tests import reference as ref
+from mcroi import engine, priors
+from tests import helpers
+from tests.helpers import parse_one, reference_doc
 
 
 @pytest.fixture(scope="module")
-def default_priors():
-    return pipeline.load_priors(None)
+def default_priors() -> priors.PriorSet:
+    return helpers.default_priors()
 
 
 def test_uniforms_are_open_interval_and_uniform():
@@ -51,9 +52,10 @@ def test_chunk_size_never_changes_a_draw(default_priors, chunks):
 
 
 def test_adding_an_input_leaves_other_draws_unchanged():
-    doc = copy.deepcopy(ref.REFERENCE_CASE)
-    doc["price"]["usd_per_mtok_output"] = {"ci90": [1.0, 3.0]}
-    doc["power"]["usd_per_kwh"] = {"dist": "uniform", "min": 0.05, "max": 0.15}
+    doc = reference_doc(
+        price={"usd_per_mtok_output": {"ci90": [1.0, 3.0]}},
+        power={"usd_per_kwh": {"dist": "uniform", "min": 0.05, "max": 0.15}},
+    )
     base = priors.from_dict(doc)
     doc2 = copy.deepcopy(doc)
     doc2["utilization"]["steady_state"] = {"dist": "pert", "min": 0.3, "mode": 0.5, "max": 0.8}
@@ -67,13 +69,7 @@ def test_adding_an_input_leaves_other_draws_unchanged():
 
 def test_two_scenarios_sharing_an_input_name_share_its_draws(default_priors):
     other = dataclasses.replace(default_priors, name="other")
-    other = other.replace_inputs(
-        **{
-            "capex.usd_per_gpu": priors.parse_dist(
-                "x", "capex.usd_per_gpu", {"ci90": [30000, 40000]}, priors._Collector()
-            )
-        }
-    )
+    other = other.replace_inputs(**{"capex.usd_per_gpu": parse_one({"ci90": [30000, 40000]}, "capex.usd_per_gpu")})
     a = engine.run(default_priors, 2000, seed=9)
     b = engine.run(other, 2000, seed=9)
     k = a.names.index("price.annual_decline")

@@ -10,22 +10,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from mcroi import analysis, engine, pipeline
+from mcroi import analysis, engine
 from mcroi.engine import ALPHA, SCALAR_OUTPUTS
+from tests import _engine_worker as worker
+from tests.helpers import ROOT, cli, default_priors, subprocess_env
 
-ROOT = Path(__file__).resolve().parents[1]
 WORKER = ROOT / "tests" / "_engine_worker.py"
 
 
 def _worker(tmp_path: Path, host_devices: int, draws: int, chunk: int, counts: str) -> dict[str, np.ndarray]:
     out = tmp_path / f"w{host_devices}.npz"
-    env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={host_devices}", "JAX_PLATFORMS": "cpu"}
     subprocess.run(
         [sys.executable, str(WORKER), str(out), str(draws), str(chunk), counts],
         check=True,
-        env=env,
+        env=subprocess_env(devices=host_devices),
         cwd=ROOT,
         timeout=600,
     )
@@ -54,11 +53,12 @@ def _same(a: dict[str, np.ndarray], pa: str, b: dict[str, np.ndarray], pb: str) 
 
 
 def test_two_devices_and_other_chunk_size_give_identical_draws(tmp_path):
-    # one process with 2 forced host devices: 1 device x chunk 1000 vs 2 devices x chunk 384
-    # (padded last chunk, a per-device block of 192 lanes)
-    z = _worker(tmp_path, 2, 1000, 1000, "1")
+    # 1 device x chunk 1000, in this process (its compiled step is the one
+    # test_keep_summary_streams_and_keeps_the_first_draws uses), vs a process with 2 forced host
+    # devices x chunk 384 (padded last chunk, a per-device block of 192 lanes)
+    z = worker.arrays(default_priors(), 1000, 1000, 1)
     w = _worker(tmp_path, 2, 1000, 384, "2")
-    assert int(w["local_devices"]) == 2 and int(w["d2_used"]) == 2
+    assert int(w["local_devices"]) == 2 and int(z["d1_used"]) == 1 and int(w["d2_used"]) == 2
     _same(z, "d1_", w, "d2_")
 
 
@@ -75,7 +75,7 @@ CHUNK = 1024  # engine.TILE: chunks are rounded up to a multiple of it
 
 @pytest.fixture(scope="module")
 def full():
-    ps = pipeline.load_priors(None)
+    ps = default_priors()
     return ps, engine.run(ps, 3000, seed=5, chunk_size=CHUNK)
 
 
@@ -132,31 +132,14 @@ def test_process_ranges_cover_draws_disjointly():
 
 
 def test_cli_keep_summary_and_until_mcse_write_the_manifest(tmp_path, full, monkeypatch):
-    from mcroi.cli import main
-
     monkeypatch.setenv("MCROI_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("XLA_FLAGS", os.environ.get("XLA_FLAGS", ""))  # restored after the CLI sets it
 
     out = tmp_path / "run"
-    r = CliRunner().invoke(
-        main,
-        [
-            "simulate",
-            "--seed",
-            "5",
-            "--chunk-size",
-            str(CHUNK),
-            "--keep",
-            "summary",
-            "--until-mcse",
-            "10%",
-            "--max-draws",
-            "3000",
-            "-q",
-            "--out",
-            str(out),
-        ],
-    )
+    r = cli(
+        "simulate", "--seed", 5, "--chunk-size", CHUNK, "--keep", "summary", "--until-mcse", "10%",
+        "--max-draws", 3000, "-q", "--out", out,
+    )  # fmt: skip
     assert r.exit_code == 0, r.output
     man = json.loads((out / "manifest.json").read_text())
     assert man["keep"] == "summary" and man["convergence"]["converged"]
@@ -171,8 +154,6 @@ def test_cli_keep_summary_and_until_mcse_write_the_manifest(tmp_path, full, monk
 
 @pytest.mark.parametrize("bad", ["abc", "0%", "150%"])
 def test_cli_rejects_bad_tolerance(tmp_path, bad):
-    from mcroi.cli import main
-
-    r = CliRunner().invoke(main, ["simulate", "--until-mcse", bad, "-q", "--out", str(tmp_path / "x")])
+    r = cli("simulate", "--until-mcse", bad, "-q", "--out", tmp_path / "x")
     assert r.exit_code == 2 and "--until-mcse" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "x").exists()

@@ -6,21 +6,15 @@ import csv
 import io
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import openpyxl
 import pytest
 import scipy.stats as st
-from click.testing import CliRunner
 
 from mcroi import runs
-from mcroi.cli import main
 from tests import compare_cases
-
-compare_run = compare_cases.compare_run  # session-scoped runs shared with test_compare.py
-simulate_run = compare_cases.simulate_run
+from tests.helpers import assert_one_line_error, cli, mcroi_subprocess
 
 PCTS = "2.5,10,50,90,97.5"
 PCT_VALUES = (2.5, 10.0, 50.0, 90.0, 97.5)
@@ -74,19 +68,7 @@ def simulate_exports(simulate_run, tmp_path_factory):
     out = tmp_path_factory.mktemp("exports")
     paths = {}
     for fmt in ("csv", "json", "xlsx"):
-        res = CliRunner().invoke(
-            main,
-            [
-                "export",
-                str(simulate_run["out"]),
-                "--format",
-                fmt,
-                "--percentiles",
-                PCTS,
-                "--out",
-                str(out / f"x.{fmt}"),
-            ],
-        )
+        res = cli("export", simulate_run["out"], "--format", fmt, "--percentiles", PCTS, "--out", out / f"x.{fmt}")
         assert res.exit_code == 0, res.output
         paths[fmt] = out / f"x.{fmt}"
     return paths
@@ -199,9 +181,7 @@ def test_json_has_the_same_content_and_a_schema_version(simulate_run, simulate_e
 
 def test_compare_run_export(compare_run, tmp_path):
     ds, s = compare_run["ds"], compare_run["summary"]
-    res = CliRunner().invoke(
-        main, ["export", str(compare_run["out"]), "--format", "json", "--out", str(tmp_path / "c.json")]
-    )
+    res = cli("export", compare_run["out"], "--format", "json", "--out", tmp_path / "c.json")
     assert res.exit_code == 0, res.output
     doc = json.loads((tmp_path / "c.json").read_text())
     rows = doc["tables"]["totals"] + doc["tables"]["annual"]
@@ -217,22 +197,17 @@ def test_compare_run_export(compare_run, tmp_path):
 
 
 def test_default_destination_and_stdout(simulate_run):
-    res = CliRunner().invoke(main, ["export", str(simulate_run["out"])])
+    res = cli("export", simulate_run["out"])
     assert res.exit_code == 0, res.output
     assert (simulate_run["out"] / "export.csv").is_file()
-    res = CliRunner().invoke(main, ["export", str(simulate_run["out"]), "-o", "-", "-p", "50"])
+    res = cli("export", simulate_run["out"], "-o", "-", "-p", "50")
     assert res.exit_code == 0
     rows = list(csv.DictReader(io.StringIO(res.output)))
     assert {r["statistic"] for r in rows} == {"mean", "p50"}
 
 
 def test_export_through_a_real_subprocess(simulate_run):
-    res = subprocess.run(
-        [sys.executable, "-m", "mcroi", "export", str(simulate_run["out"]), "-o", "-", "-f", "json", "-p", "5,95"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    res = mcroi_subprocess("export", simulate_run["out"], "-o", "-", "-f", "json", "-p", "5,95", timeout=120)
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["schema_version"] == 1
 
@@ -250,10 +225,7 @@ def test_export_through_a_real_subprocess(simulate_run):
 )
 def test_bad_input_is_one_line_exit_2(simulate_run, tmp_path, args, needle):
     argv = ["export", *(a.format(run=simulate_run["out"], missing=tmp_path / "nope") for a in args)]
-    res = CliRunner().invoke(main, argv)
-    assert res.exit_code == 2, res.output
-    assert needle in res.output
-    assert len(res.output.strip().splitlines()) == 1
+    assert_one_line_error(cli(*argv), needle)
 
 
 def test_parse_percentiles():

@@ -7,14 +7,10 @@ import math
 import numpy as np
 import pytest
 import scipy.stats as st
-from click.testing import CliRunner
 
 from mcroi import analysis, pipeline
-from mcroi.cli import main
-from tests import compare_cases
-from tests.compare_cases import DRAWS, write_files
-
-compare_run = compare_cases.compare_run  # the session-scoped CLI run (shared with test_export.py)
+from tests.compare_cases import DRAWS, blackwell, hopper, write_files
+from tests.helpers import assert_one_line_error, cli
 
 SHARED_SAME = [
     "price.usd_per_mtok_output",
@@ -238,17 +234,14 @@ def test_bad_input_is_one_line_exit_2(tmp_path, args, needle):
     a, b = write_files(tmp_path)
     out = tmp_path / "out"
     argv = [x.format(a=a, b=b, tmp=tmp_path) for x in args] + ["--out", str(out), "--draws", "10"]
-    res = CliRunner().invoke(main, argv)
-    assert res.exit_code == 2, res.output
-    assert needle in res.output
-    assert len(res.output.strip().splitlines()) == 1
+    assert_one_line_error(cli(*argv), needle)
     assert not out.exists()
 
 
 def test_bad_priors_file_is_reported(tmp_path):
     a, b = write_files(tmp_path)
     b.write_text(b.read_text().replace("budget_usd = 50000000.0", "budget_usd = -5"))
-    res = CliRunner().invoke(main, ["compare", str(a), str(b), "--out", str(tmp_path / "o"), "--draws", "10"])
+    res = cli("compare", a, b, "--out", tmp_path / "o", "--draws", "10")
     assert res.exit_code == 2
     assert "budget_usd" in res.output and "Traceback" not in res.output
 
@@ -258,7 +251,6 @@ def test_platforms_with_different_horizons_and_inputs_stack_with_nan():
     from mcroi import engine, priors
     from mcroi.engine import ANNUAL_OUTPUTS, SCALAR_OUTPUTS
     from mcroi.runs import annual_table
-    from tests.compare_cases import blackwell, hopper
 
     short = hopper()
     short["finance"] = {**short["finance"], "horizon_months": 24, "useful_life_months": 24}
@@ -285,7 +277,7 @@ def test_platforms_with_different_horizons_and_inputs_stack_with_nan():
 
 
 def test_a_certain_probability_prints_a_bound_not_plus_minus_zero() -> None:
-    from mcroi.cli._compare import p_with_error
+    from mcroi.runs import probability_text as p_with_error
 
     assert p_with_error({"p": 1.0, "mcse": 0.0}, 3000) == "100.0% (every draw; >= 99.90% at 95 %)"
     assert p_with_error({"p": 0.0, "mcse": 0.0}, 3000) == "0.0% (no draw; <= 0.10% at 95 %)"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 
 import jax.numpy as jnp
@@ -12,18 +11,8 @@ import pytest
 
 from mcroi import engine, priors
 from tests import reference as ref
-
-SCALARS = [
-    "npv_usd",
-    "payback_months",
-    "roi_multiple",
-    "net_roi",
-    "cost_per_mtok_usd",
-    "breakeven_price_usd_per_mtok",
-    "total_output_tokens",
-    "total_revenue_usd",
-    "capex_usd",
-]
+from tests.helpers import V1_SCALARS as SCALARS
+from tests.helpers import random_constant_scenario, reference_doc
 
 
 def run_constants(doc: dict, draws: int = 1) -> dict[str, np.ndarray]:
@@ -50,44 +39,6 @@ def test_reference_case_matches_the_contract():
     # IRR: level annuity of 60 payments of 2.555e6 against 5e7
     i = npf.irr([-5e7] + [2.555e6] * 60)
     np.testing.assert_allclose(out["irr_annual"][0], (1 + i) ** 12 - 1, rtol=1e-9)
-
-
-def random_constant_scenario(rng: np.random.Generator) -> dict:
-    doc = copy.deepcopy(ref.REFERENCE_CASE)
-    doc["cluster"]["gpus"] = float(rng.integers(8, 5000))
-    doc["capex"]["usd_per_gpu"] = float(rng.uniform(20000, 90000))
-    doc["throughput"]["output_tokens_per_s_per_gpu"] = float(rng.uniform(50, 8000))
-    doc["workload"]["input_output_ratio"] = float(rng.choice([1.0, 8.0, 0.125]))
-    doc["optimization"] = {"max_gain": float(rng.uniform(1, 4)), "half_life_months": float(rng.uniform(1, 24))}
-    doc["utilization"] = {
-        "steady_state": float(rng.uniform(0.1, 1)),
-        "ramp_months": float(rng.choice([0, rng.uniform(1, 12)])),
-    }
-    doc["price"] = {
-        "usd_per_mtok_output": float(rng.uniform(0.1, 8)),
-        "usd_per_mtok_input": float(rng.uniform(0, 2)),
-        "annual_decline": float(rng.uniform(0, 0.9)),
-    }
-    doc["power"] = {
-        "kw_per_gpu": float(rng.uniform(0.7, 2.7)),
-        "idle_fraction": float(rng.uniform(0, 1)),
-        "pue": float(rng.uniform(1, 1.6)),
-        "usd_per_kwh": float(rng.uniform(0.03, 0.2)),
-    }
-    doc["opex"] = {
-        "usd_per_gpu_month": float(rng.uniform(0, 800)),
-        "usd_per_gpu_hour": float(rng.choice([0.0, rng.uniform(0, 2)])),
-        "maintenance_pct_per_year": float(rng.uniform(0, 0.05)),
-    }
-    H = int(rng.choice([12, 37, 60, 84]))
-    doc["finance"] = {
-        "discount_rate": float(rng.uniform(0, 0.2)),
-        "tax_rate": float(rng.uniform(0, 0.35)),
-        "residual_value_pct": float(rng.uniform(0, 0.3)),
-        "useful_life_months": float(rng.uniform(6, 100)),
-        "horizon_months": H,
-    }
-    return doc
 
 
 @pytest.mark.parametrize("case", range(12))
@@ -122,24 +73,21 @@ def test_random_constant_scenarios_match_independent_implementation(case):
 
 
 def test_budget_sets_fractional_gpus():
-    doc = copy.deepcopy(ref.REFERENCE_CASE)
-    del doc["cluster"]
-    doc["capex"]["budget_usd"] = 5e6
-    doc["capex"]["usd_per_gpu"] = 65000
-    out = run_constants(doc)
+    out = run_constants(reference_doc(cluster=None, capex={"budget_usd": 5e6, "usd_per_gpu": 65000}))
     np.testing.assert_allclose(out["capex_usd"][0], 5e6, rtol=1e-12)
     np.testing.assert_allclose(out["total_output_tokens"][0], 5e6 / 65000 * 1000 * 3600 * 730 * 0.5 * 60, rtol=1e-12)
 
 
 def test_rent_scenario_cost_per_token_equals_inferencex_formula():
     # capex 0, an hourly rate, u = 1, no gain, no energy: InferenceX's $/GPU-hr / (tok/s * 3600 / 1e6)
-    doc = copy.deepcopy(ref.REFERENCE_CASE)
-    doc["capex"]["usd_per_gpu"] = 0
-    doc["utilization"]["steady_state"] = 1.0
-    doc["power"]["kw_per_gpu"] = 0
-    doc["opex"]["usd_per_gpu_hour"] = 2.6
-    doc["throughput"]["output_tokens_per_s_per_gpu"] = 27000
-    doc["finance"]["discount_rate"] = 0.1
+    doc = reference_doc(
+        capex={"usd_per_gpu": 0},
+        utilization={"steady_state": 1.0},
+        power={"kw_per_gpu": 0},
+        opex={"usd_per_gpu_hour": 2.6},
+        throughput={"output_tokens_per_s_per_gpu": 27000},
+        finance={"discount_rate": 0.1},
+    )
     out = run_constants(doc)
     np.testing.assert_allclose(out["cost_per_mtok_usd"][0], 2.6 / (27000 * 3600 / 1e6), rtol=1e-12)
     assert np.isnan(out["roi_multiple"][0]) and np.isnan(out["net_roi"][0])
@@ -148,20 +96,15 @@ def test_rent_scenario_cost_per_token_equals_inferencex_formula():
 
 
 def test_useful_life_past_horizon_is_clipped_and_fractional_rounded_down():
-    a = copy.deepcopy(ref.REFERENCE_CASE)
-    a["finance"]["useful_life_months"] = 500
-    b = copy.deepcopy(ref.REFERENCE_CASE)
-    b["finance"]["useful_life_months"] = 36.9
-    oa, ob = run_constants(a), run_constants(b)
+    oa = run_constants(reference_doc(finance={"useful_life_months": 500}))
+    ob = run_constants(reference_doc(finance={"useful_life_months": 36.9}))
     np.testing.assert_allclose(oa["npv_usd"][0], 1.033e8, rtol=1e-9)
     np.testing.assert_allclose(ob["npv_usd"][0], 36 * 2.555e6 - 5e7, rtol=1e-9)
     np.testing.assert_array_equal(ob["annual_cashflow_usd"][0][3:], [0.0, 0.0])
 
 
 def test_never_paying_back_gives_inf_and_nan_irr_when_no_sign_change():
-    doc = copy.deepcopy(ref.REFERENCE_CASE)
-    doc["price"]["usd_per_mtok_output"] = 0.0
-    out = run_constants(doc)
+    out = run_constants(reference_doc(price={"usd_per_mtok_output": 0.0}))
     assert out["payback_months"][0] == np.inf
     assert np.isnan(out["irr_annual"][0])  # all flows negative
 

@@ -7,12 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from mcroi import engine, pipeline, priors
-from mcroi.cli import main
 from mcroi.engine import ANNUAL_OUTPUTS, SCALAR_OUTPUTS, RunArrays
-from tests.reference import REFERENCE_CASE
+from tests.helpers import REFERENCE_CASE, assert_one_line_error, cli
 
 NAMES = ["capex.usd_per_gpu", "price.usd_per_mtok_output", "finance.tax_rate"]
 
@@ -146,11 +144,8 @@ def test_available_memory_is_plausible() -> None:
 def test_cli_refuses_a_run_too_big_for_memory(tmp_path: Path) -> None:
     """Before sampling: one line, exit 2, no run folder, nothing computed."""
     out = tmp_path / "runs" / "big"
-    res = CliRunner().invoke(main, ["simulate", "--draws", str(10**14), "-q", "--out", str(out)])
-    assert res.exit_code == 2, res.output
-    lines = res.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("--draws = 100000000000000: "), lines
-    assert "--keep summary" in res.output and "Traceback" not in res.output
+    line = assert_one_line_error(cli("simulate", "--draws", 10**14, "-q", "--out", out), "--keep summary")
+    assert line.startswith("--draws = 100000000000000: "), line
     assert not out.exists()
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
@@ -171,7 +166,7 @@ def test_cli_hostile_priors_one_line_exit_2_no_run(tmp_path: Path, name: str) ->
         text if isinstance(text, bytes) else priors.default_path().read_text().encode() + b"\n" + text.encode()
     )
     out = tmp_path / "runs" / "x"
-    res = CliRunner().invoke(main, ["simulate", str(src), "-n", "100", "-q", "--out", str(out)])
+    res = cli("simulate", src, "-n", "100", "-q", "--out", out)
     assert res.exit_code == 2, res.output
     assert "Traceback" not in res.output
     assert all(
@@ -189,9 +184,7 @@ def test_cli_refuses_a_run_whose_tail_overflows(tmp_path: Path) -> None:
         '[capex]\nusd_per_gpu = { dist = "lognormal", median = 1e305, gsd = 10, source = "test" }\n'
     )
     out = tmp_path / "runs" / "x"
-    res = CliRunner().invoke(main, ["simulate", str(src), "-n", "2000", "-q", "--out", str(out)])
-    assert res.exit_code == 2, res.output
-    (line,) = res.output.strip().splitlines()
+    line = assert_one_line_error(cli("simulate", src, "-n", "2000", "-q", "--out", out))
     assert line.startswith(f"{src}: outputs = ") and "npv_usd (" in line, line
     involved = line.split("inputs involved: ", 1)[1]
     assert involved.startswith("capex.usd_per_gpu (") and involved.count("(") == 1, line

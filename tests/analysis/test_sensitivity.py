@@ -8,11 +8,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import xarray as xr
-from click.testing import CliRunner
 from scipy import stats
 
 from mcroi import analysis, priors
 from mcroi.priors import Correlation, Dist
+from tests.helpers import cli, default_priors
 
 A = {"x1": 3.0, "x2": -2.0, "x3": 0.5, "x4": 1.0}
 LIN = {
@@ -170,7 +170,7 @@ def test_rank_warns_when_r2_is_low():
 def test_monte_carlo_draws_are_simulates_draws():
     from mcroi import engine
 
-    ps = priors.load(priors.default_path())
+    ps = default_priors()
     x, y = analysis.monte_carlo(analysis.contract_fn(ps), ps, 64, key=5, output="npv_usd")
     run = engine.run(ps, 64, seed=5)
     np.testing.assert_allclose(x, run.inputs, rtol=1e-12)
@@ -213,19 +213,15 @@ def test_tornado_png_has_the_expected_bars(tmp_path):
 
 @pytest.mark.slow  # compiles the contract three times
 def test_cli_on_priors_writes_every_artifact(tmp_path):
-    from mcroi.cli import main
-
     out = tmp_path / "sens"
-    res = CliRunner().invoke(
-        main, ["sensitivity", "default", "--draws", "2000", "--sobol-n", "256", "--bootstrap", "20", "--out", str(out)]
-    )
+    res = cli("sensitivity", "default", "--draws", "2000", "--sobol-n", "256", "--bootstrap", "20", "--out", out)
     assert res.exit_code == 0, res.output
     assert "what drives npv_usd" in res.output
     ds = xr.load_dataset(out / "sensitivity.nc", engine="h5netcdf")
     assert set(ds["index"].dims) == {"method", "input"}
     assert {"method", "input", "bound", "year"} <= set(ds.dims)
     assert list(ds["method"].values) == ["swing", "conditional", "rank_spearman", "rank_srrc", "sobol_s1", "sobol_st"]
-    ps = priors.load(priors.default_path())
+    ps = default_priors()
     assert list(ds["input"].values) == analysis.varying(ps)
     assert "cluster.gpus" not in ds["input"].values  # a constant in the default scenario
     for m in analysis.METHODS:
@@ -240,7 +236,6 @@ def test_cli_on_priors_writes_every_artifact(tmp_path):
 
 def test_simulate_writes_default_tornados_and_cli_reads_the_run(tmp_path):
     from mcroi import pipeline
-    from mcroi.cli import main
 
     run = tmp_path / "run"
     pipeline.simulate("default", draws=2000, seed=1, out=run)
@@ -248,7 +243,7 @@ def test_simulate_writes_default_tornados_and_cli_reads_the_run(tmp_path):
         assert (run / "plots" / f"tornado-{m}.png").exists() and (run / "plots" / f"tornado-{m}.svg").exists()
     ds = xr.load_dataset(run / "sensitivity.nc", engine="h5netcdf")
     assert list(ds["method"].values) == ["swing", "conditional"]
-    res = CliRunner().invoke(main, ["sensitivity", str(run), "--method", "conditional,rank", "--bootstrap", "10"])
+    res = cli("sensitivity", run, "--method", "conditional,rank", "--bootstrap", "10")
     assert res.exit_code == 0, res.output
     ds2 = xr.load_dataset(run / "sensitivity-npv_usd" / "sensitivity.nc", engine="h5netcdf")
     assert ds2.attrs["draws"] == 2000  # the run's draws, not new ones
@@ -265,9 +260,7 @@ def test_simulate_writes_default_tornados_and_cli_reads_the_run(tmp_path):
     ],
 )
 def test_cli_bad_options_are_one_line_exit_2(args, text):
-    from mcroi.cli import main
-
-    res = CliRunner().invoke(main, ["sensitivity", "default", *args])
+    res = cli("sensitivity", "default", *args)
     assert res.exit_code == 2
     assert text in res.output and "Traceback" not in res.output
 

@@ -3,35 +3,47 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+import shutil
 import textwrap
 
 import arviz as az
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 import mcroi
-from mcroi.cli import main
-from tests.test_priors import BASE
+from tests.helpers import BASE, assert_one_line_error, cli, mcroi_subprocess, subprocess_env, write_priors
 
 SMALL = '[scenario]\nname = "small"\n' + BASE.replace(
     "usd_per_mtok_output = 2.0", 'usd_per_mtok_output = { ci90 = [1.0, 3.0], source = "test" }'
 )
+DRAWS = 1000  # one compiled chunk (engine.TILE) shared by every run in this module
 
 
 @pytest.fixture
 def small_priors(tmp_path):
-    p = tmp_path / "small.toml"
-    p.write_text(SMALL)
-    return p
+    return write_priors(tmp_path, SMALL, "small.toml")
 
 
-def test_simulate_writes_a_complete_run(tmp_path, small_priors):
-    out = tmp_path / "runs" / "demo"
-    res = CliRunner().invoke(main, ["simulate", str(small_priors), "--draws", "3000", "--seed", "7", "--out", str(out)])
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    """``mcroi simulate small.toml --draws 1000 --seed 7 --out runs/demo``, once for the module.
+
+    Tests read it, or copy the folder before changing it.
+    """
+    root = tmp_path_factory.mktemp("small")
+    src = write_priors(root, SMALL, "small.toml")
+    out = root / "runs" / "demo"
+    res = cli("simulate", src, "--draws", DRAWS, "--seed", 7, "--out", out)
+    return {"out": out, "priors": src, "res": res}
+
+
+def _copy_run(small_run, dest):
+    shutil.copytree(small_run["out"], dest)
+    return dest
+
+
+def test_simulate_writes_a_complete_run(small_run):
+    out, res = small_run["out"], small_run["res"]
     assert res.exit_code == 0, res.output
     assert "NPV (USD)" in res.output and "P(NPV < 0)" in res.output
     for f in ("results.nc", "manifest.json", "summary.json", "summary.csv", "plots/distribution.png"):
@@ -53,10 +65,10 @@ def test_simulate_writes_a_complete_run(tmp_path, small_priors):
         "timings_s",
     ):
         assert k in man, k
-    assert man["seed"] == 7 and man["draws"] == 3000 and man["precision"] == "float64"
+    assert man["seed"] == 7 and man["draws"] == DRAWS and man["precision"] == "float64"
     assert set(man["versions"]) >= {"mcroi", "jax", "numpy", "xarray"}
     ds = mcroi.open_run(out)
-    assert ds.sizes["draw"] == 3000
+    assert ds.sizes["draw"] == DRAWS
     for v in (
         "npv_usd",
         "irr_annual",
@@ -85,26 +97,23 @@ def test_simulate_writes_a_complete_run(tmp_path, small_priors):
     assert len(s) == 2
 
 
-def test_same_seed_same_results_file(tmp_path, small_priors):
-    a, b = tmp_path / "a", tmp_path / "b"
-    for out in (a, b):
-        res = CliRunner().invoke(
-            main, ["simulate", str(small_priors), "-n", "2000", "--seed", "3", "-o", str(out), "-q"]
-        )
-        assert res.exit_code == 0, res.output
-    da, db = mcroi.open_run(a), mcroi.open_run(b)
+def test_same_seed_same_results_file(tmp_path, small_run):
+    b = tmp_path / "b"
+    res = cli("simulate", small_run["priors"], "-n", DRAWS, "--seed", "7", "-o", b, "-q")
+    assert res.exit_code == 0, res.output
+    da, db = mcroi.open_run(small_run["out"]), mcroi.open_run(b)
+    assert list(da.data_vars) == list(db.data_vars)
     for v in da.data_vars:
         np.testing.assert_array_equal(da[v].values, db[v].values)
 
 
-def test_existing_run_refused_without_force(tmp_path, small_priors):
-    out = tmp_path / "r"
-    assert CliRunner().invoke(main, ["simulate", str(small_priors), "-n", "500", "-o", str(out), "-q"]).exit_code == 0
-    res = CliRunner().invoke(main, ["simulate", str(small_priors), "-n", "500", "-o", str(out), "-q"])
+def test_existing_run_refused_without_force(tmp_path, small_run):
+    out = _copy_run(small_run, tmp_path / "r")
+    res = cli("simulate", small_run["priors"], "-n", "500", "-o", out, "-q")
     assert res.exit_code == 2
     assert "exists" in res.output and "--force" in res.output
-    res = CliRunner().invoke(main, ["simulate", str(small_priors), "-n", "700", "-o", str(out), "-q", "--force"])
-    assert res.exit_code == 0
+    res = cli("simulate", small_run["priors"], "-n", "700", "-o", out, "-q", "--force")
+    assert res.exit_code == 0, res.output
     assert mcroi.open_run(out).sizes["draw"] == 700
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
@@ -129,60 +138,52 @@ def test_bad_priors_exit_2_one_line_no_run_folder(tmp_path, label, text):
     p = tmp_path / "bad.toml"
     p.write_text(text)
     runs = tmp_path / "runs"
-    res = CliRunner().invoke(main, ["simulate", str(p), "-n", "100", "-o", str(runs / "x")])
-    assert res.exit_code == 2, res.output
-    assert "Traceback" not in res.output
-    lines = [ln for ln in res.output.splitlines() if ln.strip()]
-    assert len(lines) == 1, lines
-    assert "bad.toml" in lines[0]
+    res = cli("simulate", p, "-n", "100", "-o", runs / "x")
+    assert_one_line_error(res, "bad.toml")
     assert not runs.exists() or not any(runs.iterdir())
 
 
-def test_real_subprocess_default_scenario(tmp_path):
-    """The installed entry point, as a user runs it, on the embedded default scenario."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    out = tmp_path / "runs" / "demo"
-    proc = subprocess.run(
-        [sys.executable, "-m", "mcroi", "simulate", "--draws", "2000", "--seed", "7", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "NPV (USD)" in proc.stdout
-    assert (out / "results.nc").is_file()
-    man = json.loads((out / "manifest.json").read_text())
-    assert man["scenario"] == "default"
-    # a bad file through the real process: exit 2, one line on stderr, no traceback
+def test_real_subprocess_bad_file_exit_2(tmp_path):
+    """The installed entry point, as a user runs it: a bad file gives exit 2, one line per problem
+    on stderr naming the file, no traceback, no run folder."""
     bad = tmp_path / "bad.toml"
     bad.write_text(textwrap.dedent("[price]\nusd_per_mtok_output = { dist = 'normal', mean = 1, sd = 1 }\n"))
-    proc = subprocess.run(
-        [sys.executable, "-m", "mcroi", "simulate", str(bad), "--out", str(tmp_path / "runs" / "bad")],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=600,
-    )
+    env = subprocess_env(drop=("PYTEST",))
+    proc = mcroi_subprocess("simulate", bad, "--out", tmp_path / "runs" / "bad", env=env, cwd=tmp_path)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert all("bad.toml" in ln for ln in proc.stderr.strip().splitlines())
     assert not (tmp_path / "runs" / "bad").exists()
 
 
+# The same run in-process: test_cli_keep_summary_and_until_mcse_write_the_manifest (default
+# scenario through the CLI), test_simulate_writes_a_complete_run; the entry point: every
+# other *_subprocess test.
+@pytest.mark.slow  # ~8 s: a cold interpreter compiles the default scenario
+def test_real_subprocess_default_scenario(tmp_path):
+    """The installed entry point, as a user runs it, on the embedded default scenario."""
+    out = tmp_path / "runs" / "demo"
+    proc = mcroi_subprocess(
+        "simulate", "--draws", "2000", "--seed", "7", "--out", out, env=subprocess_env(drop=("PYTEST",)), cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "NPV (USD)" in proc.stdout
+    assert (out / "results.nc").is_file()
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["scenario"] == "default"
+
+
 def test_python_api_returns_the_dataset(small_priors):
-    ds = mcroi.simulate(small_priors, draws=1000, seed=1)
-    assert ds.sizes["draw"] == 1000
+    ds = mcroi.simulate(small_priors, draws=DRAWS, seed=1)
+    assert ds.sizes["draw"] == DRAWS
     summary = json.loads(ds.attrs["summary"])
-    assert summary["draws"] == 1000
+    assert summary["draws"] == DRAWS
     assert "npv_usd" in summary["outputs"]
 
 
 # --force replaces only a run folder mcroi wrote (issue 16: it deleted a folder holding a budget).
-def _force(out, small_priors, cwd=None):
-    return CliRunner().invoke(main, ["simulate", str(small_priors), "-n", "300", "-o", str(out), "-q", "--force"])
+def _force(out, small_priors):
+    return cli("simulate", small_priors, "-n", "300", "-o", out, "-q", "--force")
 
 
 def test_force_refuses_a_folder_that_is_not_a_run(tmp_path, small_priors):
@@ -216,11 +217,10 @@ def test_force_refuses_the_current_folder(tmp_path, small_priors, monkeypatch):
         assert (tmp_path / "keep.txt").read_text() == "x"
 
 
-def test_force_refuses_a_run_folder_holding_a_users_file(tmp_path, small_priors):
-    out = tmp_path / "r"
-    assert CliRunner().invoke(main, ["simulate", str(small_priors), "-n", "300", "-o", str(out), "-q"]).exit_code == 0
+def test_force_refuses_a_run_folder_holding_a_users_file(tmp_path, small_run):
+    out = _copy_run(small_run, tmp_path / "r")
     (out / "budget-2027.xlsx").write_bytes(b"precious")
-    res = _force(out, small_priors)
+    res = _force(out, small_run["priors"])
     assert res.exit_code == 2 and "budget-2027.xlsx" in res.output, res.output
     assert (out / "budget-2027.xlsx").read_bytes() == b"precious"
 
@@ -234,20 +234,17 @@ def test_force_refuses_a_forged_manifest_folder(tmp_path, small_priors):
     assert (folder / "manifest.json").exists()
 
 
-def test_force_replaces_a_run_with_mcroi_extras(tmp_path, small_priors):
-    out = tmp_path / "r"
-    assert CliRunner().invoke(main, ["simulate", str(small_priors), "-n", "300", "-o", str(out), "-q"]).exit_code == 0
-    assert CliRunner().invoke(main, ["export", str(out), "--format", "csv"]).exit_code == 0
-    res = CliRunner().invoke(main, ["simulate", str(small_priors), "-n", "400", "-o", str(out), "-q", "--force"])
+def test_force_replaces_a_run_with_mcroi_extras(tmp_path, small_run):
+    out = _copy_run(small_run, tmp_path / "r")
+    assert cli("export", out, "--format", "csv").exit_code == 0
+    res = cli("simulate", small_run["priors"], "-n", "400", "-o", out, "-q", "--force")
     assert res.exit_code == 0, res.output
     assert mcroi.open_run(out).sizes["draw"] == 400
 
 
 def test_terminal_table_drops_the_mean_irr_and_fits_80_columns(tmp_path, small_priors):
     """Issue 16: the mean IRR is no headline (a few enormous roots dominate it); an 80-column terminal does not wrap."""
-    res = CliRunner(env={"COLUMNS": "80"}).invoke(
-        main, ["simulate", str(small_priors), "-n", "2000", "-o", str(tmp_path / "r")]
-    )
+    res = cli("simulate", small_priors, "-n", DRAWS, "-o", tmp_path / "r", env={"COLUMNS": "80"})
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()
     irr = next(ln for ln in lines if ln.startswith("│ IRR"))
@@ -259,15 +256,15 @@ def test_terminal_table_drops_the_mean_irr_and_fits_80_columns(tmp_path, small_p
     assert header == ["output", "mean", "P10", "P50", "P90", "MCSE P50"]
 
 
-@pytest.mark.parametrize(("text", "n"), [("1e3", 1000), ("1_000", 1000), ("1,000", 1000), ("1000", 1000)])
-def test_draws_accept_scientific_and_grouped_numbers(text, n):
-    from mcroi.cli._main import DRAWS
-
-    assert DRAWS.convert(text, None, None) == n
+@pytest.mark.parametrize("text", ["1e3", "1_000", "1,000"])
+def test_draws_accept_scientific_and_grouped_numbers(tmp_path, small_priors, text):
+    res = cli("simulate", small_priors, "--draws", text, "-o", tmp_path / "r")
+    assert res.exit_code == 0, res.output
+    assert "1,000 draws" in res.output
 
 
 @pytest.mark.parametrize("text", ["1.5", "abc", "0", "-5", "inf"])
 def test_draws_refuse_what_is_not_a_count(tmp_path, small_priors, text):
-    res = CliRunner().invoke(main, ["simulate", str(small_priors), "--draws", text, "-o", str(tmp_path / "r")])
+    res = cli("simulate", small_priors, "--draws", text, "-o", tmp_path / "r")
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output
     assert not (tmp_path / "r").exists()

@@ -26,10 +26,11 @@ from scipy.stats import mstats
 
 from mcroi import engine, priors
 from mcroi.priors import Z95
+from tests.helpers import parse_table
 
 K = "price.usd_per_mtok_output"  # a non-negative input; "X" below is any-sign (discount rate)
 X = "finance.discount_rate"
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "priors.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "priors.md"
 
 
 class Hazen:
@@ -205,11 +206,7 @@ def tolerance(d: priors.Dist) -> tuple[float, float]:
 def dist_of(case: Case, tmp_path: Path) -> priors.Dist:
     if case.data is not None:
         (tmp_path / "data.csv").write_text(case.data)
-    errs = priors._Collector()
-    d = priors.parse_dist("t.toml", case.key, case.raw, errs, tmp_path)
-    assert not errs.lines, errs.lines
-    assert d is not None
-    return d
+    return parse_table(case.raw, case.key, tmp_path)
 
 
 def assert_close(got: Any, want: Any, d: priors.Dist) -> None:

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import copy
 import html.parser
 import json
 import math
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from mcroi import pipeline, priors, report
-from mcroi.cli import main
 from tests import reference as ref
+from tests.helpers import assert_one_line_error, cli, mcroi_subprocess, reference_doc, to_toml, write_priors
 
 EVIL = "<script>alert(1)</script>"
 DRAWS = 400
@@ -26,7 +23,7 @@ DRAWS = 400
 
 def uncertain_scenario(name: str = EVIL) -> priors.PriorSet:
     """The reference case with every economically important input uncertain (no curve)."""
-    doc = copy.deepcopy(ref.REFERENCE_CASE)
+    doc = reference_doc()
     doc["scenario"] = {"name": name, "description": 'a "quoted" <b>bold</b> & risky description'}
     doc["capex"]["usd_per_gpu"] = {
         "dist": "uniform",
@@ -362,7 +359,7 @@ def test_compare_runs_get_a_side_by_side_table(run_dir: Path, tmp_path: Path) ->
 
 def test_cli_report_writes_the_file(run_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "r.html"
-    res = CliRunner().invoke(main, ["report", str(run_dir), "--out", str(out)])
+    res = cli("report", run_dir, "--out", out)
     assert res.exit_code == 0, res.output
     assert out.read_text().count("<section") == 7
 
@@ -372,19 +369,12 @@ def test_cli_report_bad_run_is_one_line_exit_2(tmp_path: Path, bad: str) -> None
     run = tmp_path / bad
     if bad == "empty-folder":
         run.mkdir()
-    res = CliRunner().invoke(main, ["report", str(run)])
-    assert res.exit_code == 2
-    assert len(res.output.strip().splitlines()) == 1 and str(run) in res.output and "Traceback" not in res.output
+    assert_one_line_error(cli("report", run), str(run))
 
 
 def test_cli_report_in_a_subprocess(run_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "sub.html"
-    p = subprocess.run(
-        [sys.executable, "-m", "mcroi", "report", str(run_dir), "-o", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    p = mcroi_subprocess("report", run_dir, "-o", out, timeout=300)
     assert p.returncode == 0, p.stderr
     assert out.exists() and "report written to" in p.stdout
 
@@ -480,10 +470,7 @@ def test_report_in_headless_chromium(run_dir: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("case", ["constant", "rent"])
 def test_degenerate_runs_still_report(tmp_path: Path, case: str) -> None:
     # every draw identical (zero-width histograms), or no capex (ROI undefined, capex 0)
-    doc = copy.deepcopy(ref.REFERENCE_CASE)
-    if case == "rent":
-        doc["capex"]["usd_per_gpu"] = 0
-        doc["opex"]["usd_per_gpu_hour"] = 1.0
+    doc = reference_doc(capex={"usd_per_gpu": 0}, opex={"usd_per_gpu_hour": 1.0}) if case == "rent" else reference_doc()
     out = tmp_path / case
     pipeline.simulate(priors.from_dict(doc), draws=20, seed=0, out=out)
     text = (out / "report.html").read_text()
@@ -497,8 +484,7 @@ def test_degenerate_runs_still_report(tmp_path: Path, case: str) -> None:
 def test_a_losing_project_reads_never_and_a_red_card(tmp_path: Path) -> None:
     """Issue 16: median payback of a project that never pays back is "never" (not n/a), its MC error a
     dash, the P(NPV > 0) card is not green at a low probability, and no error prints as +/-$0.000."""
-    doc = copy.deepcopy(ref.REFERENCE_CASE)
-    doc["price"]["usd_per_mtok_output"] = {"dist": "uniform", "min": 0.05, "max": 0.6, "source": "test"}
+    doc = reference_doc(price={"usd_per_mtok_output": {"dist": "uniform", "min": 0.05, "max": 0.6, "source": "test"}})
     out = tmp_path / "losing"
     pipeline.simulate(priors.from_dict(doc), draws=400, seed=0, out=out)
     text = (out / "report.html").read_text()
@@ -512,31 +498,16 @@ def test_a_losing_project_reads_never_and_a_red_card(tmp_path: Path) -> None:
     assert "&plusmn;$0.000" not in text and "&plusmn;0.00x" not in text
 
 
-def test_p_npv_positive_card_is_green_only_when_most_draws_pay() -> None:
-    from mcroi.report._html import _tone
-
-    assert _tone(0.95) == "kpi-good" and _tone(0.6) == "kpi-mixed" and _tone(0.011) == "kpi-bad"
-
-
 def test_report_shows_the_tornados_mcroi_sensitivity_wrote(tmp_path: Path) -> None:
     """Issue 16: `mcroi sensitivity RUN` wrote RUN/sensitivity-npv_usd/, and the report never showed it."""
-    doc = copy.deepcopy(ref.REFERENCE_CASE)
-    doc["price"]["usd_per_mtok_output"] = {"dist": "uniform", "min": 1.0, "max": 3.0, "source": "test"}
-    doc["utilization"]["steady_state"] = {"dist": "uniform", "min": 0.3, "max": 0.6, "source": "test"}
-    src = tmp_path / "s.toml"
-    lines = ['[scenario]\nname = "sens"\n']
-    for group, body in doc.items():
-        lines.append(f"[{group}]")
-        for k, v in body.items():
-            if isinstance(v, dict):
-                inner = ", ".join(f'{a} = "{b}"' if isinstance(b, str) else f"{a} = {b}" for a, b in v.items())
-                lines.append(f"{k} = {{ {inner} }}")
-            else:
-                lines.append(f"{k} = {v}")
-    src.write_text("\n".join(lines) + "\n")
+    doc = reference_doc(
+        price={"usd_per_mtok_output": {"dist": "uniform", "min": 1.0, "max": 3.0, "source": "test"}},
+        utilization={"steady_state": {"dist": "uniform", "min": 0.3, "max": 0.6, "source": "test"}},
+    )
+    src = write_priors(tmp_path, '[scenario]\nname = "sens"\n' + to_toml(doc), "s.toml")
     run = tmp_path / "run"
-    assert CliRunner().invoke(main, ["simulate", str(src), "-n", "2000", "-o", str(run), "-q"]).exit_code == 0
-    res = CliRunner().invoke(main, ["sensitivity", str(run), "--method", "rank", "--bootstrap", "20"])
+    assert cli("simulate", src, "-n", 2000, "-o", run, "-q").exit_code == 0
+    res = cli("sensitivity", run, "--method", "rank", "--bootstrap", 20)
     assert res.exit_code == 0, res.output
     assert (run / "sensitivity-npv_usd" / "tornado-rank.svg").is_file()
     text = (run / "report.html").read_text()

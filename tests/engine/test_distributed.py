@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -12,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import subprocess_env
+
 ARGS = [
     "simulate",
     "--draws",
@@ -36,14 +36,8 @@ def _free_port() -> int:
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MCROI_", "JAX_COORDINATOR"))}
-    env.update(
-        {
-            "JAX_PLATFORMS": "cpu",
-            "MCROI_CACHE_DIR": str(tmp_path / "cache"),
-            "XLA_FLAGS": "--xla_force_host_platform_device_count=1",
-        }
-    )
+    env = subprocess_env(devices=1, drop=("MCROI_", "JAX_COORDINATOR"))
+    env["MCROI_CACHE_DIR"] = str(tmp_path / "cache")
     return env
 
 

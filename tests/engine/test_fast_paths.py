@@ -7,6 +7,8 @@ host-side bootstrap counts, the cached design step, and fetching a chunk shard b
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -15,6 +17,7 @@ import pytest
 
 from mcroi import analysis, engine, pipeline
 from mcroi.priors import Dist
+from tests.helpers import default_priors
 
 
 @pytest.mark.parametrize("log_base", [0.0, -0.11552453009332421, -0.0578, 0.00797, -0.7, -np.inf])
@@ -39,13 +42,13 @@ def test_contract_factors_equal_the_contract_formulas():
         np.testing.assert_allclose(np.asarray(engine.discount_factors(jnp.asarray(rate), 60)), want, rtol=1e-14)
 
 
-# ppf_z == ppf(Phi(z)) for every family: tests/test_distributions.py::test_ppf_z_is_ppf_of_phi (from the registry)
+# ppf_z == ppf(Phi(z)) for every family: tests/priors/test_distributions.py::test_ppf_z_is_ppf_of_phi (from the registry)
 
 
 def test_copula_leaves_uncorrelated_inputs_untouched():
     """Only the inputs a correlation names go through the copula; the others keep their uniform."""
 
-    ps = pipeline.load_priors(None)
+    ps = default_priors()
     assert ps.correlations
     factor = engine.copula_factor(ps)
     block = {ps.names[i] for i in engine.correlated_block(factor)}
@@ -59,15 +62,21 @@ def test_copula_leaves_uncorrelated_inputs_untouched():
     assert not all(same[n] for n in block)
 
 
-def test_irr_matches_numpy_financial_on_the_default_scenario():
-    """Duration start + quadratic error bound: the default scenario's IRRs agree with numpy-financial."""
-
-    ps = pipeline.load_priors(None)
+@pytest.fixture(scope="module")
+def per_draw() -> SimpleNamespace:
+    """The default scenario's first 1500 draws (seed 5) through the one-draw equations, vmapped
+    eagerly (not jitted: the reference form), with their monthly cashflows and IRRs."""
+    ps = default_priors()
     knots = np.asarray(ps.curve, float) if ps.curve else None
-    inp = engine.sample(ps, 7, jnp.arange(2048, dtype=jnp.int64))
-    _, cf = jax.vmap(lambda d: engine._evaluate_without_irr(d, ps.horizon_months, knots))(inp)
-    got = np.asarray(engine.irr_batch(cf))
-    cf = np.asarray(cf)
+    h = ps.horizon_months
+    inp = engine.sample(ps, 5, jnp.arange(1500, dtype=jnp.int64))
+    one, cf = jax.vmap(lambda d: engine._evaluate_without_irr(d, h, knots))(inp)
+    return SimpleNamespace(ps=ps, knots=knots, h=h, inp=inp, one=one, cf=np.asarray(cf), irr=engine.irr_batch(cf))
+
+
+def test_irr_matches_numpy_financial_on_the_default_scenario(per_draw):
+    """Duration start + quadratic error bound: the default scenario's IRRs agree with numpy-financial."""
+    got, cf = np.asarray(per_draw.irr), per_draw.cf
     rng = np.random.default_rng(1)
     for i in rng.choice(len(cf), 60, replace=False):
         want = npf.irr(cf[i])
@@ -77,27 +86,22 @@ def test_irr_matches_numpy_financial_on_the_default_scenario():
         np.testing.assert_allclose(got[i], want, rtol=1e-9, atol=1e-12)
 
 
-def test_batch_equations_equal_the_per_draw_equations():
+def test_batch_equations_equal_the_per_draw_equations(per_draw):
     """The engine's months-major batch gives each draw the outputs of the one-draw equations.
 
     The batch lays monthly arrays out (months, draws) and sums over axis 0; one draw at a time
     (vmapped, as sensitivity designs and ``monthly`` use them) they are (months,). Same contract,
     same numbers, up to the order of floating-point sums.
     """
-
-    ps = pipeline.load_priors(None)
-    knots = np.asarray(ps.curve, float) if ps.curve else None
-    h = ps.horizon_months
-    inp = engine.sample(ps, 5, jnp.arange(1500, dtype=jnp.int64))
+    inp, h, knots, one = per_draw.inp, per_draw.h, per_draw.knots, per_draw.one
     batch = engine.evaluate_batch(inp, h, knots)
-    one, cf = jax.vmap(lambda d: engine._evaluate_without_irr(d, h, knots))(inp)
     for k in engine.Outputs._fields:
         if k == "irr_annual":
             continue
         got, want = np.asarray(getattr(batch, k)), np.asarray(getattr(one, k))
         assert got.shape == want.shape, k
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-6, err_msg=k)
-    want_irr = np.expm1(12 * np.log1p(np.asarray(engine.irr_batch(cf))))
+    want_irr = np.expm1(12 * np.log1p(np.asarray(per_draw.irr)))
     np.testing.assert_allclose(np.asarray(batch.irr_annual), want_irr, rtol=1e-9, atol=1e-12)
     # and one draw of the batch, alone, gives the same outputs
     i = 321
@@ -129,7 +133,7 @@ def test_fetch_rows_copies_each_shard_into_place():
 def test_design_step_is_cached_and_matches_simulate():
     """The same function object reuses its compiled step; design points equal simulate's draws."""
 
-    ps = pipeline.load_priors(None)
+    ps = default_priors()
     n = 3000
     keys = engine.name_keys(engine.canonicalize_key(11), ps.names)
     with jax.enable_x64(True):
@@ -152,22 +156,25 @@ def test_design_step_is_cached_and_matches_simulate():
 def test_batched_contract_in_designs_equals_the_vmapped_one():
     """Sensitivity designs run the contract on whole tiles (engine.Batched), months-major; each
     design point gets what the one-draw equations, vmapped, give it."""
-    from mcroi import analysis
-
-    ps = pipeline.load_priors(None)
+    ps = default_priors()
     knots = np.asarray(ps.curve, float) if ps.curve else None
     fn = analysis.contract_fn(ps)
     assert isinstance(fn, engine.Batched) and analysis.contract_fn(ps) is fn
     u = np.random.default_rng(4).uniform(size=(len(ps.names), 2500))
     per_draw = lambda d: engine._evaluate_without_irr(d, ps.horizon_months, knots)[0]  # noqa: E731
-    for output in ("npv_usd", "annual_cashflow_usd", "payback_months"):
-        got = engine.evaluate_inputs(ps, u, fn, output=output)
-        want = engine.evaluate_inputs(ps, u, per_draw, output=output)
-        assert got.shape == want.shape
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-6, err_msg=output)
+    # every output at once (one compiled step for each form; the IRR is NaN in both)
+    got = engine.evaluate_inputs(ps, u, fn)
+    want = engine.evaluate_inputs(ps, u, per_draw)
+    for k in engine.Outputs._fields:
+        g, w = np.asarray(getattr(got, k)), np.asarray(getattr(want, k))
+        assert g.shape == w.shape and g.shape[0] == 2500, k
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-6, err_msg=k)
+    # one output selected inside the compiled step, and the NPV stacked with the annual cashflows
+    npv = engine.evaluate_inputs(ps, u, fn, output="npv_usd")
+    np.testing.assert_allclose(npv, got.npv_usd, rtol=1e-12)
     stacked = engine.evaluate_inputs(ps, u, pipeline.stacked_fn(ps, "npv_usd"))
     assert stacked.shape == (2500, 1 + -(-ps.horizon_months // 12))
-    np.testing.assert_allclose(stacked[:, 0], engine.evaluate_inputs(ps, u, fn, output="npv_usd"), rtol=1e-12)
+    np.testing.assert_allclose(stacked[:, 0], npv, rtol=1e-12)
 
 
 def test_generic_function_through_design_output_selection():

@@ -3,42 +3,16 @@
 from __future__ import annotations
 
 import math
-import textwrap
 
 import pytest
 
 from mcroi import priors
 from mcroi.priors import PriorsError
-
-BASE = """
-[cluster]
-gpus = 100
-[capex]
-usd_per_gpu = 50000
-[throughput]
-output_tokens_per_s_per_gpu = 1000
-[utilization]
-steady_state = 0.5
-[price]
-usd_per_mtok_output = 2.0
-annual_decline = 0.3
-[power]
-kw_per_gpu = 1.5
-pue = 1.2
-usd_per_kwh = 0.08
-[finance]
-discount_rate = 0.1
-"""
-
-
-def write(tmp_path, text, name="p.toml"):
-    p = tmp_path / name
-    p.write_text(textwrap.dedent(text))
-    return p
+from tests.helpers import BASE, parse_one, write_priors
 
 
 def test_minimal_file_loads_with_contract_defaults(tmp_path):
-    ps = priors.load(write(tmp_path, BASE))
+    ps = priors.load(write_priors(tmp_path, BASE))
     assert ps.name == "p"
     assert ps.horizon_months == 60
     assert ps.inputs["power.idle_fraction"].params == (0.3,)
@@ -53,9 +27,9 @@ def test_minimal_file_loads_with_contract_defaults(tmp_path):
 
 def test_extends_layers_later_files_override(tmp_path):
     (tmp_path / "lib").mkdir()
-    write(tmp_path, BASE, "lib/base.toml")
-    write(tmp_path, '[price]\nusd_per_mtok_output = { ci90 = [1, 3], source = "market" }\n', "lib/market.toml")
-    top = write(
+    write_priors(tmp_path, BASE, "lib/base.toml")
+    write_priors(tmp_path, '[price]\nusd_per_mtok_output = { ci90 = [1, 3], source = "market" }\n', "lib/market.toml")
+    top = write_priors(
         tmp_path,
         """
         [scenario]
@@ -76,8 +50,8 @@ def test_extends_layers_later_files_override(tmp_path):
 
 
 def test_hash_changes_with_any_number(tmp_path):
-    a = priors.load(write(tmp_path, BASE, "a.toml"))
-    b = priors.load(write(tmp_path, BASE.replace("0.08", "0.081"), "b.toml"))
+    a = priors.load(write_priors(tmp_path, BASE, "a.toml"))
+    b = priors.load(write_priors(tmp_path, BASE.replace("0.08", "0.081"), "b.toml"))
     assert a.sha256() != b.sha256()
     assert a.sha256() == priors.load(tmp_path / "a.toml").sha256()
 
@@ -209,7 +183,7 @@ BAD = [
 
 @pytest.mark.parametrize(("label", "text", "key", "words"), BAD, ids=[b[0] for b in BAD])
 def test_bad_priors_give_one_clear_line(tmp_path, label, text, key, words):
-    path = write(tmp_path, text)
+    path = write_priors(tmp_path, text)
     with pytest.raises(PriorsError) as ei:
         priors.load(path)
     lines = ei.value.lines
@@ -230,19 +204,19 @@ def test_all_problems_in_a_file_are_reported(tmp_path):
         .replace("usd_per_kwh = 0.08", "usd_per_kwh = -1")
     )
     with pytest.raises(PriorsError) as ei:
-        priors.load(write(tmp_path, text))
+        priors.load(write_priors(tmp_path, text))
     keys = " ".join(ei.value.lines)
     for k in ("power.pue", "utilization.steady_state", "power.usd_per_kwh"):
         assert k in keys
 
 
 def test_extends_cycle_and_missing_file(tmp_path):
-    write(tmp_path, '[scenario]\nextends = ["b.toml"]\n', "a.toml")
-    write(tmp_path, '[scenario]\nextends = ["a.toml"]\n', "b.toml")
+    write_priors(tmp_path, '[scenario]\nextends = ["b.toml"]\n', "a.toml")
+    write_priors(tmp_path, '[scenario]\nextends = ["a.toml"]\n', "b.toml")
     with pytest.raises(PriorsError) as ei:
         priors.load(tmp_path / "a.toml")
     assert any("extends cycle" in ln for ln in ei.value.lines)
-    write(tmp_path, '[scenario]\nextends = ["nope.toml"]\n' + BASE, "c.toml")
+    write_priors(tmp_path, '[scenario]\nextends = ["nope.toml"]\n' + BASE, "c.toml")
     with pytest.raises(PriorsError) as ei:
         priors.load(tmp_path / "c.toml")
     assert any("scenario.extends" in ln and "file not found" in ln for ln in ei.value.lines)
@@ -259,18 +233,16 @@ def test_missing_file_and_binary_garbage(tmp_path):
 def test_priors_are_never_evaluated(tmp_path):
     text = BASE.replace("pue = 1.2", "pue = \"__import__('os').system('touch pwned')\"")
     with pytest.raises(PriorsError):
-        priors.load(write(tmp_path, text))
+        priors.load(write_priors(tmp_path, text))
     assert not (tmp_path / "pwned").exists()
 
 
 def test_dist_describe_and_support():
-    errs = priors._Collector()
-    d = priors.parse_dist("f", "power.pue", {"dist": "pert", "min": 1.1, "mode": 1.2, "max": 1.58}, errs)
+    d = parse_one({"dist": "pert", "min": 1.1, "mode": 1.2, "max": 1.58}, "power.pue")
     assert d.family == "beta" and d.describe().startswith("pert(")
     assert d.support() == (1.1, 1.58)
-    n = priors.parse_dist("f", "finance.discount_rate", {"dist": "normal", "mean": 0, "sd": 1, "lower": -0.5}, errs)
+    n = parse_one({"dist": "normal", "mean": 0, "sd": 1, "lower": -0.5}, "finance.discount_rate")
     assert n.support() == (-0.5, math.inf)
-    assert not errs.lines
 
 
 # ------------------------------------------------------------------ root causes only (issue 16)

@@ -17,10 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from click.testing import CliRunner
 
 from mcroi import analysis, engine, pipeline, priors
-from mcroi.cli import main
+from tests.helpers import cli, default_priors, subprocess_env
 
 DRAWS = 1500
 CHUNK = 512
@@ -37,7 +36,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _invoke(*args: str) -> tuple[int, str]:
-    res = CliRunner().invoke(main, ["verify", *args])
+    res = cli("verify", *args)
     assert "Traceback" not in res.output
     return res.exit_code, res.output
 
@@ -148,10 +147,6 @@ def test_cli_verify_bad_folders(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- reproducibility matrix
 
 
-def _ps() -> priors.PriorSet:
-    return priors.load(priors.default_path())
-
-
 def _assert_same(a: engine.RunArrays, b: engine.RunArrays) -> None:
     assert a.inputs.dtype == np.float64
     assert analysis.same_bits(a.inputs, b.inputs).all()
@@ -161,7 +156,7 @@ def _assert_same(a: engine.RunArrays, b: engine.RunArrays) -> None:
 
 def test_chunk_sizes_give_identical_draws() -> None:
     """Several chunks plus a remainder vs one chunk (chunks are rounded up to engine.TILE)."""
-    ps = _ps()
+    ps = default_priors()
     base = engine.run(ps, 3000, seed=3, chunk_size=3072)
     _assert_same(base, engine.run(ps, 3000, seed=3, chunk_size=1024))
 
@@ -177,12 +172,12 @@ def test_chunk_sizes_give_identical_draws() -> None:
     ],
 )
 def test_chunk_size_matrix(chunk: int) -> None:
-    ps = _ps()
+    ps = default_priors()
     _assert_same(engine.run(ps, 5000, seed=5, chunk_size=5000), engine.run(ps, 5000, seed=5, chunk_size=chunk))
 
 
 def test_irr_is_bit_identical_across_chunk_sizes() -> None:
-    ps = _ps()
+    ps = default_priors()
     a = engine.run(ps, 2000, seed=3, chunk_size=2000)
     b = engine.run(ps, 2000, seed=3, chunk_size=700)
     assert analysis.same_bits(a.outputs["irr_annual"], b.outputs["irr_annual"]).all()
@@ -202,9 +197,10 @@ def test_forced_host_devices_give_identical_draws(tmp_path: Path) -> None:
     """1 / 2 / 4 forced host devices: identical inputs and outputs (meaningful once the engine shards)."""
     res = {}
     for n in (1, 2, 4):
-        env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={n}", "JAX_PLATFORMS": "cpu"}
         f = tmp_path / f"d{n}.npz"
-        subprocess.run([sys.executable, "-c", _DEVICE_SCRIPT, str(f)], env=env, check=True, timeout=900)
+        subprocess.run(
+            [sys.executable, "-c", _DEVICE_SCRIPT, str(f)], env=subprocess_env(devices=n), check=True, timeout=900
+        )
         res[n] = dict(np.load(f))
         assert int(res[n].pop("n")) == n
     for n in (2, 4):

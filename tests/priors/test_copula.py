@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 
 import jax.numpy as jnp
@@ -11,17 +10,20 @@ import pytest
 from scipy import stats
 
 from mcroi import engine, priors
-from tests import reference as ref
+from tests.helpers import reference_doc
 
 N = 100_000
 
 
 def doc_with(correlations: list[dict], strict: bool = False) -> dict:
-    doc = copy.deepcopy(ref.REFERENCE_CASE)
-    doc["price"]["usd_per_mtok_output"] = {"dist": "lognormal", "median": 3.0, "gsd": 1.5, "source": "test"}
-    doc["utilization"]["steady_state"] = {"dist": "beta", "alpha": 2.0, "beta": 3.0, "source": "test"}
-    doc["price"]["annual_decline"] = {"dist": "uniform", "min": 0.2, "max": 0.8, "source": "test"}
-    doc["power"]["usd_per_kwh"] = {"dist": "triangular", "min": 0.05, "mode": 0.07, "max": 0.12, "source": "test"}
+    doc = reference_doc(
+        price={
+            "usd_per_mtok_output": {"dist": "lognormal", "median": 3.0, "gsd": 1.5, "source": "test"},
+            "annual_decline": {"dist": "uniform", "min": 0.2, "max": 0.8, "source": "test"},
+        },
+        utilization={"steady_state": {"dist": "beta", "alpha": 2.0, "beta": 3.0, "source": "test"}},
+        power={"usd_per_kwh": {"dist": "triangular", "min": 0.05, "mode": 0.07, "max": 0.12, "source": "test"}},
+    )
     doc["correlation"] = correlations
     if strict:
         doc["scenario"] = {"strict": True}
