@@ -23,15 +23,15 @@ from mcroi.engine._guards import check_numeric as check_numeric
 from mcroi.engine._guards import enforce_numeric as enforce_numeric
 from mcroi.engine._guards import numeric_error_line as numeric_error_line
 from mcroi.engine._guards import run_memory as run_memory
+from mcroi.engine._irr import irr_batch as irr_batch
+from mcroi.engine._irr import irr_monthly as irr_monthly
 from mcroi.engine._kernels import cumulative_cash as cumulative_cash
 from mcroi.engine._model import Outputs as Outputs
-from mcroi.engine._model import _evaluate_without_irr as _evaluate_without_irr
 from mcroi.engine._model import curve_throughput as curve_throughput
 from mcroi.engine._model import discount_factors as discount_factors
 from mcroi.engine._model import evaluate as evaluate
 from mcroi.engine._model import evaluate_batch as evaluate_batch
-from mcroi.engine._model import irr_batch as irr_batch
-from mcroi.engine._model import irr_monthly as irr_monthly
+from mcroi.engine._model import evaluate_without_irr as evaluate_without_irr
 from mcroi.engine._model import monthly as monthly
 from mcroi.engine._model import powers as powers
 from mcroi.engine._model import price_factors as price_factors
@@ -39,7 +39,6 @@ from mcroi.engine._outputs import ANNUAL_OUTPUTS as ANNUAL_OUTPUTS
 from mcroi.engine._outputs import OUTPUTS as OUTPUTS
 from mcroi.engine._outputs import SCALAR_OUTPUTS as SCALAR_OUTPUTS
 from mcroi.engine._outputs import OutputSpec as OutputSpec
-from mcroi.engine._runner import _DESIGN_STEPS as _DESIGN_STEPS
 from mcroi.engine._runner import DEFAULT_CHUNK as DEFAULT_CHUNK
 from mcroi.engine._runner import PRECISIONS as PRECISIONS
 from mcroi.engine._runner import SUBSAMPLE as SUBSAMPLE
@@ -47,9 +46,11 @@ from mcroi.engine._runner import TILE as TILE
 from mcroi.engine._runner import Batched as Batched
 from mcroi.engine._runner import ProgressFn as ProgressFn
 from mcroi.engine._runner import RunArrays as RunArrays
-from mcroi.engine._runner import _fetch_rows as _fetch_rows
-from mcroi.engine._runner import _rows as _rows
+from mcroi.engine._runner import clear_caches as clear_caches
+from mcroi.engine._runner import design_cache_size as design_cache_size
 from mcroi.engine._runner import evaluate_inputs as evaluate_inputs
+from mcroi.engine._runner import fetch_rows as fetch_rows
+from mcroi.engine._runner import host_rows as host_rows
 from mcroi.engine._runner import make_mesh as make_mesh
 from mcroi.engine._runner import make_step as make_step
 from mcroi.engine._runner import run as run
@@ -93,27 +94,28 @@ __all__ = [
     "SCALAR_OUTPUTS",
     "SUBSAMPLE",
     "TILE",
-    "_DESIGN_STEPS",
-    "_evaluate_without_irr",
-    "_fetch_rows",
-    "_rows",
     "available_memory",
     "canonicalize_key",
     "check_memory",
     "check_numeric",
+    "clear_caches",
     "configure_host_devices",
     "copula_factor",
     "correlated_block",
     "cumulative_cash",
     "curve_throughput",
     "describe_stream",
+    "design_cache_size",
     "discount_factors",
     "enable_compilation_cache",
     "enforce_numeric",
     "evaluate",
     "evaluate_batch",
     "evaluate_inputs",
+    "evaluate_without_irr",
+    "fetch_rows",
     "gather_to_zero",
+    "host_rows",
     "initialize_distributed",
     "irr_batch",
     "irr_monthly",

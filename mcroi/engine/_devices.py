@@ -114,6 +114,8 @@ def gather_to_zero(payload: bytes, tag: str, timeout_ms: int = 600_000) -> list[
     pid, count = jax.process_index(), jax.process_count()
     if count == 1:
         return [payload]
+    if client is None:
+        raise RuntimeError("gather_to_zero needs jax.distributed.initialize() (see initialize_distributed)")
     client.key_value_set_bytes(f"mcroi/{tag}/{pid}", payload)
     if pid != 0:
         client.wait_at_barrier(f"mcroi/{tag}/done", timeout_ms)

@@ -15,20 +15,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from mcroi.engine._outputs import ANNUAL_OUTPUTS as ANNUAL_OUTPUTS
-from mcroi.engine._outputs import SCALAR_OUTPUTS as SCALAR_OUTPUTS
+from mcroi.engine._irr import irr_months_major
+from mcroi.engine._outputs import ANNUAL_OUTPUTS
 from mcroi.priors import HOURS_PER_MONTH as HOURS
 
 Array = jax.Array
-
-#: IRR search bracket in x = log(1 + monthly rate): monthly rates from -63 % to +1,909 %.
-IRR_X_BRACKET = (-1.0, 3.0)
-#: IRR convergence: stop when the bracket or Newton step in x is below this (float64).
-IRR_X_TOL = 1e-12
-IRR_MAX_ITER = 100
-IRR_SCAN_POINTS = 81
-#: Newton's error after a step of size s is about C s^2 on the log PV ratio (nearly linear in x)
-NEWTON_C = 1000.0
 
 
 class Outputs(NamedTuple):
@@ -201,181 +192,6 @@ def monthly(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = N
     )
 
 
-def _log_pv_ratio(pos: Array, neg: Array, x: Array) -> tuple[Array, Array]:
-    """``h(x) = log PV(inflows) - log PV(outflows)`` and ``dh/dx`` at monthly log-rates ``x``.
-
-    ``pos``/``neg`` are (months, lanes) inflow/outflow magnitudes. ``h`` has the NPV's roots and
-    signs but is nearly linear in ``x`` (a log-sum-exp), so Newton needs a handful of steps.
-
-    The present values are polynomials in ``v = exp(-x)``, evaluated by Horner's rule together
-    with their derivatives: one ``exp`` per lane instead of one per lane and month, and only
-    elementwise operations, so a lane's result never depends on how many lanes share the batch
-    (chunk size and device count leave the IRR bit-identical).
-    """
-    months = pos.shape[0]
-    v = jnp.exp(-x)
-
-    def body(k: int, acc: tuple[Array, Array, Array, Array]) -> tuple[Array, Array, Array, Array]:
-        p, dp, q, dq = acc
-        m = months - 1 - k
-        dp = dp * v + p
-        dq = dq * v + q
-        p = p * v + jax.lax.dynamic_index_in_dim(pos, m, 0, keepdims=False)
-        q = q * v + jax.lax.dynamic_index_in_dim(neg, m, 0, keepdims=False)
-        return p, dp, q, dq
-
-    z = jnp.zeros_like(x)
-    p, dp, q, dq = jax.lax.fori_loop(0, months, body, (z, z, z, z), unroll=4)
-    # d/dx P(exp(-x)) = -v P'(v)
-    return jnp.log(p) - jnp.log(q), v * (dq / q - dp / p)
-
-
-def _npv_sign(c: Array, x: Array) -> Array:
-    """Sign of the scaled NPV ``sum_m c_m exp(-m x)`` (c: months x lanes), by Horner's rule."""
-    months = c.shape[0]
-    v = jnp.exp(-x)
-
-    def body(k: int, p: Array) -> Array:
-        return p * v + jax.lax.dynamic_index_in_dim(c, months - 1 - k, 0, keepdims=False)
-
-    return jnp.sign(jax.lax.fori_loop(0, months, body, jnp.zeros_like(x), unroll=4))
-
-
-def _newton_steps(
-    pos: Array, neg: Array, lo: Array, hi: Array, x: Array, lo_positive: Array, steps: int
-) -> tuple[Array, Array, Array, Array]:
-    """``steps`` Newton iterations kept inside the bracket [lo, hi] (bisection when a step leaves it)."""
-
-    def body(_: int, state: tuple[Array, Array, Array, Array]) -> tuple[Array, Array, Array, Array]:
-        lo, hi, x, dx = state
-        f, df = _log_pv_ratio(pos, neg, x)
-        same_as_lo = (f > 0) == lo_positive
-        lo = jnp.where(same_as_lo, x, lo)
-        hi = jnp.where(same_as_lo, hi, x)
-        x_new = x - f / df
-        ok = jnp.isfinite(x_new) & (x_new > lo) & (x_new < hi)
-        x_new = jnp.where(ok, x_new, 0.5 * (lo + hi))
-        # error bound after the step: Newton converges quadratically (error ~ NEWTON_C * step^2),
-        # a bisection step leaves the bracket width
-        step = jnp.abs(x_new - x)
-        err = jnp.where(ok, jnp.minimum(step, NEWTON_C * step * step), hi - lo)
-        dx = jnp.where(f == 0, 0.0, jnp.minimum(err, hi - lo))
-        return lo, hi, jnp.where(f == 0, x, x_new), dx
-
-    return jax.lax.fori_loop(0, steps, body, (lo, hi, x, jnp.full_like(x, jnp.inf)))
-
-
-def irr_batch(cf: Array, fast_steps: int | None = None, slow_steps: int = 6) -> Array:
-    """Monthly IRR of each row of ``cf`` (lanes, months; month 0 first); NaN where none is found.
-
-    Solves ``sum_m cf_m / (1 + i)^m = 0`` for ``x = log(1 + i)`` within ``IRR_X_BRACKET`` (monthly
-    rates -63 % .. +1,909 %) by bracket-safeguarded Newton steps on :func:`_log_pv_ratio`. All
-    lanes start from a duration estimate of the root and take ``fast_steps``; the few that have
-    not converged (error bound in ``x`` above ``IRR_X_TOL``, 1e-6 in float32) are gathered into a
-    small buffer and iterated further, so rare hard cashflows do not slow the whole batch. Where the NPV has the same sign at both ends of
-    the bracket although the cashflow changes sign, a grid scan brackets the smallest non-negative
-    root, else the negative root nearest zero (numpy-financial's choice). NaN where the cashflow never changes sign or no root lies in
-    the bracket.
-    """
-    return _irr_months_major(cf.T, fast_steps, slow_steps)
-
-
-def _irr_months_major(cf: Array, fast_steps: int | None = None, slow_steps: int = 6) -> Array:
-    """:func:`irr_batch` of ``cf`` laid out (months, lanes)."""
-    dtype = cf.dtype
-    n = cf.shape[1]
-    tol = IRR_X_TOL if dtype == jnp.float64 else 1e-6
-    if fast_steps is None:  # measured: the fewest steps after which almost every lane has converged
-        fast_steps = 5 if dtype == jnp.float64 else 4
-    scale = jnp.max(jnp.abs(cf), axis=0, keepdims=True)
-    c = cf / jnp.where(scale > 0, scale, 1.0)
-    pos, neg = jnp.maximum(c, 0.0), jnp.maximum(-c, 0.0)
-    lo = jnp.full((n,), IRR_X_BRACKET[0], dtype)
-    hi = jnp.full((n,), IRR_X_BRACKET[1], dtype)
-    s_lo, s_hi = _npv_sign(c, lo), _npv_sign(c, hi)
-    changes_sign = (jnp.max(pos, axis=0) > 0) & (jnp.max(neg, axis=0) > 0)
-    bracketed = changes_sign & (s_lo * s_hi < 0)
-    lo_positive = s_lo > 0
-    buf = min(n, max(64, n // 16))
-
-    # Rare lanes whose NPV has the same sign at both ends though the cashflow changes sign (an
-    # even number of roots in the bracket): scan a grid for the sign change of the root
-    # numpy-financial reports (the smallest non-negative rate, else the negative one nearest 0).
-    grid = jnp.linspace(IRR_X_BRACKET[0], IRR_X_BRACKET[1], IRR_SCAN_POINTS, dtype=dtype)
-
-    ScanState = tuple[Array, Array, Array, Array, Array, Array]
-
-    def unscanned(state: ScanState) -> Array:
-        todo, rounds = state[4], state[5]
-        return jnp.any(todo) & (rounds < n // buf + 1)
-
-    def scan(state: ScanState) -> ScanState:
-        lo, hi, lo_pos, brk, todo, rounds = state
-        (idx,) = jnp.nonzero(todo, size=buf, fill_value=n)
-        take = jnp.minimum(idx, n - 1)
-        p, q = pos[:, take], neg[:, take]
-        h = jax.vmap(lambda g: _log_pv_ratio(p, q, jnp.full((buf,), g, dtype))[0])(grid)  # (grid, buf)
-        change = jnp.sign(h[:-1]) * jnp.sign(h[1:]) < 0
-        mid = 0.5 * (grid[:-1] + grid[1:])
-        # numpy-financial's choice: the smallest non-negative rate, else the negative one nearest 0
-        score = jnp.where(change, jnp.where(mid >= 0, mid, 100.0 - mid)[:, None], jnp.inf)
-        k = jnp.argmin(score, axis=0)
-        found = jnp.isfinite(jnp.min(score, axis=0))
-        h_k = jnp.take_along_axis(h, k[None], axis=0)[0]
-        upd = jnp.where(idx < n, idx, n)
-        lo = lo.at[upd].set(jnp.where(found, grid[k], lo[take]), mode="drop")
-        hi = hi.at[upd].set(jnp.where(found, grid[k + 1], hi[take]), mode="drop")
-        lo_pos = lo_pos.at[upd].set(jnp.where(found, h_k > 0, lo_pos[take]), mode="drop")
-        brk = brk.at[upd].set(found, mode="drop")
-        todo = todo.at[upd].set(False, mode="drop")
-        return lo, hi, lo_pos, brk, todo, rounds + 1
-
-    needs_scan = changes_sign & ~bracketed
-    lo, hi, lo_positive, bracketed, _, _ = jax.lax.while_loop(
-        unscanned, scan, (lo, hi, lo_positive, bracketed, needs_scan, jnp.asarray(0))
-    )
-    # start near the root: the rate at which the inflows, discounted from their mean month,
-    # equal the outflows discounted from theirs (exact for one inflow and one outflow)
-    m = jnp.arange(cf.shape[0], dtype=dtype)[:, None]
-    p_sum, q_sum = jnp.sum(pos, axis=0), jnp.sum(neg, axis=0)
-    gap = jnp.sum(m * pos, axis=0) / jnp.where(p_sum > 0, p_sum, 1.0) - jnp.sum(m * neg, axis=0) / jnp.where(
-        q_sum > 0, q_sum, 1.0
-    )
-    guess = jnp.log(jnp.where(p_sum > 0, p_sum, 1.0) / jnp.where(q_sum > 0, q_sum, 1.0)) / jnp.where(gap > 0, gap, 1.0)
-    x0 = jnp.where((gap > 0) & jnp.isfinite(guess), guess, 0.01)
-    x0 = jnp.where((x0 > lo) & (x0 < hi), x0, 0.5 * (lo + hi))
-    lo, hi, x, dx = _newton_steps(pos, neg, lo, hi, x0, lo_positive, fast_steps)
-
-    def pending(state: tuple[Array, Array, Array, Array, Array]) -> Array:
-        lo, hi, x, dx, rounds = state
-        return jnp.any(bracketed & (dx > tol)) & (rounds < IRR_MAX_ITER // slow_steps + n // buf + 1)
-
-    def more(state: tuple[Array, Array, Array, Array, Array]) -> tuple[Array, Array, Array, Array, Array]:
-        lo, hi, x, dx, rounds = state
-        (idx,) = jnp.nonzero(bracketed & (dx > tol), size=buf, fill_value=n)
-        take = jnp.minimum(idx, n - 1)
-        l2, h2, x2, d2 = _newton_steps(
-            pos[:, take], neg[:, take], lo[take], hi[take], x[take], lo_positive[take], slow_steps
-        )
-        keep = idx < n  # drop the fill lanes
-        upd = jnp.where(keep, idx, n)  # out-of-range indices are dropped by mode="drop"
-        return (
-            lo.at[upd].set(l2, mode="drop"),
-            hi.at[upd].set(h2, mode="drop"),
-            x.at[upd].set(x2, mode="drop"),
-            dx.at[upd].set(d2, mode="drop"),
-            rounds + 1,
-        )
-
-    lo, hi, x, dx, _ = jax.lax.while_loop(pending, more, (lo, hi, x, dx, jnp.asarray(0)))
-    return jnp.where(bracketed, jnp.expm1(x), jnp.nan)
-
-
-def irr_monthly(cf: Array) -> Array:
-    """Monthly IRR of one cashflow vector (month 0 first); see :func:`irr_batch`."""
-    return irr_batch(cf[None, :])[0]
-
-
 def _years(x: Array, horizon: int) -> Array:
     """Sum months 1..H (axis 0 of ``x``) into years 1..ceil(H/12)."""
     n_years = -(-horizon // 12)
@@ -384,52 +200,34 @@ def _years(x: Array, horizon: int) -> Array:
     return x.reshape(n_years, 12, *x.shape[1:]).sum(axis=1)
 
 
-def _evaluate_without_irr(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None) -> tuple[Outputs, Array]:
+def evaluate_without_irr(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None) -> tuple[Outputs, Array]:
     """Every output except the IRR (left NaN), and the monthly cashflow (month 0 first).
 
     One draw (0-d inputs) or n draws ((n,) inputs); months lead every array: the cashflow is
-    (H + 1,) or (H + 1, n) and the ``annual_*`` outputs (years,) or (years, n).
+    (H + 1,) or (H + 1, n) and the ``annual_*`` outputs (years,) or (years, n). This is
+    :func:`evaluate_batch` without the IRR solve, for callers that solve it themselves (on the
+    returned cashflow, with :func:`irr_batch`) or do not need it.
 
     Sums over months are taken from the fewest monthly arrays (tokens, revenue, energy, tax and
     cashflow); the per-month constants (other opex, depreciation) enter through the count of live
     months, which is the same arithmetic with fewer passes over (draws x months) memory.
     """
     mo = _months(inp, horizon, knots)
-    C, L = mo.C, mo.live_months
+    C = mo.C
     # materialized once: fused into the log-depth scan below, CF would be recomputed at each level
     CF = jax.lax.optimization_barrier(mo.CF)
-    dtype = C.dtype
-    nd = jnp.ndim(C)
-    m = _column(jnp.arange(1, horizon + 1, dtype=dtype), nd)
+    m = _column(jnp.arange(1, horizon + 1, dtype=C.dtype), jnp.ndim(C))
     disc = discount_factors(inp["finance.discount_rate"], horizon)[1:]  # (1 + r)^-m, m = 1..H
     npv = jnp.sum(CF * disc, axis=0) - C
-
-    # XLA lowers cumsum to a quadratic reduce_window and argmax to a variadic reduce, both slow on
-    # CPU: a log-depth scan and a plain min do the same work in a fraction of the time.
-    cum = jax.lax.associative_scan(jnp.add, CF, axis=0) - C[None]
-    payback = jnp.min(jnp.where(cum >= 0, m, jnp.inf), axis=0)
-
-    total_revenue = jnp.sum(mo.R, axis=0)
-    has_capex = C > 0
-    safe_C = jnp.where(has_capex, C, 1.0)
-    roi = jnp.where(has_capex, total_revenue / safe_C, jnp.nan)
-    net_roi = jnp.where(has_capex, jnp.sum(CF, axis=0) / safe_C - 1, jnp.nan)
-
-    tokens_pv = jnp.sum(mo.K * disc, axis=0) / 1e6
-    cost_pv = C + jnp.sum(mo.E * disc, axis=0) + mo.O * jnp.sum(jnp.where(mo.live, disc, 0.0), axis=0)
-    cost_per_mtok = jnp.where(tokens_pv > 0, cost_pv / jnp.where(tokens_pv > 0, tokens_pv, 1.0), jnp.inf)
-
-    # NPV is affine in p_out: dNPV/dp_out = (1 - tax) * sum K/1e6 * decline factor * disc.
-    slope = (1 - inp["finance.tax_rate"]) * jnp.sum(mo.K / 1e6 * mo.pf * disc, axis=0)
-    breakeven = jnp.where(slope > 0, inp["price.usd_per_mtok_output"] - npv / jnp.where(slope > 0, slope, 1.0), jnp.nan)
-
-    # live months in each year: min(12, max(0, L - 12 (y - 1)))
-    n_years = -(-horizon // 12)
-    live_y = jnp.clip(L[None] - 12 * _column(jnp.arange(n_years, dtype=dtype), nd), 0.0, 12.0)
+    payback = _payback_months(CF, C, m)
+    total_revenue, roi, net_roi = _multiples(mo.R, CF, C)
+    cost_per_mtok = _cost_per_mtok(mo, disc)
+    breakeven = _breakeven_price(inp, mo, disc, npv)
+    live_y = _live_months_per_year(mo.live_months, horizon)
     cf = jnp.concatenate([-C[None], CF], axis=0)
     return Outputs(
         npv_usd=npv,
-        irr_annual=jnp.full(jnp.shape(C), jnp.nan, dtype),
+        irr_annual=jnp.full(jnp.shape(C), jnp.nan, C.dtype),
         payback_months=payback,
         roi_multiple=roi,
         net_roi=net_roi,
@@ -447,6 +245,45 @@ def _evaluate_without_irr(inp: Mapping[str, Array], horizon: int, knots: np.ndar
     ), cf
 
 
+def _payback_months(CF: Array, C: Array, m: Array) -> Array:
+    """The first month ``m`` whose cumulative cash (capex included) is >= 0; inf if none."""
+    # XLA lowers cumsum to a quadratic reduce_window and argmax to a variadic reduce, both slow on
+    # CPU: a log-depth scan and a plain min do the same work in a fraction of the time.
+    cum = jax.lax.associative_scan(jnp.add, CF, axis=0) - C[None]
+    return jnp.min(jnp.where(cum >= 0, m, jnp.inf), axis=0)
+
+
+def _multiples(R: Array, CF: Array, C: Array) -> tuple[Array, Array, Array]:
+    """Total revenue, revenue over capex (ROI multiple) and net cash over capex minus 1 (net ROI);
+    both NaN without capex."""
+    total_revenue = jnp.sum(R, axis=0)
+    has_capex = C > 0
+    safe_C = jnp.where(has_capex, C, 1.0)
+    roi = jnp.where(has_capex, total_revenue / safe_C, jnp.nan)
+    net_roi = jnp.where(has_capex, jnp.sum(CF, axis=0) / safe_C - 1, jnp.nan)
+    return total_revenue, roi, net_roi
+
+
+def _cost_per_mtok(mo: _Months, disc: Array) -> Array:
+    """Present cost (capex, energy, other opex) per present million tokens; inf without tokens."""
+    tokens_pv = jnp.sum(mo.K * disc, axis=0) / 1e6
+    cost_pv = mo.C + jnp.sum(mo.E * disc, axis=0) + mo.O * jnp.sum(jnp.where(mo.live, disc, 0.0), axis=0)
+    return jnp.where(tokens_pv > 0, cost_pv / jnp.where(tokens_pv > 0, tokens_pv, 1.0), jnp.inf)
+
+
+def _breakeven_price(inp: Mapping[str, Array], mo: _Months, disc: Array, npv: Array) -> Array:
+    """The output price at which the NPV is 0; NaN where the NPV does not depend on it."""
+    # NPV is affine in p_out: dNPV/dp_out = (1 - tax) * sum K/1e6 * decline factor * disc.
+    slope = (1 - inp["finance.tax_rate"]) * jnp.sum(mo.K / 1e6 * mo.pf * disc, axis=0)
+    return jnp.where(slope > 0, inp["price.usd_per_mtok_output"] - npv / jnp.where(slope > 0, slope, 1.0), jnp.nan)
+
+
+def _live_months_per_year(L: Array, horizon: int) -> Array:
+    """Live months in each year y = 1..ceil(H/12): ``min(12, max(0, L - 12 (y - 1)))``, years first."""
+    n_years = -(-horizon // 12)
+    return jnp.clip(L[None] - 12 * _column(jnp.arange(n_years, dtype=L.dtype), jnp.ndim(L)), 0.0, 12.0)
+
+
 def evaluate_batch(
     inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = None, *, irr: bool = True
 ) -> Outputs:
@@ -458,11 +295,11 @@ def evaluate_batch(
     ``irr=False`` the IRR is left NaN (and, the solve skipped, ``inp`` may also be one draw of
     0-d arrays).
     """
-    out, cf = _evaluate_without_irr(inp, horizon, knots)
+    out, cf = evaluate_without_irr(inp, horizon, knots)
     annual = {k: jnp.swapaxes(getattr(out, k), 0, -1) for k in ANNUAL_OUTPUTS}  # (years, n) -> (n, years)
     if not irr:
         return out._replace(**annual)
-    i = _irr_months_major(cf)
+    i = irr_months_major(cf)
     return out._replace(irr_annual=jnp.expm1(12 * jnp.log1p(i)), **annual)
 
 

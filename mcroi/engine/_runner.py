@@ -3,7 +3,7 @@
 A run is evaluated in fixed-size chunks of draw indices: the last chunk is padded (and its
 padding dropped), so the step compiles once per run and working memory is O(chunk). Only the
 per-draw outputs grow with the number of draws. No Python loop over draws: the contract runs on
-a whole tile of draws at once (:func:`mcroi.model.evaluate_batch`); per-draw functions given to
+a whole tile of draws at once (:func:`mcroi.engine.evaluate_batch`); per-draw functions given to
 :func:`evaluate_inputs` are vmapped.
 """
 
@@ -23,8 +23,10 @@ from jax.sharding import Mesh
 from jax.sharding import PartitionSpec as P
 
 from mcroi.engine import _model as model
+from mcroi.engine._devices import local_devices
+from mcroi.engine._outputs import SCALAR_OUTPUTS
 from mcroi.engine._sampling import canonicalize_key, copula_factor, name_keys, transform, uniforms
-from mcroi.engine._sketch import RunStream, npv_errors
+from mcroi.engine._sketch import QuantileSketch, RunStream, npv_errors
 from mcroi.priors import PriorSet
 
 Array = jax.Array
@@ -35,7 +37,7 @@ PRECISIONS = {"float64": jnp.float64, "float32": jnp.float32}
 
 #: progress(done_draws, total_draws, last): ``last`` holds the last chunk's outputs, or only
 #: ``median_npv_usd`` (the running median of all draws so far) when the run streams.
-ProgressFn = Callable[[int, int, Mapping[str, np.ndarray]], None]
+ProgressFn = Callable[[int, int, Mapping[str, np.ndarray | float]], None]
 
 
 @dataclass
@@ -79,8 +81,6 @@ TILE = 1024
 
 def make_mesh(devices: int | Sequence[Any] | None = None) -> Mesh:
     """A 1-D mesh named ``"draw"`` over this process's devices (all by default)."""
-    from mcroi.engine._devices import local_devices
-
     devs = list(devices) if isinstance(devices, Sequence) else local_devices(devices)
     return Mesh(np.array(devs), ("draw",))
 
@@ -88,72 +88,69 @@ def make_mesh(devices: int | Sequence[Any] | None = None) -> Mesh:
 def _chunk_stats(out: Any, idx: Array, stop: Array, horizon: int, sharded: bool) -> dict[str, Array]:
     """Streaming statistics of one chunk, reduced on the device (only these travel to the host).
 
-    Per scalar output: sketch bin counts (the slots of :class:`mcroi.sketch.QuantileSketch`,
-    computed in float64), NaN/inf counts, and the count, mean and sum of squared deviations of
-    finite values; plus the risk counters. Lanes at or past ``stop`` (padding) are ignored.
+    Per scalar output, :func:`_output_stats`; under ``"_risk"``, :func:`_risk_stats`. Lanes at or
+    past ``stop`` (padding) are ignored. :meth:`mcroi.engine.RunStream.add_stats` adds them up.
     """
-    from mcroi.engine._sketch import QuantileSketch
-
-    sk = QuantileSketch()
-    nslots = sk.counts.size
+    sketch = QuantileSketch()
 
     def total(x: Array) -> Array:
         return jax.lax.psum(x, "draw") if sharded else x
 
     valid = idx < stop
-    stats: dict[str, Array] = {}
-    for k in model.SCALAR_OUTPUTS:
-        x = getattr(out, k).astype(jnp.float64)
-        nan, inf = jnp.isnan(x), jnp.isinf(x)
-        fin = valid & ~nan & ~inf
-        a = jnp.abs(x)
-        i = jnp.ceil(jnp.log(jnp.maximum(a, sk.min_abs)) / sk._lg).astype(jnp.int64)
-        b = jnp.clip(i, sk.i_min, sk.i_max) - sk.i_min
-        zero = sk.nb + 1
-        slot = jnp.where(x > 0, zero + 1 + b, zero - 1 - b)
-        slot = jnp.where(a < sk.min_abs, zero, slot)
-        slot = jnp.where(x == jnp.inf, 2 * sk.nb + 2, slot)
-        slot = jnp.where(x == -jnp.inf, 0, slot)
-        slot = jnp.where(valid & ~nan, slot, nslots)  # dropped
-        counts = jnp.zeros((nslots + 1,), jnp.int32).at[slot].add(1)[:nslots]
-        c = total(jnp.sum(fin.astype(jnp.int64)))
-        mean = total(jnp.sum(jnp.where(fin, x, 0.0))) / jnp.maximum(c, 1).astype(jnp.float64)
-        m2 = total(jnp.sum(jnp.where(fin, (x - mean) ** 2, 0.0)))
-        stats[k] = jnp.concatenate(
-            [
-                jnp.stack(
-                    [
-                        total(jnp.sum(valid.astype(jnp.int64))).astype(jnp.float64),
-                        total(jnp.sum((valid & nan).astype(jnp.int64))).astype(jnp.float64),
-                        total(jnp.sum((valid & inf).astype(jnp.int64))).astype(jnp.float64),
-                        c.astype(jnp.float64),
-                        mean,
-                        m2,
-                        total(jnp.sum((valid & jnp.isfinite(x) & (a > sk.max_abs)).astype(jnp.int64))).astype(
-                            jnp.float64
-                        ),
-                    ]
-                ),
-                total(counts).astype(jnp.float64),
-            ]
-        )
+    stats = {k: _output_stats(getattr(out, k), valid, sketch, total) for k in SCALAR_OUTPUTS}
+    stats["_risk"] = _risk_stats(out, valid, horizon, total)
+    return stats
+
+
+def _count(mask: Array, total: Callable[[Array], Array]) -> Array:
+    """How many lanes of ``mask`` are set (summed over devices by ``total``), as float64."""
+    return total(jnp.sum(mask.astype(jnp.int64))).astype(jnp.float64)
+
+
+def _output_stats(x: Array, valid: Array, sketch: QuantileSketch, total: Callable[[Array], Array]) -> Array:
+    """One scalar output's statistics over the ``valid`` lanes, laid out as ``add_stats`` reads them.
+
+    The counts of lanes, NaN and inf; the count, mean and sum of squared deviations of finite
+    values; the count of finite values past the sketch's range; then the sketch's bin counts
+    (:meth:`~mcroi.engine.QuantileSketch.slots`, computed in float64).
+    """
+    nslots = sketch.counts.size
+    x = x.astype(jnp.float64)
+    nan, inf = jnp.isnan(x), jnp.isinf(x)
+    fin = valid & ~nan & ~inf
+    slot = sketch.slots(x, jnp)
+    slot = jnp.where(valid & ~nan, slot, nslots)  # dropped
+    counts = jnp.zeros((nslots + 1,), jnp.int32).at[slot].add(1)[:nslots]
+    c = total(jnp.sum(fin.astype(jnp.int64)))
+    mean = total(jnp.sum(jnp.where(fin, x, 0.0))) / jnp.maximum(c, 1).astype(jnp.float64)
+    m2 = total(jnp.sum(jnp.where(fin, (x - mean) ** 2, 0.0)))
+    head = [
+        _count(valid, total),
+        _count(valid & nan, total),
+        _count(valid & inf, total),
+        c.astype(jnp.float64),
+        mean,
+        m2,
+        _count(valid & jnp.isfinite(x) & (jnp.abs(x) > sketch.max_abs), total),
+    ]
+    return jnp.concatenate([jnp.stack(head), total(counts).astype(jnp.float64)])
+
+
+def _risk_stats(out: Any, valid: Array, horizon: int, total: Callable[[Array], Array]) -> Array:
+    """Hits and trials of the risk probabilities: NPV < 0, no payback within the horizon, ROI
+    multiple < 1 (of the draws where it is defined)."""
     npv, pb, roi = out.npv_usd, out.payback_months, out.roi_multiple
     roi_ok = valid & ~jnp.isnan(roi)
-
-    def cnt(mask: Array) -> Array:
-        return total(jnp.sum(mask.astype(jnp.int64))).astype(jnp.float64)
-
-    stats["_risk"] = jnp.stack(
+    return jnp.stack(
         [
-            cnt(valid & (npv < 0)),
-            cnt(valid),
-            cnt(valid & ~(pb <= horizon)),
-            cnt(valid),
-            cnt(roi_ok & (roi < 1)),
-            cnt(roi_ok),
+            _count(valid & (npv < 0), total),
+            _count(valid, total),
+            _count(valid & ~(pb <= horizon), total),
+            _count(valid, total),
+            _count(roi_ok & (roi < 1), total),
+            _count(roi_ok, total),
         ]
     )
-    return stats
 
 
 def make_step(
@@ -173,15 +170,46 @@ def make_step(
     contract only) the step is ``step(keys, start, stop)`` and also returns the chunk's streaming
     statistics (:func:`_chunk_stats`), reduced on the device.
     """
-    fn = batch_fn or batch_function(priors)
-    chol = copula_factor(priors)
+    one_tile = _tile_evaluator(priors, batch_fn or batch_function(priors), dtype)
     ndev = 1 if mesh is None else mesh.devices.size
     if chunk % ndev:
         raise ValueError(f"chunk ({chunk}) must be a multiple of the device count ({ndev})")
     local = chunk // ndev
-
     tile = TILE if local % TILE == 0 else local
 
+    def evaluate(keys: Array, start: Array) -> tuple[Array, Any, Array]:
+        """This device's draws of the chunk: inputs (local, n_inputs), outputs, draw indices."""
+        offset = start if mesh is None else start + jax.lax.axis_index("draw").astype(start.dtype) * local
+        idx = offset + jnp.arange(local, dtype=start.dtype)
+        # Evaluate in fixed tiles of TILE lanes: every draw then runs through the same compiled
+        # kernel at the same lane position (its index mod TILE), whatever the chunk size or
+        # device count, so XLA's vectorization and thread split cannot change its last bit.
+        tiles_in, tiles_out = jax.lax.map(lambda t: one_tile(keys, t), idx.reshape(local // tile, tile))
+        stacked = tiles_in.reshape(local, len(priors.names))  # draws first, as the host keeps them
+        out = jax.tree.map(lambda a: a.reshape(local, *a.shape[2:]), tiles_out)
+        return stacked, out, idx
+
+    def block(keys: Array, start: Array) -> tuple[Array, Any]:
+        stacked, out, _ = evaluate(keys, start)
+        return stacked, out
+
+    def block_with_stats(keys: Array, start: Array, stop: Array) -> tuple[Array, Any, dict[str, Array]]:
+        stacked, out, idx = evaluate(keys, start)
+        return stacked, out, _chunk_stats(out, idx, stop, priors.horizon_months, mesh is not None)
+
+    step: Callable[..., Any] = block_with_stats if stats else block
+    if mesh is None:
+        return jax.jit(step)
+    in_specs: tuple[Any, ...] = (P(), P(), P()) if stats else (P(), P())
+    out_specs: tuple[Any, ...] = (P("draw"), P("draw"), P()) if stats else (P("draw"), P("draw"))
+    return jax.jit(jax.shard_map(step, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_vma=False))
+
+
+def _tile_evaluator(
+    priors: PriorSet, fn: Callable[[Mapping[str, Array]], Any], dtype: Any
+) -> Callable[[Array, Array], tuple[Array, Any]]:
+    """``one_tile(keys, idx) -> (inputs (tile, n_inputs), fn(inputs))``: sample draws ``idx`` and evaluate."""
+    chol = copula_factor(priors)
     # constants ignore their uniform: hash only the inputs that vary (their draws are unchanged,
     # each input's uniforms depend on its own key only)
     drawn = [i for i, d in enumerate(priors.inputs.values()) if not d.is_constant]
@@ -197,29 +225,28 @@ def make_step(
         inp = jax.lax.optimization_barrier(inp)
         return jnp.stack([inp[n] for n in priors.names], axis=1), fn(inp)
 
-    def block(keys: Array, start: Array, stop: Array | None = None) -> tuple[Any, ...]:
-        offset = start if mesh is None else start + jax.lax.axis_index("draw").astype(start.dtype) * local
-        idx = offset + jnp.arange(local, dtype=start.dtype)
-        # Evaluate in fixed tiles of TILE lanes: every draw then runs through the same compiled
-        # kernel at the same lane position (its index mod TILE), whatever the chunk size or
-        # device count, so XLA's vectorization and thread split cannot change its last bit.
-        tiles_in, tiles_out = jax.lax.map(lambda t: one_tile(keys, t), idx.reshape(local // tile, tile))
-        stacked = tiles_in.reshape(local, len(priors.names))  # draws first, as the host keeps them
-        out = jax.tree.map(lambda a: a.reshape(local, *a.shape[2:]), tiles_out)
-        if stats:
-            return stacked, out, _chunk_stats(out, idx, stop, priors.horizon_months, mesh is not None)
-        return stacked, out
-
-    if mesh is None:
-        return jax.jit(block)
-    in_specs: tuple[Any, ...] = (P(), P(), P()) if stats else (P(), P())
-    out_specs: tuple[Any, ...] = (P("draw"), P("draw"), P()) if stats else (P("draw"), P("draw"))
-    sharded = jax.shard_map(block, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_vma=False)
-    return jax.jit(sharded)
+    return one_tile
 
 
+#: Compiled steps kept for reuse within a process: :func:`run`'s and :func:`evaluate_inputs`'.
 _STEPS: dict[tuple[Any, ...], Callable[..., Any]] = {}
 _DESIGN_STEPS: dict[tuple[Any, ...], Callable[..., Any]] = {}
+
+
+def design_cache_size() -> int:
+    """How many compiled :func:`evaluate_inputs` steps this process keeps for reuse (at most 8).
+
+    A call with the same scenario, function object, output, chunk, precision and devices as an
+    earlier one reuses its step; passing a new function object each time compiles each time.
+    """
+    return len(_DESIGN_STEPS)
+
+
+def clear_caches() -> None:
+    """Drop every compiled step kept for reuse (:func:`run`'s and :func:`evaluate_inputs`'), and
+    the memory they hold; the next call compiles afresh."""
+    _STEPS.clear()
+    _DESIGN_STEPS.clear()
 
 
 def _remember(cache: dict[tuple[Any, ...], Callable[..., Any]], key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
@@ -238,11 +265,12 @@ def _cached_step(priors: PriorSet, chunk: int, dtype: Any, mesh: Mesh | None, st
     return _remember(_STEPS, key, lambda: make_step(priors, chunk, dtype, mesh=mesh, stats=stats))
 
 
-def _fetch_rows(dst: np.ndarray, arr: Array, at: int, m: int) -> None:
-    """Copy rows ``0 .. m - 1`` of ``arr`` into ``dst[at : at + m]``, one device shard at a time.
+def fetch_rows(dst: np.ndarray, arr: Array, at: int, m: int) -> None:
+    """Copy rows ``0 .. m - 1`` of a (possibly sharded) device array ``arr`` into ``dst[at : at + m]``.
 
-    On the CPU a shard's buffer is read in place, so each row is copied once, straight into the
-    run's array (gathering the sharded array first would copy it twice).
+    One device shard at a time: on the CPU a shard's buffer is read in place, so each row is
+    copied once, straight into the host array (gathering the sharded array first would copy it
+    twice). :func:`run` files each chunk's kept draws this way.
     """
     for shard in arr.addressable_shards:
         rows = shard.index[0] if shard.index else slice(None)
@@ -253,10 +281,10 @@ def _fetch_rows(dst: np.ndarray, arr: Array, at: int, m: int) -> None:
             dst[at + lo : at + lo + k] = np.asarray(shard.data)[:k]
 
 
-def _rows(arr: Array, m: int) -> np.ndarray:
-    """Rows ``0 .. m - 1`` of ``arr`` as a new host array (see :func:`_fetch_rows`)."""
+def host_rows(arr: Array, m: int) -> np.ndarray:
+    """Rows ``0 .. m - 1`` of a (possibly sharded) device array as a new host array (see :func:`fetch_rows`)."""
     out = np.empty((m, *arr.shape[1:]), dtype=arr.dtype)
-    _fetch_rows(out, arr, 0, m)
+    fetch_rows(out, arr, 0, m)
     return out
 
 
@@ -287,7 +315,7 @@ def run(
     ----------
     keep
         ``"draws"``: return every draw. ``"summary"``: stream every draw into a
-        :class:`~mcroi.sketch.RunStream` and keep only the first ``subsample`` draws' inputs and
+        :class:`~mcroi.engine.RunStream` and keep only the first ``subsample`` draws' inputs and
         outputs (memory O(chunk + subsample), not O(draws)).
     until_mcse
         Stop after the first chunk at which the MCSEs of NPV's mean, P5, P50, P95 (relative to
@@ -295,6 +323,35 @@ def run(
     devices
         Device count (or devices) the draw axis is sharded over; None means all local devices.
     """
+    _check_run_arguments(draws, chunk_size, keep, until_mcse)
+    dtype = _check_precision(precision)
+    with jax.enable_x64(True):
+        t0 = time.perf_counter()
+        mesh = make_mesh(devices)
+        ndev = mesh.devices.size
+        chunk = _round_up(min(chunk_size, draws), ndev * TILE)
+        keys = name_keys(canonicalize_key(seed), priors.names)
+        want_stream = keep == "summary" or until_mcse is not None
+        kept = draws if keep == "draws" else min(subsample, draws)
+        grow = keep == "draws" and until_mcse is not None  # cap may be huge: grow lists instead
+        loop = _ChunkLoop(
+            t0=t0,
+            step=_cached_step(priors, chunk, dtype, mesh if ndev > 1 else None, want_stream),
+            keys=keys,
+            start=start,
+            draws=draws,
+            chunk=chunk,
+            kept=_KeptDraws.allocate(kept, len(priors.names), dtype, grow),
+            stream=RunStream(tuple(SCALAR_OUTPUTS), priors.horizon_months) if want_stream else None,
+            progress=progress,
+            until_mcse=until_mcse,
+        )
+        loop.run_chunks()
+        return loop.finish(list(priors.names), keep, ndev)
+
+
+def _check_run_arguments(draws: int, chunk_size: int, keep: str, until_mcse: float | None) -> None:
+    """Refuse arguments :func:`run` cannot honour (ValueError)."""
     if draws < 1:
         raise ValueError("draws must be >= 1")
     if chunk_size < 1:
@@ -303,102 +360,150 @@ def run(
         raise ValueError(f"keep must be 'draws' or 'summary', got {keep!r}")
     if until_mcse is not None and not until_mcse > 0:
         raise ValueError("until_mcse must be > 0")
-    dtype = _check_precision(precision)
-    with jax.enable_x64(True):
-        t0 = time.perf_counter()
-        mesh = make_mesh(devices)
-        ndev = mesh.devices.size
-        chunk = _round_up(min(chunk_size, draws), ndev * TILE)
-        keys = name_keys(canonicalize_key(seed), priors.names)
-        scalar = list(model.SCALAR_OUTPUTS)
-        want_stream = keep == "summary" or until_mcse is not None
-        step = _cached_step(priors, chunk, dtype, mesh if ndev > 1 else None, want_stream)
-        n_in = len(priors.names)
-        stream = RunStream(tuple(scalar), priors.horizon_months) if want_stream else None
-        kept = draws if keep == "draws" else min(subsample, draws)
-        grow = keep == "draws" and until_mcse is not None  # cap may be huge: grow lists instead
-        inputs: np.ndarray | list[np.ndarray] = [] if grow else np.empty((kept, n_in), dtype=dtype)
-        outputs: dict[str, Any] | None = None
-        t_compile = 0.0
-        errors: dict[str, float] | None = None
-        converged: bool | None = None
-        done = 0
-        stop = start + draws
-        stop_arr = jnp.asarray(stop, jnp.int64)
 
-        def dispatch(s: int) -> Any:
-            if want_stream:
-                return step(keys, jnp.asarray(s, jnp.int64), stop_arr)
-            return step(keys, jnp.asarray(s, jnp.int64))
 
+@dataclass
+class _KeptDraws:
+    """The draws a run keeps on the host, inputs and every output.
+
+    Arrays preallocated for ``kept`` draws, or, when the number of draws is open (``grow``: every
+    draw kept, but the run may stop early on convergence with a huge cap), a list of chunks per
+    array, joined at the end.
+    """
+
+    kept: int
+    grow: bool
+    inputs: np.ndarray | list[np.ndarray]
+    outputs: dict[str, Any] | None = None  # arrays, or lists of chunks when growing
+
+    @classmethod
+    def allocate(cls, kept: int, n_inputs: int, dtype: Any, grow: bool) -> _KeptDraws:
+        return cls(kept, grow, [] if grow else np.empty((kept, n_inputs), dtype=dtype))
+
+    def file(self, inp: Array, out: Any, done: int, n: int) -> None:
+        """File a chunk of ``n`` draws after ``done`` filed ones: all of them when growing, else
+        those that fit in ``kept``. Only these draws travel to the host."""
+        if self.outputs is None:
+            self.outputs = {
+                k: [] if self.grow else np.empty((self.kept, *v.shape[1:]), dtype=v.dtype)
+                for k, v in out._asdict().items()
+            }
+        m = n if self.grow else min(n, self.kept - done)
+        if m <= 0:
+            return
+        if isinstance(self.inputs, list):
+            self.inputs.append(host_rows(inp, m))
+            for k, v in out._asdict().items():
+                self.outputs[k].append(host_rows(v, m))
+        else:
+            fetch_rows(self.inputs, inp, done, m)
+            for k, v in out._asdict().items():
+                fetch_rows(self.outputs[k], v, done, m)
+
+    def arrays(self, done: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The kept inputs and outputs of a run that evaluated ``done`` draws."""
+        assert self.outputs is not None, "no chunk was filed"
+        if isinstance(self.inputs, list):
+            return np.concatenate(self.inputs), {k: np.concatenate(v) for k, v in self.outputs.items()}
+        if done < self.kept:  # stopped early: trim the preallocated arrays
+            return self.inputs[:done], {k: v[:done] for k, v in self.outputs.items()}
+        return self.inputs, self.outputs
+
+
+@dataclass
+class _ChunkLoop:
+    """The chunks of one :func:`run`, evaluated in order until the range is done or converged.
+
+    Each chunk is dispatched before the previous one is filed, so the device works while the
+    host files, streams and reports.
+    """
+
+    t0: float  # when the run began (its wall time is the engine's)
+    step: Callable[..., Any]
+    keys: Array
+    start: int
+    draws: int
+    chunk: int
+    kept: _KeptDraws
+    stream: RunStream | None  # with a stream, the step also returns the chunk's statistics
+    progress: ProgressFn | None
+    until_mcse: float | None
+    done: int = 0  # draws evaluated so far
+    t_compile: float = 0.0  # the first chunk's wall time, its compilation included
+    errors: dict[str, float] | None = None
+    converged: bool | None = None
+
+    def __post_init__(self) -> None:
+        self.stop = self.start + self.draws  # one past the last draw index
+        self._stop_index = jnp.asarray(self.stop, jnp.int64)
+
+    def run_chunks(self) -> None:
+        """Evaluate chunk after chunk from ``start`` until the range is done or the run has converged."""
         t = time.perf_counter()
-        pending = dispatch(start)
-        s = start
+        pending = self._dispatch(self.start)
+        s = self.start
         while True:
             res = jax.block_until_ready(pending)
-            inp, out = res[0], res[1]
-            n = min(chunk, stop - s)
-            m = n if grow else min(n, kept - done)
-            nxt = s + chunk
-            if s == start:
-                t_compile = time.perf_counter() - t
-            if nxt < stop:  # keep the device busy while the host files this chunk
-                pending = dispatch(nxt)
-            if stream is not None:
-                stream.add_stats(jax.tree.map(np.asarray, res[2]))
-            if outputs is None:
-                outputs = {
-                    k: [] if grow else np.empty((kept, *v.shape[1:]), dtype=v.dtype) for k, v in out._asdict().items()
-                }
-            if m > 0:  # only these chunks' draws travel to the host
-                if grow:
-                    assert isinstance(inputs, list)
-                    inputs.append(_rows(inp, m))
-                    for k, v in out._asdict().items():
-                        outputs[k].append(_rows(v, m))
-                else:
-                    assert isinstance(inputs, np.ndarray)
-                    _fetch_rows(inputs, inp, done, m)
-                    for k, v in out._asdict().items():
-                        _fetch_rows(outputs[k], v, done, m)
-            done += n
-            if progress is not None:
-                if stream is not None:
-                    progress(done, draws, {"median_npv_usd": float(stream.outputs["npv_usd"].sketch.quantile(0.5))})
-                else:  # draws mode: this chunk's outputs are rows done - n .. done - 1
-                    progress(done, draws, {k: v[done - n : done] for k, v in outputs.items()})
-            if until_mcse is not None and stream is not None:
-                errors = npv_errors(stream)
-                converged = all(math.isfinite(e) and e <= until_mcse for e in errors.values())
-                if converged:
-                    break
-            if nxt >= stop:
-                break
+            if s == self.start:
+                self.t_compile = time.perf_counter() - t
+            nxt = s + self.chunk
+            if nxt < self.stop:  # keep the device busy while the host files this chunk
+                pending = self._dispatch(nxt)
+            self._file_chunk(res, min(self.chunk, self.stop - s))
+            if self._has_converged() or nxt >= self.stop:
+                return
             s = nxt
-        assert outputs is not None
-        if grow:
-            assert isinstance(inputs, list)
-            inputs = np.concatenate(inputs)
-            outputs = {k: np.concatenate(v) for k, v in outputs.items()}
-        elif done < kept:  # stopped early: trim the preallocated arrays
-            assert isinstance(inputs, np.ndarray)
-            inputs = inputs[:done]
-            outputs = {k: v[:done] for k, v in outputs.items()}
-        total = time.perf_counter() - t0
-    assert isinstance(inputs, np.ndarray)
-    return RunArrays(
-        names=list(priors.names),
-        inputs=inputs,
-        outputs=outputs,
-        timings={"first_chunk_incl_compile_s": t_compile, "engine_s": total},
-        stream=stream,
-        draws=done,
-        start=start,
-        keep=keep,
-        errors=errors,
-        converged=converged,
-        devices=ndev,
-    )
+
+    def finish(self, names: list[str], keep: str, devices: int) -> RunArrays:
+        """The run's result: the kept draws, the stream, how it stopped, and its timings."""
+        inputs, outputs = self.kept.arrays(self.done)
+        total = time.perf_counter() - self.t0
+        return RunArrays(
+            names=names,
+            inputs=inputs,
+            outputs=outputs,
+            timings={"first_chunk_incl_compile_s": self.t_compile, "engine_s": total},
+            stream=self.stream,
+            draws=self.done,
+            start=self.start,
+            keep=keep,
+            errors=self.errors,
+            converged=self.converged,
+            devices=devices,
+        )
+
+    def _dispatch(self, s: int) -> Any:
+        if self.stream is not None:
+            return self.step(self.keys, jnp.asarray(s, jnp.int64), self._stop_index)
+        return self.step(self.keys, jnp.asarray(s, jnp.int64))
+
+    def _file_chunk(self, res: tuple[Any, ...], n: int) -> None:
+        """Stream a finished chunk of ``n`` draws, file its kept draws, report progress."""
+        if self.stream is not None:
+            self.stream.add_stats(jax.tree.map(np.asarray, res[2]))
+        self.kept.file(res[0], res[1], self.done, n)
+        self.done += n
+        self._report_progress(n)
+
+    def _report_progress(self, n: int) -> None:
+        if self.progress is None:
+            return
+        if self.stream is not None:
+            median = float(self.stream.outputs["npv_usd"].sketch.quantile(0.5))
+            self.progress(self.done, self.draws, {"median_npv_usd": median})
+        else:  # draws mode: this chunk's outputs are rows done - n .. done - 1
+            assert self.kept.outputs is not None
+            self.progress(
+                self.done, self.draws, {k: v[self.done - n : self.done] for k, v in self.kept.outputs.items()}
+            )
+
+    def _has_converged(self) -> bool:
+        """Whether the run may stop: with ``until_mcse``, all of NPV's MCSEs are at or below it."""
+        if self.until_mcse is None or self.stream is None:
+            return False
+        self.errors = npv_errors(self.stream)
+        self.converged = all(math.isfinite(e) and e <= self.until_mcse for e in self.errors.values())
+        return self.converged
 
 
 def _design_step(

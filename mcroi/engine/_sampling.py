@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.extend.random import threefry_2x32
+from jax.typing import DTypeLike
 
 from mcroi.priors import PriorSet, ppf, ppf_z
 
@@ -39,7 +40,7 @@ def name_keys(root: Array, names: Sequence[str]) -> Array:
     return jnp.stack(keys).astype(jnp.uint32)
 
 
-def uniforms(keys: Array, index: Array, dtype: jnp.dtype) -> Array:
+def uniforms(keys: Array, index: Array, dtype: DTypeLike) -> Array:
     """Uniforms in the open interval (0, 1), shape (len(keys), len(index)).
 
     ``index`` holds absolute draw indices (int64 where x64 is on). float64 uses 53 random bits,
@@ -77,7 +78,7 @@ def transform(priors: PriorSet, u: Array, copula: Array | np.ndarray | None = No
     ``copula``, when given, is the lower Cholesky factor of the Gaussian-copula correlation matrix
     over the inputs (identity where uncorrelated). The correlated inputs' uniforms go to normal
     scores ``z = ndtri(u)``, are mixed by the factor, and then map to each marginal through its
-    inverse CDF in normal-score space (:func:`mcroi.distributions.ppf_z`), so every marginal stays
+    inverse CDF in normal-score space (:func:`mcroi.priors.ppf_z`), so every marginal stays
     exact; uncorrelated inputs are not touched.
     """
     zs: dict[int, Array] = {}
@@ -91,7 +92,7 @@ def transform(priors: PriorSet, u: Array, copula: Array | np.ndarray | None = No
     return {name: ppf_z(d, zs[i]) if i in zs else ppf(d, u[i]) for i, (name, d) in enumerate(priors.inputs.items())}
 
 
-def sample(priors: PriorSet, seed: int | Array, index: Array, dtype: jnp.dtype = jnp.float64) -> dict[str, Array]:
+def sample(priors: PriorSet, seed: int | Array, index: Array, dtype: DTypeLike = jnp.float64) -> dict[str, Array]:
     """Input values at the given absolute draw indices (host convenience; the engine inlines this)."""
     keys = name_keys(canonicalize_key(seed), priors.names)
     return transform(priors, uniforms(keys, index, dtype), copula_factor(priors))

@@ -19,7 +19,7 @@ where ``x_(k), x_(k+1)`` are the two order statistics that ``q_exact`` interpola
 ``alpha = 1e-3`` (0.1 %), ``min_abs = 1e-9`` (smaller magnitudes count as 0). Magnitudes above
 ``max_abs = 1e24`` fall in the top bin (their count is reported as ``n_overflow``; the bound does
 not hold for quantiles that land there). When infinities are present the quantile is the
-``inverted_cdf`` order statistic, as in :func:`mcroi.summarize.describe`.
+``inverted_cdf`` order statistic, as in :func:`mcroi.analysis.describe`.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ class QuantileSketch:
     alpha: float = ALPHA
     min_abs: float = MIN_ABS
     max_abs: float = MAX_ABS
-    counts: np.ndarray = field(default=None)  # type: ignore[assignment]
+    #: one count per slot, ``2 * nb + 3`` of them (set from the parameters)
+    counts: np.ndarray = field(init=False)
     n_overflow: int = 0
 
     def __post_init__(self) -> None:
@@ -56,8 +57,7 @@ class QuantileSketch:
         self.i_min = math.floor(math.log(self.min_abs) / self._lg)
         self.i_max = math.ceil(math.log(self.max_abs) / self._lg)
         self.nb = self.i_max - self.i_min + 1
-        if self.counts is None:
-            self.counts = np.zeros(2 * self.nb + 3, dtype=np.int64)
+        self.counts = np.zeros(2 * self.nb + 3, dtype=np.int64)
         rep = 2 * self.gamma ** np.arange(self.i_min, self.i_max + 1, dtype=float) / (self.gamma + 1)
         self.rep = np.concatenate([[-np.inf], -rep[::-1], [0.0], rep, [np.inf]])
 
@@ -65,24 +65,30 @@ class QuantileSketch:
     def n(self) -> int:
         return int(self.counts.sum())
 
-    def _slots(self, x: np.ndarray) -> np.ndarray:
-        a = np.abs(x)
+    def slots(self, x: Any, xp: Any = np) -> Any:
+        """The slot of :attr:`counts` that each non-NaN value of ``x`` falls in (same shape, int64).
+
+        The one binning of the sketch: :meth:`add` bins with NumPy and the engine bins each chunk
+        on its device with ``xp=jax.numpy`` (then adds the counts with
+        :meth:`RunStream.add_stats`), so the two cannot drift apart.
+        """
+        a = xp.abs(x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            i = np.ceil(np.log(np.maximum(a, self.min_abs)) / self._lg).astype(np.int64)
-        self.n_overflow += int(np.count_nonzero(np.isfinite(a) & (a > self.max_abs)))
-        b = np.clip(i, self.i_min, self.i_max) - self.i_min  # 0 .. nb - 1
+            i = xp.ceil(xp.log(xp.maximum(a, self.min_abs)) / self._lg).astype(xp.int64)
+        b = xp.clip(i, self.i_min, self.i_max) - self.i_min  # 0 .. nb - 1
         zero = self.nb + 1
-        slot = np.where(x > 0, zero + 1 + b, zero - 1 - b)
-        slot = np.where(a < self.min_abs, zero, slot)
-        slot = np.where(x == np.inf, 2 * self.nb + 2, slot)
-        return np.where(x == -np.inf, 0, slot)
+        slot = xp.where(x > 0, zero + 1 + b, zero - 1 - b)
+        slot = xp.where(a < self.min_abs, zero, slot)
+        slot = xp.where(x == xp.inf, 2 * self.nb + 2, slot)
+        return xp.where(x == -xp.inf, 0, slot)
 
     def add(self, x: np.ndarray) -> None:
         """Add non-NaN values ``x`` (any shape)."""
         x = np.asarray(x, dtype=float).ravel()
         x = x[~np.isnan(x)]
         if x.size:
-            self.counts += np.bincount(self._slots(x), minlength=self.counts.size)
+            self.n_overflow += int(np.count_nonzero(np.isfinite(x) & (np.abs(x) > self.max_abs)))
+            self.counts += np.bincount(self.slots(x), minlength=self.counts.size)
 
     def merge(self, other: QuantileSketch) -> None:
         if (other.alpha, other.min_abs, other.max_abs) != (self.alpha, self.min_abs, self.max_abs):
@@ -152,7 +158,7 @@ class Moments:
 
 @dataclass
 class OutputStream:
-    """Everything :func:`mcroi.summarize.describe` reports, accumulated chunk by chunk."""
+    """Everything :func:`mcroi.analysis.describe` reports, accumulated chunk by chunk."""
 
     n: int = 0
     n_nan: int = 0
@@ -176,7 +182,7 @@ class OutputStream:
         self.sketch.merge(o.sketch)
 
     def quantile_mcse(self, p: float) -> float:
-        """Delta-method MCSE of the ``p`` quantile (as :func:`mcroi.summarize.quantile_mcse`)."""
+        """Delta-method MCSE of the ``p`` quantile (as :func:`mcroi.analysis.quantile_mcse`)."""
         n = self.sketch.n
         if n < 2:
             return math.nan
@@ -250,7 +256,7 @@ class RunStream:
         self.p_roi_below_1.add(roi < 1, ~np.isnan(roi))
 
     def add_stats(self, stats: Mapping[str, np.ndarray]) -> None:
-        """Add one chunk's statistics as reduced on the device (``mcroi.engine._chunk_stats``)."""
+        """Add one chunk's statistics as reduced on the device (the engine's ``_runner._chunk_stats``)."""
         for k in self.names:
             a = stats[k]
             s = self.outputs[k]
@@ -308,7 +314,7 @@ class RunStream:
 def describe_stream(
     s: OutputStream, percentiles: tuple[int, ...], mcse_percentiles: tuple[int, ...]
 ) -> dict[str, float]:
-    """The same keys as :func:`mcroi.summarize.describe`, from a stream."""
+    """The same keys as :func:`mcroi.analysis.describe`, from a stream."""
     out: dict[str, float] = {"n": float(s.n), "n_nan": float(s.n_nan), "n_inf": float(s.n_inf)}
     m = s.moments
     if m.n:

@@ -1,7 +1,7 @@
 """Monthly cumulative cash of a run, re-evaluated from its stored per-draw inputs.
 
 A run stores each draw's sampled inputs but not its months (that would be draws x months of
-data). The fan chart re-evaluates the contract's monthly cashflow (:func:`mcroi.model.monthly`,
+data). The fan chart re-evaluates the contract's monthly cashflow (:func:`mcroi.engine.monthly`,
 vmapped and jitted) for a fixed subsample of draws, the first ``n`` in draw order, so the
 chart is reproducible and its Monte Carlo error is stated next to it.
 """

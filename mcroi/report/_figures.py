@@ -10,11 +10,14 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mcroi.runs import money as money
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 INK = "#1d2b3a"
 BLUE = "#2a6f97"
@@ -23,7 +26,7 @@ RED = "#b23a48"
 GREEN = "#2e7d32"
 GREY = "#7f8c8d"
 
-_RC = {
+_RC: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",  # text stays text: selectable, small, in the page's font
     "svg.hashsalt": "mcroi",  # deterministic ids
     "font.family": "DejaVu Sans",

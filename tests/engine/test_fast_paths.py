@@ -2,7 +2,8 @@
 
 Geometric sequences instead of per-month powers, the batch's months-major equations, inverse
 CDFs read in normal-score space under a copula, the IRR's duration start and error bound,
-host-side bootstrap counts, the cached design step, and fetching a chunk shard by shard.
+host-side bootstrap counts, the cached design step, fetching a chunk shard by shard, and
+streaming statistics binned on the device.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def per_draw() -> SimpleNamespace:
     knots = np.asarray(ps.curve, float) if ps.curve else None
     h = ps.horizon_months
     inp = engine.sample(ps, 5, jnp.arange(1500, dtype=jnp.int64))
-    one, cf = jax.vmap(lambda d: engine._evaluate_without_irr(d, h, knots))(inp)
+    one, cf = jax.vmap(lambda d: engine.evaluate_without_irr(d, h, knots))(inp)
     return SimpleNamespace(ps=ps, knots=knots, h=h, inp=inp, one=one, cf=np.asarray(cf), irr=engine.irr_batch(cf))
 
 
@@ -124,10 +125,10 @@ def test_fetch_rows_copies_each_shard_into_place():
     assert len(arr.addressable_shards) == ndev
     dst = np.full((100, 3), -1.0)
     m = x.shape[0] - 3  # a last, partial chunk
-    engine._fetch_rows(dst, arr, 10, m)
+    engine.fetch_rows(dst, arr, 10, m)
     np.testing.assert_array_equal(dst[10 : 10 + m], x[:m])
     assert np.all(dst[:10] == -1) and np.all(dst[10 + m :] == -1)
-    np.testing.assert_array_equal(engine._rows(arr, 5), x[:5])
+    np.testing.assert_array_equal(engine.host_rows(arr, 5), x[:5])
 
 
 def test_design_step_is_cached_and_matches_simulate():
@@ -138,11 +139,11 @@ def test_design_step_is_cached_and_matches_simulate():
     keys = engine.name_keys(engine.canonicalize_key(11), ps.names)
     with jax.enable_x64(True):
         u = np.asarray(engine.uniforms(keys, jnp.arange(n, dtype=jnp.int64), jnp.float64))
-    before = len(engine._DESIGN_STEPS)
+    before = engine.design_cache_size()
     a = engine.evaluate_inputs(ps, u, output="npv_usd")
-    after = len(engine._DESIGN_STEPS)
+    after = engine.design_cache_size()
     b = engine.evaluate_inputs(ps, u, output="npv_usd")
-    assert len(engine._DESIGN_STEPS) == after <= before + 1
+    assert engine.design_cache_size() == after <= before + 1
     assert np.array_equal(a, b)
     run = engine.run(ps, n, seed=11)
     np.testing.assert_allclose(a, run.outputs["npv_usd"], rtol=1e-12, atol=1e-3)
@@ -151,6 +152,29 @@ def test_design_step_is_cached_and_matches_simulate():
         engine.transform(ps, jnp.asarray(u), engine.copula_factor(ps))["capex.usd_per_gpu"],
         rtol=1e-14,
     )  # eager vs compiled exp
+    engine.clear_caches()
+    assert engine.design_cache_size() == 0
+
+
+def test_device_binning_is_the_sketchs():
+    """A streaming run bins each chunk on the device with the sketch's own binning: same slots as
+    the host's, on edge values and on a run's draws."""
+    sk = engine.QuantileSketch()
+    edge = [0.0, 1e-10, sk.min_abs, 2e-9, 1.0, 1.001, 123.456, 1e24, 2e24, 1e300, np.inf]
+    x = np.array(edge + [-v for v in edge] + list(np.random.default_rng(6).lognormal(0, 8, 2000)))
+    with jax.enable_x64(True):
+        on_device = np.asarray(sk.slots(jnp.asarray(x), jnp))
+    np.testing.assert_array_equal(on_device, sk.slots(x))
+
+    ps = pipeline.load_priors(None)
+    draws = engine.run(ps, 2500, seed=3)
+    streamed = engine.run(ps, 2500, seed=3, keep="summary", subsample=10)
+    assert streamed.stream is not None
+    for k in engine.SCALAR_OUTPUTS:
+        host = engine.QuantileSketch()
+        host.add(draws.outputs[k])
+        np.testing.assert_array_equal(streamed.stream.outputs[k].sketch.counts, host.counts, err_msg=k)
+        assert streamed.stream.outputs[k].sketch.n_overflow == host.n_overflow
 
 
 def test_batched_contract_in_designs_equals_the_vmapped_one():
@@ -161,7 +185,7 @@ def test_batched_contract_in_designs_equals_the_vmapped_one():
     fn = analysis.contract_fn(ps)
     assert isinstance(fn, engine.Batched) and analysis.contract_fn(ps) is fn
     u = np.random.default_rng(4).uniform(size=(len(ps.names), 2500))
-    per_draw = lambda d: engine._evaluate_without_irr(d, ps.horizon_months, knots)[0]  # noqa: E731
+    per_draw = lambda d: engine.evaluate_without_irr(d, ps.horizon_months, knots)[0]  # noqa: E731
     # every output at once (one compiled step for each form; the IRR is NaN in both)
     got = engine.evaluate_inputs(ps, u, fn)
     want = engine.evaluate_inputs(ps, u, per_draw)
