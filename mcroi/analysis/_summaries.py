@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from mcroi.engine import irr_for_summaries
+
 PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
 MCSE_PERCENTILES = (5, 50, 95)
 VAR_LEVEL = 0.05
@@ -125,17 +127,11 @@ def _total_loss(outputs: Mapping[str, np.ndarray]) -> np.ndarray:
 
 
 def irr_with_total_losses(outputs: Mapping[str, np.ndarray]) -> np.ndarray:
-    """The IRR with draws whose cash never turns positive counted as -100 %, not dropped.
-
-    Such a draw has no IRR (its cash flow never changes sign: the capex is lost and every month
-    after it loses more), so the contract's IRR is NaN there. Dropping it from the percentiles
-    would flatter exactly the losing cases; its return is at most -100 %, so it counts as -1.
-    A NaN IRR of a draw that never loses (no capex) stays NaN and is left out.
-    """
+    """The IRR as summaries count it (:func:`mcroi.engine.irr_for_summaries`): total losses as -100 %."""
     irr = np.asarray(outputs["irr_annual"], dtype=float)
     if "net_roi" not in outputs:
         return irr
-    return np.where(_total_loss(outputs), -1.0, irr)
+    return np.asarray(irr_for_summaries(irr, np.asarray(outputs["net_roi"], dtype=float)))
 
 
 def summarize_stream(stream: Any, level: float = VAR_LEVEL) -> dict[str, Any]:

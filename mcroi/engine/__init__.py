@@ -39,6 +39,7 @@ from mcroi.engine._outputs import ANNUAL_OUTPUTS as ANNUAL_OUTPUTS
 from mcroi.engine._outputs import OUTPUTS as OUTPUTS
 from mcroi.engine._outputs import SCALAR_OUTPUTS as SCALAR_OUTPUTS
 from mcroi.engine._outputs import OutputSpec as OutputSpec
+from mcroi.engine._outputs import irr_for_summaries as irr_for_summaries
 from mcroi.engine._runner import DEFAULT_CHUNK as DEFAULT_CHUNK
 from mcroi.engine._runner import PRECISIONS as PRECISIONS
 from mcroi.engine._runner import SUBSAMPLE as SUBSAMPLE
@@ -118,6 +119,7 @@ __all__ = [
     "host_rows",
     "initialize_distributed",
     "irr_batch",
+    "irr_for_summaries",
     "irr_monthly",
     "make_mesh",
     "make_step",

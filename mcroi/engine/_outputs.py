@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -175,3 +176,14 @@ OUTPUTS: dict[str, OutputSpec] = {
 SCALAR_OUTPUTS: tuple[str, ...] = tuple(k for k, s in OUTPUTS.items() if not s.per_year)
 #: Outputs with one value per draw and year.
 ANNUAL_OUTPUTS: tuple[str, ...] = tuple(k for k, s in OUTPUTS.items() if s.per_year)
+
+
+def irr_for_summaries(irr: Any, net_roi: Any, xp: Any = np) -> Any:
+    """The IRR as every summary counts it: a draw whose cash never turns positive is -100 %, not dropped.
+
+    Such a draw has no IRR (its cash flow never changes sign: the capex is lost and every month
+    after it loses more), so the contract's IRR is NaN there; dropping it from the percentiles
+    would flatter exactly the losing cases. Its return is at most -100 %, so it counts as -1. A
+    NaN IRR of a draw that never loses (no capex) stays NaN. ``xp`` is numpy or jax.numpy.
+    """
+    return xp.where(xp.isnan(irr) & (net_roi <= -1), -1.0, irr)

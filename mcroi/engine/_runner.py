@@ -24,7 +24,7 @@ from jax.sharding import PartitionSpec as P
 
 from mcroi.engine import _model as model
 from mcroi.engine._devices import local_devices
-from mcroi.engine._outputs import SCALAR_OUTPUTS
+from mcroi.engine._outputs import SCALAR_OUTPUTS, irr_for_summaries
 from mcroi.engine._sampling import canonicalize_key, copula_factor, name_keys, transform, uniforms
 from mcroi.engine._sketch import QuantileSketch, RunStream, npv_errors
 from mcroi.priors import PriorSet
@@ -97,9 +97,16 @@ def _chunk_stats(out: Any, idx: Array, stop: Array, horizon: int, sharded: bool)
         return jax.lax.psum(x, "draw") if sharded else x
 
     valid = idx < stop
-    stats = {k: _output_stats(getattr(out, k), valid, sketch, total) for k in SCALAR_OUTPUTS}
+    stats = {k: _output_stats(_summarized(out, k), valid, sketch, total) for k in SCALAR_OUTPUTS}
     stats["_risk"] = _risk_stats(out, valid, horizon, total)
     return stats
+
+
+def _summarized(out: Any, k: str) -> Array:
+    """Output ``k`` of a chunk as the summaries count it (:func:`~mcroi.engine.irr_for_summaries`)."""
+    if k == "irr_annual":
+        return irr_for_summaries(out.irr_annual.astype(jnp.float64), out.net_roi, jnp)
+    return getattr(out, k)
 
 
 def _count(mask: Array, total: Callable[[Array], Array]) -> Array:

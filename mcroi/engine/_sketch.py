@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from mcroi.engine._outputs import irr_for_summaries
+
 ALPHA = 1e-3
 MIN_ABS = 1e-9
 MAX_ABS = 1e24
@@ -248,7 +250,10 @@ class RunStream:
     def add(self, chunk: Mapping[str, np.ndarray]) -> None:
         """Add one chunk of scalar outputs (each (n,))."""
         for k in self.names:
-            self.outputs[k].add(chunk[k])
+            if k == "irr_annual" and "net_roi" in chunk:
+                self.outputs[k].add(irr_for_summaries(np.asarray(chunk[k], float), np.asarray(chunk["net_roi"])))
+            else:
+                self.outputs[k].add(chunk[k])
         npv = np.asarray(chunk["npv_usd"], dtype=float)
         self.p_npv_negative.add(npv < 0)
         self.p_no_payback.add(~(np.asarray(chunk["payback_months"]) <= self.horizon_months))
