@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from mcroi.engine import irr_for_summaries
+from mcroi.engine import describe_stream, irr_for_summaries
 
 PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
 MCSE_PERCENTILES = (5, 50, 95)
@@ -141,8 +141,6 @@ def summarize_stream(stream: Any, level: float = VAR_LEVEL) -> dict[str, Any]:
     quantile sketch (relative error <= ``mcroi.sketch.ALPHA``); CVaR is the mean of the sketch's
     bin representatives at or below VaR (same relative error bound).
     """
-    from mcroi.engine import describe_stream
-
     npv = stream.outputs["npv_usd"]
     var = float(npv.sketch.quantile(level))
     return {

@@ -17,7 +17,7 @@ import numpy as np
 from jax.extend.random import threefry_2x32
 from jax.typing import DTypeLike
 
-from mcroi.priors import PriorSet, ppf, ppf_z
+from mcroi.priors import PriorSet, correlation_matrix, ppf, ppf_z
 
 Array = jax.Array
 
@@ -106,7 +106,5 @@ def copula_factor(priors: PriorSet) -> np.ndarray | None:
     """
     if not priors.correlations:
         return None
-    from mcroi.priors import correlation_matrix
-
     corr = correlation_matrix(priors)
     return np.linalg.cholesky(corr)

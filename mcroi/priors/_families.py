@@ -353,7 +353,7 @@ def _beta_unit_ppf_z(a: float, b: float, z: Array) -> Array:
     z0, z1 = float(_Z_GRID[0]), float(_Z_GRID[-1])
     pos = (jnp.clip(z, z0, z1) - z0) / h
     k = jnp.clip(jnp.floor(pos).astype(jnp.int32), 0, _Z_GRID.size - 2)
-    t = pos - k
+    t = pos - k.astype(pos.dtype)
     x0, x1 = jnp.asarray(xs, dtype)[k], jnp.asarray(xs, dtype)[k + 1]
     d0, d1 = jnp.asarray(ds, dtype)[k] * h, jnp.asarray(ds, dtype)[k + 1] * h
     t2, t3 = t * t, t * t * t

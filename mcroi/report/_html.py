@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from mcroi import analysis
 from mcroi.analysis import METHODS_REGISTRY
+from mcroi.engine import SCALAR_OUTPUTS
 from mcroi.report import _fanchart as fanchart
 from mcroi.report import _figures as figures
 from mcroi.runs import finite as _finite
@@ -72,9 +74,6 @@ def _summary_for(summary: Any, ds: xr.Dataset, horizon: int, platform: str | Non
                 return sub[platform]
         if isinstance(summary.get(platform), Mapping) and "outputs" in summary[platform]:
             return summary[platform]
-    from mcroi import analysis
-    from mcroi.engine import SCALAR_OUTPUTS
-
     outs = {k: ds[k].values for k in SCALAR_OUTPUTS if k in ds}
     return analysis.summarize(outs, list(outs), horizon)
 

@@ -24,7 +24,9 @@ from typing import Any, Literal
 import numpy as np
 import xarray as xr
 
+from mcroi.analysis import paired_ratio
 from mcroi.engine import OUTPUTS, SCALAR_OUTPUTS
+from mcroi.priors import CURVE_KEY, HORIZON_KEY, INPUTS
 from mcroi.runs._read import read_run
 
 SCHEMA = "mcroi.export"
@@ -156,8 +158,6 @@ def vs_baseline_table(ds: xr.Dataset, percentiles: Sequence[float]) -> list[dict
     """Paired statistics of each platform against the baseline (compare runs; else empty)."""
     if "platform" not in ds.dims:
         return []
-    from mcroi.analysis import paired_ratio
-
     base = str(ds.attrs.get("baseline", ds.platform.values[0]))
     b = ds.sel(platform=base)
     rows = []
@@ -212,8 +212,6 @@ def assumptions_table(ds: xr.Dataset, manifest: Mapping[str, Any]) -> list[dict[
 
     P10/P50/P90 are empirical percentiles of the stored draws (after truncation and copula).
     """
-    from mcroi.priors import CURVE_KEY, HORIZON_KEY, INPUTS
-
     draws = dict(_scenarios(ds))
     rows: list[dict[str, Any]] = []
     for name, pri in _scenario_priors(manifest):
