@@ -44,14 +44,12 @@ def recompute(
     seed: int,
     index: np.ndarray,
     precision: str = "float64",
-    batch: int | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Inputs (k, n_inputs) and outputs (k, ...) of the draws at absolute indices ``index`` (k,).
 
     Each requested draw is recomputed inside its own engine tile (``engine.TILE`` draws starting
     at a multiple of ``TILE``) by the engine's own compiled step, so it runs through exactly the
-    kernel, at exactly the lane, that produced it in the run. ``batch`` is accepted for backward
-    compatibility and ignored.
+    kernel, at exactly the lane, that produced it in the run.
     """
     index = np.asarray(index, dtype=np.int64)
     k = index.size
