@@ -181,8 +181,7 @@ def print_summary(summary: Mapping[str, Any], title: str) -> None:
     below = summary["outputs"]["breakeven_price_usd_per_mtok"].get("p5")
     if below is not None and below < 0:
         console.print(
-            "Break-even price P5 < 0: in those draws input-token revenue alone pays back the cluster, "
-            "so NPV stays positive even at an output price of zero.",
+            "Break-even P5 < 0: in those draws input-token revenue alone repays the cluster at a zero output price.",
             soft_wrap=False,
         )
 
