@@ -55,6 +55,8 @@ from mcroi.engine._runner import host_rows as host_rows
 from mcroi.engine._runner import make_mesh as make_mesh
 from mcroi.engine._runner import make_step as make_step
 from mcroi.engine._runner import run as run
+from mcroi.engine._sampling import ONE_BELOW_32 as ONE_BELOW_32
+from mcroi.engine._sampling import ONE_BELOW_64 as ONE_BELOW_64
 from mcroi.engine._sampling import canonicalize_key as canonicalize_key
 from mcroi.engine._sampling import copula_factor as copula_factor
 from mcroi.engine._sampling import correlated_block as correlated_block
@@ -83,6 +85,8 @@ __all__ = [
     "Moments",
     "NumericGuardError",
     "NumericReport",
+    "ONE_BELOW_32",
+    "ONE_BELOW_64",
     "OUTPUTS",
     "OutputSpec",
     "OutputStream",

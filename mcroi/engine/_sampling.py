@@ -40,11 +40,19 @@ def name_keys(root: Array, names: Sequence[str]) -> Array:
     return jnp.stack(keys).astype(jnp.uint32)
 
 
+#: The largest uniform below 1 in each precision (the top bin's centre rounds up to 1 otherwise).
+ONE_BELOW_64 = float(np.nextafter(1.0, 0.0))
+ONE_BELOW_32 = np.float32(np.nextafter(np.float32(1.0), np.float32(0.0)))
+
+
 def uniforms(keys: Array, index: Array, dtype: DTypeLike) -> Array:
     """Uniforms in the open interval (0, 1), shape (len(keys), len(index)).
 
     ``index`` holds absolute draw indices (int64 where x64 is on). float64 uses 53 random bits,
-    float32 uses 24; both are centred in their bins, so 0 and 1 never occur.
+    float32 uses 24; both are centred in their bins, so 0 never occurs. The top bin's centre,
+    ``1 - 2^-25`` in float32 (and ``1 - 2^-54`` in float64), is not representable and rounds to 1,
+    where an inverse CDF is infinite: it is held to the largest number below 1 (one draw in 2^24
+    in float32; every other draw is unchanged).
     """
     index = jnp.asarray(index)
     if index.dtype.itemsize == 8:
@@ -60,8 +68,10 @@ def uniforms(keys: Array, index: Array, dtype: DTypeLike) -> Array:
         w0, w1 = out[:n], out[n:]
         if jnp.dtype(dtype) == jnp.float64:
             bits = (w0.astype(jnp.uint64) << 21) | (w1 >> 11).astype(jnp.uint64)
-            return (bits.astype(jnp.float64) + 0.5) * (2.0**-53)
-        return ((w0 >> 8).astype(jnp.float32) + 0.5) * jnp.float32(2.0**-24)
+            u = (bits.astype(jnp.float64) + 0.5) * (2.0**-53)
+            return jnp.minimum(u, ONE_BELOW_64)
+        u32 = ((w0 >> 8).astype(jnp.float32) + 0.5) * jnp.float32(2.0**-24)
+        return jnp.minimum(u32, ONE_BELOW_32)
 
     return jax.vmap(one)(keys)
 

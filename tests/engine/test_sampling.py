@@ -88,3 +88,13 @@ def test_float32_run_is_float32_and_close_to_float64(default_priors):
     np.testing.assert_allclose(a.inputs, b.inputs, rtol=1e-4, atol=1e-6)
     med32, med64 = np.median(a.outputs["npv_usd"]), np.median(b.outputs["npv_usd"])
     np.testing.assert_allclose(med32, med64, rtol=1e-3)
+
+
+def test_float32_uniforms_never_reach_one():
+    """Issue 16: (k + 0.5) 2^-24 rounds to 1 at k = 2^24 - 1, and the inverse normal CDF gives inf
+    (seed 1, draw 11100 of the default scenario in float32 had power.kw_per_gpu = inf)."""
+    ps = priors.load(priors.default_path())
+    arr = engine.run(ps, 12000, seed=1, precision="float32")
+    assert np.isfinite(arr.inputs).all()
+    assert not np.isnan(arr.outputs["npv_usd"]).any()
+    assert engine.ONE_BELOW_32 < 1 and np.float32(engine.ONE_BELOW_32) + np.float32(2**-24) == 1
