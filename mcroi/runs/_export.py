@@ -361,12 +361,29 @@ def _cell(v: Any) -> Any:
     return v
 
 
+#: A text cell beginning with one of these is read as a formula by spreadsheets (OWASP, CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Texts mcroi itself writes for non-finite numbers: never neutralised.
+NUMBER_WORDS = frozenset({"inf", "-inf", "never"})
+
+
+def safe_text(v: str) -> str:
+    """Text a spreadsheet shows as text: a leading ``'`` before ``= + - @``, tab or CR (OWASP).
+
+    Priors files travel between vendors and analysts; a scenario name or source such as
+    ``=HYPERLINK(...)`` must never become a live formula in a budget workbook.
+    """
+    return "'" + v if v.startswith(FORMULA_START) and v not in NUMBER_WORDS else v
+
+
 def _csv_cell(v: Any) -> str:
     v = _cell(v)
     if v is None:
         return ""
     if isinstance(v, float):
         return repr(v)
+    if isinstance(v, str):
+        return safe_text(v)
     return str(v)
 
 
@@ -442,10 +459,11 @@ def _sheet(wb: Any, name: str, cols: Sequence[str], rows: list[list[Any]], units
     for r, unit in zip(rows, units, strict=True):
         ws.append(r)
         fmt = NUMBER_FORMATS.get(unit or "")
-        if fmt:
-            for c in ws[ws.max_row]:
-                if isinstance(c.value, int | float) and not isinstance(c.value, bool):
-                    c.number_format = fmt
+        for c in ws[ws.max_row]:
+            if isinstance(c.value, str):
+                c.data_type = "s"  # text stays text: openpyxl would store "=..." as a live formula
+            elif fmt and isinstance(c.value, int | float) and not isinstance(c.value, bool):
+                c.number_format = fmt
     ws.freeze_panes = "A2"
     for i, c in enumerate(cols):
         width = max([len(str(c)), *(len(str(r[i] if r[i] is not None else "")) for r in rows[:200])])

