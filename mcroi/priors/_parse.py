@@ -138,6 +138,9 @@ def _head(at: _Entry, table: Mapping[str, Any]) -> tuple[str | None, float, floa
     if source is not None and not isinstance(source, str):
         at.bad("source must be a string")
         return None
+    if source is not None and _bad_text(source):
+        at.bad(f"source {_bad_text(source)}")
+        return None
     lower = _bound(at, table, "lower")
     upper = _bound(at, table, "upper")
     if lower is None or upper is None:
@@ -624,15 +627,34 @@ def _resolve(layers: list[_Layer], stem: str, errs: _Collector, partial: bool = 
     )
 
 
+#: Longest scenario name, description or source accepted (a 10 MB name hung the plots).
+MAX_TEXT = 10_000
+
+
+def _bad_text(text: str) -> str:
+    """Why a text cannot be used as a name or source ("" when it can): a NUL, or too long."""
+    if "\x00" in text:
+        return "holds a NUL character (\\x00); remove it"
+    if len(text) > MAX_TEXT:
+        return f"is {len(text):,} characters long; at most {MAX_TEXT:,}"
+    return ""
+
+
 def _scenario(top: _Layer, stem: str, errs: _Collector) -> tuple[str, str, bool]:
     """``[scenario]`` name (stripped; the file's stem by default), description and strict."""
     name = top.scenario.get("name", stem)
     if not isinstance(name, str) or not name.strip():
         errs.add(top.file, "scenario.name", name, "must be a non-empty string")
         name = stem
+    elif _bad_text(name):
+        errs.add(top.file, "scenario.name", name, f"name {_bad_text(name)}")
+        name = stem
     desc = top.scenario.get("description", "")
     if not isinstance(desc, str):
         errs.add(top.file, "scenario.description", desc, "must be a string")
+        desc = ""
+    elif _bad_text(desc):
+        errs.add(top.file, "scenario.description", desc, f"description {_bad_text(desc)}")
         desc = ""
     strict = top.scenario.get("strict", False)
     if not isinstance(strict, bool):

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from mcroi.report._figures import pyplot
+
 #: Forest-plot panels: variable, scale, axis label.
 FOREST = (
     ("npv_usd", 1e-6, "NPV (USD million)"),
@@ -18,12 +20,7 @@ COLORS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA
 
 
 def _plt():  # type: ignore[no-untyped-def]
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return pyplot()
 
 
 def npv_ecdf(ds: xr.Dataset, path: Path) -> Path:

@@ -43,12 +43,23 @@ _RC: dict[RcKeyType, Any] = {
 }
 
 
-def _fig(figsize: tuple[float, float]) -> tuple[Any, Any]:
+def pyplot() -> Any:
+    """matplotlib's pyplot, off screen, drawing every text literally.
+
+    User text (scenario names, sources) reaches titles and labels: with mathtext on, ``$...$`` or
+    an unknown ``\\symbol`` in a scenario name would be parsed as TeX and crash the plot.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
+    matplotlib.rcParams["text.parse_math"] = False
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _fig(figsize: tuple[float, float]) -> tuple[Any, Any]:
+    plt = pyplot()
     plt.rcParams.update(_RC)
     fig, ax = plt.subplots(figsize=figsize, constrained_layout=True)
     return fig, ax

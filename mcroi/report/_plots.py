@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mcroi.report._figures import pyplot
 from mcroi.runs import money
 
 MARKS = (10, 50, 90)
@@ -13,11 +14,7 @@ MARKS = (10, 50, 90)
 
 def distribution(npv_usd: np.ndarray, roi_multiple: np.ndarray, path: Path, title: str) -> Path:
     """NPV and ROI-multiple histograms with P10/P50/P90 marked; writes ``path`` (PNG)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), constrained_layout=True)
     panels = [
         (axes[0], np.asarray(npv_usd, float) / 1e6, "NPV (USD million)", lambda v: money(v * 1e6)),

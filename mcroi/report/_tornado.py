@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mcroi.report._figures import pyplot
+
 BLUE, RED, GREY = "#4C72B0", "#C44E52", "#8C8C8C"
 
 
@@ -36,12 +38,7 @@ def scale_for(units: str, values: np.ndarray) -> tuple[float, str]:
 
 
 def _plt():  # type: ignore[no-untyped-def]
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return pyplot()
 
 
 def tornado(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -283,3 +284,20 @@ def test_file_not_found_shows_the_path_it_tried(tmp_path, monkeypatch):
     with pytest.raises(PriorsError) as e:
         priors.load("nothere.toml")
     assert str(tmp_path / "nothere.toml") in e.value.lines[0]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [("name", "a\x00b", "NUL"), ("description", "d\x00", "NUL"), ("name", "x" * 20_000, "at most 10,000")],
+)
+def test_nul_and_huge_text_are_refused_at_parse_time(tmp_path, field, value, needle):
+    """Issue 18: a NUL in the scenario name crashed netCDF at write time; a 10 MB name hung the plots."""
+    text = f'[scenario]\n{field} = {json.dumps(value)}\nextends = ["default.toml"]\n'
+    lines = _lines(tmp_path, text)
+    assert len(lines) == 1 and needle in lines[0] and f"scenario.{field}" in lines[0]
+    assert "\x00" not in lines[0]
+
+
+def test_a_nul_in_a_source_is_refused(tmp_path):
+    lines = _lines(tmp_path, FULL + '[price]\nannual_decline = { ci90 = [0.2, 0.6], source = "a\\u0000b" }\n')
+    assert len(lines) == 1 and "NUL" in lines[0]

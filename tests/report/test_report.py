@@ -512,3 +512,15 @@ def test_report_shows_the_tornados_mcroi_sensitivity_wrote(tmp_path: Path) -> No
     assert (run / "sensitivity-npv_usd" / "tornado-rank.svg").is_file()
     text = (run / "report.html").read_text()
     assert "rank (npv_usd, from mcroi sensitivity)" in text
+
+
+@pytest.mark.parametrize("name", ["$x^2$ cluster", r"\frac{a}{b}", r"\unknownsymbol z", "{" * 60 + "}" * 60, "≈ 5 ¥ ☃"])
+def test_names_are_drawn_literally_in_every_plot(tmp_path: Path, name: str) -> None:
+    """Issue 18: names with $...$, \\frac, an unknown \\symbol or deep braces crashed the plots (mathtext)."""
+    doc = reference_doc(price={"usd_per_mtok_output": {"dist": "uniform", "min": 1.0, "max": 3.0, "source": name}})
+    src = write_priors(tmp_path, "[scenario]\nname = " + json.dumps(name) + "\n" + to_toml(doc), "n.toml")
+    out = tmp_path / "run"
+    res = cli("simulate", src, "-n", 300, "-o", out, "-q")
+    assert res.exit_code == 0, res.output
+    assert (out / "plots" / "distribution.png").is_file() and (out / "report.html").is_file()
+    assert any(p.name.startswith("tornado-") for p in (out / "plots").iterdir())
