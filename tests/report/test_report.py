@@ -514,7 +514,9 @@ def test_report_shows_the_tornados_mcroi_sensitivity_wrote(tmp_path: Path) -> No
     assert "rank (npv_usd, from mcroi sensitivity)" in text
 
 
-@pytest.mark.parametrize("name", ["$x^2$ cluster", r"\frac{a}{b}", r"\unknownsymbol z", "{" * 60 + "}" * 60, "≈ 5 ¥ ☃"])
+@pytest.mark.parametrize(
+    "name", ["$x^2$ cluster", r"$\frac{a}$", r"$\unknownsymbol$ z", "$" + "{" * 60 + "}" * 60 + "$", "≈ 5 ¥ ☃ $5M"]
+)
 def test_names_are_drawn_literally_in_every_plot(tmp_path: Path, name: str) -> None:
     """Issue 18: names with $...$, \\frac, an unknown \\symbol or deep braces crashed the plots (mathtext)."""
     doc = reference_doc(price={"usd_per_mtok_output": {"dist": "uniform", "min": 1.0, "max": 3.0, "source": name}})
