@@ -149,7 +149,9 @@ def _command(
     show_default=True,
     help="Monte Carlo draws per scenario.",
 )
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed shared by every scenario.")
+@click.option(
+    "--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True, help="Seed shared by every scenario."
+)
 @click.option(
     "--out",
     "-o",

@@ -34,7 +34,7 @@ def user_errors[F: Callable[..., Any]](fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from mcroi.engine import MemoryGuardError, NumericGuardError
+        from mcroi.engine import MemoryGuardError, NumericGuardError, OptionError
         from mcroi.runs import RunExistsError, RunFolderError
 
         try:
@@ -43,7 +43,7 @@ def user_errors[F: Callable[..., Any]](fn: F) -> F:
             raise UserError("\n".join(e.lines)) from None
         except (RunExistsError, RunFolderError) as e:
             raise UserError(str(e)) from None
-        except (NumericGuardError, MemoryGuardError) as e:
+        except (NumericGuardError, MemoryGuardError, OptionError) as e:
             raise UserError(str(e)) from None
 
     return wrapper  # type: ignore[return-value]
@@ -284,7 +284,7 @@ def _parse_tolerance(value: str | None) -> float | None:
 )
 @click.option(
     "--seed",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, 2**63 - 1),
     default=0,
     show_default=True,
     help="Seed; draws depend only on seed, input name and draw index.",

@@ -44,7 +44,7 @@ def _methods(value: str) -> list[str]:
     show_default=True,
     help="Sobol' base sample size N (cost N x (inputs + 2) model runs; a power of 2).",
 )
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True)
 @click.option("--low", type=click.FloatRange(1, 49), default=10.0, show_default=True, help="Swing low percentile.")
 @click.option("--high", type=click.FloatRange(51, 99), default=90.0, show_default=True, help="Swing high percentile.")
 @click.option(

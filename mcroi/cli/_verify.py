@@ -28,7 +28,7 @@ MARKS = {"ok": "ok  ", "diff": "DIFF", "note": "note"}
 )
 @click.option(
     "--check-seed",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, 2**63 - 1),
     default=None,
     help="Seed that picks the random draws (printed; default: fresh).",
 )

@@ -7,6 +7,7 @@ memory; ``_sketch`` streams summaries; ``_devices`` sets up devices and processe
 is the output registry. No files, no terminal.
 """
 
+from mcroi.engine._devices import OptionError as OptionError
 from mcroi.engine._devices import available_memory as available_memory
 from mcroi.engine._devices import configure_host_devices as configure_host_devices
 from mcroi.engine._devices import enable_compilation_cache as enable_compilation_cache
@@ -55,6 +56,7 @@ from mcroi.engine._runner import host_rows as host_rows
 from mcroi.engine._runner import make_mesh as make_mesh
 from mcroi.engine._runner import make_step as make_step
 from mcroi.engine._runner import run as run
+from mcroi.engine._sampling import MAX_SEED as MAX_SEED
 from mcroi.engine._sampling import ONE_BELOW_32 as ONE_BELOW_32
 from mcroi.engine._sampling import ONE_BELOW_64 as ONE_BELOW_64
 from mcroi.engine._sampling import canonicalize_key as canonicalize_key
@@ -79,6 +81,7 @@ __all__ = [
     "Batched",
     "DEFAULT_CHUNK",
     "DEFAULT_MAX_FRACTION",
+    "MAX_SEED",
     "MEMORY_HEADROOM",
     "MIN_ABS",
     "MemoryGuardError",
@@ -88,6 +91,7 @@ __all__ = [
     "ONE_BELOW_32",
     "ONE_BELOW_64",
     "OUTPUTS",
+    "OptionError",
     "OutputSpec",
     "OutputStream",
     "Outputs",

@@ -12,6 +12,10 @@ from typing import Any
 HOST_DEVICE_FLAG = "--xla_force_host_platform_device_count"
 
 
+class OptionError(ValueError):
+    """A run option outside what this machine or the generator can take; the message is one line."""
+
+
 def configure_host_devices(count: int | None = None) -> int:
     """Expose ``count`` XLA host (CPU) devices, one per core by default. Call before importing JAX.
 
@@ -23,7 +27,8 @@ def configure_host_devices(count: int | None = None) -> int:
     for tok in flags.split():
         if tok.startswith(HOST_DEVICE_FLAG + "="):
             return int(tok.split("=", 1)[1])
-    n = count or os.cpu_count() or 1
+    cores = os.cpu_count() or 1
+    n = min(count or cores, cores)  # more host devices than cores never helps (1,000 aborted XLA)
     os.environ["XLA_FLAGS"] = f"{flags} {HOST_DEVICE_FLAG}={n}".strip()
     return n
 
@@ -57,9 +62,12 @@ def local_devices(count: int | None = None) -> list[Any]:
 
     devs = jax.local_devices()
     if count is not None:
-        if count < 1:
-            raise ValueError("devices must be >= 1")
-        devs = devs[: min(count, len(devs))]
+        if not 1 <= count <= len(devs):
+            kind = devs[0].platform if devs else "no"
+            raise OptionError(
+                f"--devices = {count}: this process has {len(devs)} {kind} device(s); give 1 to {len(devs)}"
+            )
+        devs = devs[:count]
     return devs
 
 

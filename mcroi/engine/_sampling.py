@@ -17,14 +17,21 @@ import numpy as np
 from jax.extend.random import threefry_2x32
 from jax.typing import DTypeLike
 
+from mcroi.engine._devices import OptionError
 from mcroi.priors import PriorSet, correlation_matrix, ppf, ppf_z
 
 Array = jax.Array
 
 
+#: The largest seed: the generator's key is a 64-bit integer.
+MAX_SEED = 2**63 - 1
+
+
 def canonicalize_key(seed: int | Array) -> Array:
-    """An int seed or a typed/raw PRNG key -> a typed key."""
+    """An int seed (0 .. 2^63 - 1) or a typed/raw PRNG key -> a typed key."""
     if isinstance(seed, int | np.integer):
+        if not 0 <= int(seed) <= MAX_SEED:
+            raise OptionError(f"seed = {int(seed)}: give a whole number from 0 to {MAX_SEED:,} (2^63 - 1)")
         return jax.random.key(int(seed))
     seed = jnp.asarray(seed) if not isinstance(seed, jax.Array) else seed
     if jnp.issubdtype(seed.dtype, jax.dtypes.prng_key):

@@ -268,3 +268,15 @@ def test_draws_refuse_what_is_not_a_count(tmp_path, small_priors, text):
     res = cli("simulate", small_priors, "--draws", text, "-o", tmp_path / "r")
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output
     assert not (tmp_path / "r").exists()
+
+
+def test_seed_beyond_the_generator_and_too_many_devices_are_refused(tmp_path, small_priors):
+    """Issue 18: --seed >= 2^63 ended in an OverflowError; --devices 1000 aborted the process."""
+    res = cli("simulate", small_priors, "-n", DRAWS, "--seed", 2**63, "-o", tmp_path / "a")
+    assert res.exit_code == 2 and "Traceback" not in res.output and "--seed" in res.output
+    res = cli("simulate", small_priors, "-n", DRAWS, "--devices", 1000, "-o", tmp_path / "b")
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert_one_line_error(res, "--devices = 1000")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    with pytest.raises(ValueError, match="2\\^63"):
+        mcroi.simulate(small_priors, draws=DRAWS, seed=2**64)
