@@ -301,3 +301,22 @@ def test_nul_and_huge_text_are_refused_at_parse_time(tmp_path, field, value, nee
 def test_a_nul_in_a_source_is_refused(tmp_path):
     lines = _lines(tmp_path, FULL + '[price]\nannual_decline = { ci90 = [0.2, 0.6], source = "a\\u0000b" }\n')
     assert len(lines) == 1 and "NUL" in lines[0]
+
+
+def test_an_extends_diamond_resolves_at_once(tmp_path):
+    """Issue 18: two layers x 20 levels, each extending both of the level below, hung for minutes."""
+    import time
+
+    (tmp_path / "l0a.toml").write_text('[scenario]\nextends = ["' + str(priors.default_path()) + '"]\n[price]\nannual_decline = 0.3\n')
+    (tmp_path / "l0b.toml").write_text('[scenario]\nextends = ["l0a.toml"]\n[price]\nannual_decline = 0.4\n')
+    for i in range(1, 21):
+        for side, val in (("a", 0.3), ("b", 0.4)):
+            (tmp_path / f"l{i}{side}.toml").write_text(
+                f'[scenario]\nextends = ["l{i - 1}a.toml", "l{i - 1}b.toml"]\n[price]\nannual_decline = {val}\n'
+            )
+    t = time.perf_counter()
+    ps = priors.load(tmp_path / "l20b.toml")
+    assert time.perf_counter() - t < 5
+    assert ps.inputs["price.annual_decline"].params == (0.4,)  # the last layer wins, as before
+    assert len(ps.files) == len(set(ps.files))
+    assert ps.sha256() == priors.load(tmp_path / "l20b.toml").sha256()
