@@ -377,7 +377,23 @@ def _beta(t: Written) -> Canonical | str:
         if isinstance(shape, str):
             return shape
         alpha, beta = shape
+    if problem := _shape_too_large(alpha, beta):
+        return problem
     return _finite("beta", (alpha, beta, lo, hi), (lo, hi))
+
+
+#: Beta shapes above this are a normal to within 1e-3 of its sd, and the inverse-CDF table
+#: cannot be built for them (alpha = 1e20 never returned): refused, with the fix.
+MAX_BETA_SHAPE = 1e6
+
+
+def _shape_too_large(alpha: float, beta: float) -> str | None:
+    if max(alpha, beta) > MAX_BETA_SHAPE:
+        return (
+            f"alpha = {fmt(alpha)}, beta = {fmt(beta)}: shapes above {fmt(MAX_BETA_SHAPE)} cannot be sampled; "
+            'such a beta is a normal: use { dist = "normal", mean = ..., sd = ... }'
+        )
+    return None
 
 
 def _beta_shape(mean: float, sd: float, lo: float, hi: float) -> tuple[float, float] | str:
@@ -410,6 +426,8 @@ def _pert(t: Written) -> Canonical | str:
         return f"lambda must be > 0, got {fmt(lam)}"
     alpha = 1 + lam * (c - a) / (b - a)
     beta = 1 + lam * (b - c) / (b - a)
+    if problem := _shape_too_large(alpha, beta):
+        return f"lambda = {fmt(lam)} gives {problem}"
     return _finite("beta", (alpha, beta, a, b), (a, b))
 
 

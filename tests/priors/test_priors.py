@@ -307,7 +307,9 @@ def test_an_extends_diamond_resolves_at_once(tmp_path):
     """Issue 18: two layers x 20 levels, each extending both of the level below, hung for minutes."""
     import time
 
-    (tmp_path / "l0a.toml").write_text('[scenario]\nextends = ["' + str(priors.default_path()) + '"]\n[price]\nannual_decline = 0.3\n')
+    (tmp_path / "l0a.toml").write_text(
+        '[scenario]\nextends = ["' + str(priors.default_path()) + '"]\n[price]\nannual_decline = 0.3\n'
+    )
     (tmp_path / "l0b.toml").write_text('[scenario]\nextends = ["l0a.toml"]\n[price]\nannual_decline = 0.4\n')
     for i in range(1, 21):
         for side, val in (("a", 0.3), ("b", 0.4)):
@@ -320,3 +322,21 @@ def test_an_extends_diamond_resolves_at_once(tmp_path):
     assert ps.inputs["price.annual_decline"].params == (0.4,)  # the last layer wins, as before
     assert len(ps.files) == len(set(ps.files))
     assert ps.sha256() == priors.load(tmp_path / "l20b.toml").sha256()
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        '{ dist = "beta", alpha = 1e20, beta = 1e22 }',
+        '{ dist = "beta", mean = 0.5, sd = 1e-9 }',
+        '{ dist = "pert", min = 0.1, mode = 0.5, max = 0.9, lambda = 1e12 }',
+    ],
+)
+def test_extreme_beta_shapes_are_refused_with_the_bound_not_hung(tmp_path, table):
+    """Issue 18: beta with alpha = 1e20, beta = 1e22 never returned from sampling."""
+    import time
+
+    t = time.perf_counter()
+    lines = _lines(tmp_path, FULL + f"[utilization]\nsteady_state = {table}\n")
+    assert time.perf_counter() - t < 5
+    assert len(lines) == 1 and "cannot be sampled" in lines[0] and "normal" in lines[0]
