@@ -36,6 +36,7 @@ from mcroi.runs._read import open_run as open_run
 from mcroi.runs._read import read_run as read_run
 from mcroi.runs._store import RUN_FILES as RUN_FILES
 from mcroi.runs._store import RunExistsError as RunExistsError
+from mcroi.runs._store import check_destination as check_destination
 from mcroi.runs._store import clean_leftovers as clean_leftovers
 from mcroi.runs._store import dumps as dumps
 from mcroi.runs._store import is_run_folder as is_run_folder
@@ -57,6 +58,7 @@ __all__ = [
     "RunFolderError",
     "SCHEMA_VERSION",
     "annual_table",
+    "check_destination",
     "clean_leftovers",
     "compare_run_dir",
     "compare_summary_csv",

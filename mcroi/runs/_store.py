@@ -7,6 +7,7 @@ place at the end, so ``runs/`` holds either a complete run or nothing of it.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
@@ -179,6 +180,34 @@ def _refuse_replace(out: Path) -> None:
         )
 
 
+#: Where a run folder may never go: the kernel's and the devices' virtual filesystems.
+SPECIAL_ROOTS = (Path("/proc"), Path("/sys"), Path("/dev"))
+NAME_MAX = 255
+
+
+def check_destination(out: Path) -> None:
+    """Refuse a destination no run can be written to, before any work is done (one line each).
+
+    A path on a special filesystem, under a file, inside another run folder, or with a name
+    longer than the filesystem allows.
+    """
+    try:
+        resolved = out.resolve()
+    except (OSError, RuntimeError) as e:
+        raise RunExistsError(f"{out}: --out cannot be resolved ({e}); choose another --out") from None
+    for root in SPECIAL_ROOTS:
+        if resolved == root or root in resolved.parents:
+            raise RunExistsError(f"{out}: --out is on the special filesystem {root}; choose a folder on a disk")
+    for part in out.parts:
+        if len(part.encode()) > NAME_MAX:
+            raise RunExistsError(f"{out}: --out has a name of {len(part.encode())} bytes; at most {NAME_MAX}")
+    for parent in resolved.parents:
+        if parent.exists() and not parent.is_dir():
+            raise RunExistsError(f"{out}: --out is under {parent}, which is a file; choose a folder")
+        if is_run_folder(parent):
+            raise RunExistsError(f"{out}: --out is inside the run folder {parent}; choose a folder outside it")
+
+
 def prepare(out: Path, force: bool) -> None:
     """Clean leftovers of killed runs, then refuse an existing destination before any work is done.
 
@@ -186,6 +215,7 @@ def prepare(out: Path, force: bool) -> None:
     (recognised by its manifest) holding only mcroi's files: never a plain folder, a file, the
     current folder or one above it.
     """
+    check_destination(Path(out))
     clean_leftovers(Path(out).parent)
     if not (out.exists() or out.is_symlink()):
         return
@@ -224,18 +254,37 @@ def write_run(
         if extra is not None:
             extra(tmp)
         _fsync_tree(tmp)
-        if out.exists():
-            old = out.parent / f".{out.name}.replaced-{os.getpid()}"
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        _land(tmp, out, force)
         _fsync_dir(out.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _land(tmp: Path, out: Path, force: bool) -> None:
+    """Rename the finished folder into place; never silently over another writer's run.
+
+    Without ``force`` the rename is the check: renaming onto a folder that another process
+    finished meanwhile fails (it is not empty), atomically, and this run is refused. With
+    ``force`` the folder is checked again (it must still be an mcroi run folder) and swapped.
+    """
+    if force and (out.exists() or out.is_symlink()):
+        _refuse_replace(out)
+        old = out.parent / f".{out.name}.replaced-{os.getpid()}"
+        os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+        return
+    try:
+        os.rename(tmp, out)
+    except OSError as e:
+        if e.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+            raise RunExistsError(
+                f"{out}: another run was written there while this one ran; this run was not written "
+                "(choose another --out, or --force to replace it)"
+            ) from None
+        raise
 
 
 def _fsync_tree(root: Path) -> None:

@@ -114,3 +114,39 @@ def test_the_next_start_cleans_the_leftovers_of_dead_processes(tmp_path: Path, d
     assert sorted(p.name for p in runs_dir.iterdir() if not p.name.startswith(".")) == ["b", "c"]
     assert xr.load_dataset(runs_dir / "b" / "results.nc", engine="h5netcdf").sizes["draw"] == 4  # restored
     assert xr.load_dataset(runs_dir / "c" / "results.nc", engine="h5netcdf").sizes["draw"] == 2
+
+
+def test_a_second_writer_is_refused_never_silently_replaces(tmp_path: Path) -> None:
+    """Issue 18: two runs into one --out both exited 0 and the later replaced the earlier."""
+    out = tmp_path / "run"
+
+    def other_writer_lands_first(tmp: Path) -> None:  # another process finishes while this one writes
+        os.rename(_write(tmp_path / "elsewhere", n=5), out)
+
+    with pytest.raises(runs.RunExistsError, match="another run was written there"):
+        _write(out, n=3, extra=other_writer_lands_first)
+    assert xr.load_dataset(out / "results.nc", engine="h5netcdf").sizes["draw"] == 5  # the first run, intact
+    assert _hidden(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("make", "needle"),
+    [
+        (lambda t: Path("/proc/mcroi-run"), "special filesystem"),
+        (lambda t: Path("/sys/mcroi-run"), "special filesystem"),
+        (lambda t: t / ("x" * 300), "at most 255"),
+        (lambda t: (t / "f.txt").write_text("x") and t / "f.txt" / "run", "which is a file"),
+    ],
+)
+def test_impossible_destinations_are_refused_before_any_work(tmp_path: Path, make, needle) -> None:
+    with pytest.raises(runs.RunExistsError, match=needle):
+        runs.prepare(make(tmp_path), force=False)
+
+
+def test_a_run_inside_another_run_folder_is_refused(tmp_path: Path) -> None:
+    base = _write(tmp_path / "base")
+    with pytest.raises(runs.RunExistsError, match="inside the run folder"):
+        runs.prepare(base / "sub", force=False)
+    with pytest.raises(runs.RunExistsError):
+        runs.prepare(base / "results.nc", force=True)  # a file of another run is never replaced
+    assert (base / "results.nc").is_file()
