@@ -85,7 +85,7 @@ def sensitivity(
     """
     import numpy as np
 
-    from mcroi import pipeline
+    from mcroi import pipeline, runs
 
     methods = _methods(method)
     if output not in SCALAR_OUTPUTS:
@@ -104,6 +104,11 @@ def sensitivity(
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in ps.name)
         default_out = Path("runs") / f"sensitivity-{safe}-{output}"
     out = out or default_out
+    if out.exists() and not (out.is_dir() and (out / "sensitivity.nc").is_file() and not runs.is_run_folder(out)):
+        raise UserError(
+            f"{out}: --out exists and is not an earlier `mcroi sensitivity` output; sensitivity writes a folder "
+            "of its own (default RUN/sensitivity-OUTPUT): choose a new --out"
+        )
     try:
         c = pipeline.compute_sensitivity(
             ps,

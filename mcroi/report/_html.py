@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,8 @@ from mcroi.analysis import METHODS_REGISTRY
 from mcroi.engine import SCALAR_OUTPUTS
 from mcroi.report import _fanchart as fanchart
 from mcroi.report import _figures as figures
+from mcroi.runs import clean_leftovers, money, read_run
 from mcroi.runs import finite as _finite
-from mcroi.runs import money, read_run
 from mcroi.runs import months as fmt_months
 from mcroi.runs import multiple as fmt_multiple
 from mcroi.runs import number as fmt_num
@@ -518,9 +519,13 @@ def write(run: str | Path, out: str | Path | None = None, **kw: Any) -> Path:
     out = Path(out) if out is not None else run / "report.html"
     text = build(run, **kw)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
+    clean_leftovers(out.parent)  # what a killed report or export left here
+    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
     return out
 
 

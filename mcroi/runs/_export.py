@@ -28,6 +28,7 @@ from mcroi.analysis import paired_ratio
 from mcroi.engine import OUTPUTS, SCALAR_OUTPUTS
 from mcroi.priors import CURVE_KEY, HORIZON_KEY, INPUTS
 from mcroi.runs._read import read_run
+from mcroi.runs._store import clean_leftovers
 
 SCHEMA = "mcroi.export"
 SCHEMA_VERSION = 1
@@ -563,5 +564,6 @@ def export(
         return writer.text(t)
     dest = Path(out) if out is not None else run / f"export.{fmt}"
     dest.parent.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(dest.parent)  # what a killed report or export left here
     _atomic_write(dest, lambda p: writer.write(t, p))
     return dest

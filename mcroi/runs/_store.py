@@ -126,8 +126,10 @@ def clean_leftovers(parent: Path) -> list[Path]:
         target = parent / m["name"]
         if m["kind"] == "replaced" and not target.exists():
             os.replace(p, target)
-        else:
+        elif p.is_dir() and not p.is_symlink():
             shutil.rmtree(p, ignore_errors=True)
+        else:  # a killed report's or export's half-written file
+            p.unlink(missing_ok=True)
         done.append(p)
     return done
 

@@ -353,3 +353,15 @@ def test_sobol_intervals_cover_the_truth_90_to_98_percent():
         cover = float(np.mean(h))
         print(f"{label}: {cover:.1%} of {len(h)} intervals cover the truth")
         assert 0.90 <= cover <= 0.98, (label, cover, len(h))
+
+
+def test_sensitivity_out_never_overwrites_a_run_folder(tmp_path):
+    """Issue 18: `mcroi sensitivity --out RUN` overwrote the run's own sensitivity.nc."""
+    from tests.helpers import cli
+
+    run = tmp_path / "run"
+    assert cli("simulate", "-n", 500, "-o", run, "-q").exit_code == 0
+    before = (run / "sensitivity.nc").read_bytes()
+    res = cli("sensitivity", run, "--method", "rank", "--bootstrap", 5, "--out", run)
+    assert res.exit_code == 2 and "not an earlier `mcroi sensitivity` output" in res.output, res.output
+    assert (run / "sensitivity.nc").read_bytes() == before

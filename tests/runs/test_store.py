@@ -150,3 +150,15 @@ def test_a_run_inside_another_run_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(runs.RunExistsError):
         runs.prepare(base / "results.nc", force=True)  # a file of another run is never replaced
     assert (base / "results.nc").is_file()
+
+
+def test_a_killed_report_or_exports_half_file_is_cleaned_next_time(tmp_path: Path, dead_pid: int) -> None:
+    """Issue 18: killed report/export runs left partial files that were never cleaned."""
+    run = tmp_path / "run"
+    run.mkdir()
+    half = run / f".report.html.partial-{dead_pid}"
+    half.write_text("<html>half")
+    mine = run / f".export.csv.partial-{os.getpid()}"  # a live process's: left alone
+    mine.write_text("x")
+    removed = runs.clean_leftovers(run)
+    assert half in removed and not half.exists() and mine.exists()
