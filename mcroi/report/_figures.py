@@ -65,40 +65,110 @@ def _fig(figsize: tuple[float, float]) -> tuple[Any, Any]:
     return fig, ax
 
 
-_ID = re.compile(r'\bid="([^"]+)"')
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+#: The SVG elements a chart needs; anything else (script, foreignObject, a, image, style, animation,
+#: HTML such as a meta refresh) is dropped with its content.
+SVG_ELEMENTS = frozenset(
+    "svg g defs path use clipPath rect circle ellipse line polyline polygon text tspan title desc "
+    "linearGradient radialGradient stop mask".split()
+)
+SVG_ATTRIBUTES = frozenset(
+    "id class d x y x1 y1 x2 y2 cx cy r rx ry width height viewBox transform points fill fill-opacity "
+    "fill-rule stroke stroke-width stroke-opacity stroke-linecap stroke-linejoin stroke-dasharray "
+    "stroke-dashoffset stroke-miterlimit opacity clip-path clip-rule mask font-family font-size "
+    "font-weight font-style text-anchor dominant-baseline offset stop-color stop-opacity "
+    "gradientUnits gradientTransform clipPathUnits preserveAspectRatio version style".split()
+)
+#: CSS properties allowed in a ``style`` attribute: paint and type, nothing that positions a box.
+SVG_STYLE = frozenset(
+    "fill fill-opacity fill-rule stroke stroke-width stroke-opacity stroke-linecap stroke-linejoin "
+    "stroke-dasharray stroke-dashoffset stroke-miterlimit opacity font font-family font-size "
+    "font-weight font-style text-anchor dominant-baseline clip-path stop-color stop-opacity".split()
+)
+_URL = re.compile(r"url\(\s*([^)]*)\)")
+
+
+def _local(name: str) -> str:
+    return name.rsplit("}", 1)[-1]
+
+
+def _namespace(name: str) -> str:
+    return name[1:].split("}", 1)[0] if name.startswith("{") else ""
+
+
+def _safe_value(value: str) -> bool:
+    """No reference outside the document, no CSS escape hatch."""
+    low = value.lower()
+    if any(bad in low for bad in ("javascript:", "expression(", "@import", "<", "\\")):
+        return False
+    return all(u.strip().strip("'\"").startswith("#") for u in _URL.findall(value))
+
+
+def _safe_style(style: str) -> str:
+    keep = []
+    for decl in style.split(";"):
+        prop, _, value = decl.partition(":")
+        if prop.strip().lower() in SVG_STYLE and value.strip() and _safe_value(value):
+            keep.append(f"{prop.strip()}: {value.strip()}")
+    return "; ".join(keep)
+
+
+def _sanitize(el: Any, prefix: str, root: bool) -> None:
+    """Keep only allowed children and attributes of ``el`` (in place), ids prefixed with ``prefix``."""
+    for child in list(el):
+        if (
+            not isinstance(child.tag, str)
+            or _namespace(child.tag) not in ("", SVG_NS)
+            or _local(child.tag) not in SVG_ELEMENTS
+        ):
+            el.remove(child)  # comments, processing instructions and foreign or disallowed elements
+            continue
+        _sanitize(child, prefix, root=False)
+    for name in list(el.attrib):
+        value = el.attrib.pop(name)
+        local = _local(name)
+        if local == "href" and name in ("href", f"{{{XLINK_NS}}}href"):
+            if value.startswith("#"):
+                el.set(f"{{{XLINK_NS}}}href", f"#{prefix}-{value[1:]}")
+            continue
+        if "}" in name or local not in SVG_ATTRIBUTES or not _safe_value(value):
+            continue
+        if local == "style":
+            value = "" if root else _safe_style(value)  # the root is a CSS box: no style may move it
+            if not value:
+                continue
+        if root and local in ("width", "height"):
+            continue  # sized by the page: the viewBox stays
+        if local == "id":
+            value = f"{prefix}-{value}"
+        value = _URL.sub(lambda m: f"url(#{prefix}-{m.group(1).strip().strip(chr(39) + chr(34))[1:]})", value)
+        el.set(name, value)
 
 
 def clean_svg(text: str, prefix: str) -> str:
     """An SVG document reduced to one safe, responsive ``<svg>`` element with prefixed ids.
 
-    Drops the XML prolog, DOCTYPE, comments, ``<metadata>``, ``<script>`` and event-handler
-    attributes, and any reference outside the document, then prefixes every ``id`` (and the
-    ``url(#..)``/``href="#.."`` references to it) with ``prefix``.
+    The SVG is parsed and rebuilt element by element from a whitelist (:data:`SVG_ELEMENTS`,
+    :data:`SVG_ATTRIBUTES`, :data:`SVG_STYLE`): no script, event handler, ``<style>`` sheet,
+    foreign HTML (a meta refresh), link, image or reference outside the document survives, and
+    no style can position the chart over the page. Ids (and the ``url(#..)``/``href="#.."``
+    references to them) get ``prefix``. Text that is not SVG gives an empty figure.
     """
-    s = re.sub(r"<\?xml[^>]*\?>", "", text)
-    s = re.sub(r"<!DOCTYPE[^>]*>", "", s, flags=re.I)
-    s = re.sub(r"<!--.*?-->", "", s, flags=re.S)
-    s = re.sub(r"<metadata.*?</metadata>", "", s, flags=re.S | re.I)
-    s = re.sub(r"<script.*?</script\s*>", "", s, flags=re.S | re.I)
-    s = re.sub(r"<foreignObject.*?</foreignObject\s*>", "", s, flags=re.S | re.I)
-    s = re.sub(r"\son[a-zA-Z]+\s*=\s*(\"[^\"]*\"|'[^']*')", "", s)
-    # references must stay inside the document: drop any href/src that is not a fragment
-    s = re.sub(r"\s(?:xlink:)?(?:href|src)\s*=\s*(\"(?!#)[^\"]*\"|'(?!#)[^']*')", "", s)
-    s = re.sub(r"url\(\s*(?!#)[^)]*\)", "none", s)
-    ids = set(_ID.findall(s))
-    if ids:
-        s = _ID.sub(lambda m: f'id="{prefix}-{m.group(1)}"', s)
-        s = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})" if m.group(1) in ids else m.group(0), s)
-        s = re.sub(
-            r'((?:xlink:)?href)="#([^"]+)"',
-            lambda m: f'{m.group(1)}="#{prefix}-{m.group(2)}"' if m.group(2) in ids else m.group(0),
-            s,
-        )
-    # size from the page: keep the viewBox, drop the fixed width/height of the root element
-    s = re.sub(r"(<svg\b[^>]*?)\s(?:width|height)=\"[^\"]*\"", r"\1", s, count=1)
-    s = re.sub(r"(<svg\b[^>]*?)\s(?:width|height)=\"[^\"]*\"", r"\1", s, count=1)
-    s = s.replace("<svg ", '<svg role="img" ', 1)
-    return s.strip()
+    import xml.etree.ElementTree as ET
+
+    body = re.sub(r"<!DOCTYPE[^>\[]*(\[.*?\])?\s*>", "", text, flags=re.S | re.I)  # no entities: no expansion
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return '<svg role="img" xmlns="http://www.w3.org/2000/svg"></svg>'
+    if root.tag not in ("svg", f"{{{SVG_NS}}}svg"):
+        return '<svg role="img" xmlns="http://www.w3.org/2000/svg"></svg>'
+    _sanitize(root, prefix, root=True)
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)
+    out = ET.tostring(root, encoding="unicode")
+    return out.replace("<svg ", '<svg role="img" ', 1)
 
 
 def _svg(fig: Any, prefix: str) -> str:

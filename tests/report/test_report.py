@@ -526,3 +526,34 @@ def test_names_are_drawn_literally_in_every_plot(tmp_path: Path, name: str) -> N
     assert res.exit_code == 0, res.output
     assert (out / "plots" / "distribution.png").is_file() and (out / "report.html").is_file()
     assert any(p.name.startswith("tornado-") for p in (out / "plots").iterdir())
+
+
+def test_a_planted_svg_cannot_redirect_or_cover_the_page() -> None:
+    """Issue 18: a tornado SVG planted in a run folder passed the regex sanitiser: a meta refresh sent
+    the page to another site and a full-page overlay replaced the numbers."""
+    planted = (
+        '<svg xmlns="http://www.w3.org/2000/svg" style="position:fixed;top:0;left:0;width:100vw;height:100vh;z-index:9">'
+        '<foreignObject><meta xmlns="http://www.w3.org/1999/xhtml" http-equiv="refresh" content="0;url=http://evil.example"/>'
+        "</foreignObject>"
+        '<style>body{display:none}</style><script>alert(1)</script><a href="http://evil.example"><rect width="9"/></a>'
+        '<rect width="10" height="10" style="fill:red;position:fixed" onload="alert(1)"/>'
+        '<image href="http://evil.example/x.png"/><set attributeName="href" to="javascript:alert(1)"/></svg>'
+    )
+    s = report.clean_svg(planted, "t")
+    for bad in (
+        "position",
+        "refresh",
+        "meta",
+        "foreignObject",
+        "<style",
+        "display:none",
+        "script",
+        "evil",
+        "onload",
+        "<image",
+        "<set",
+        "<a ",
+    ):
+        assert bad not in s, (bad, s)
+    assert "fill: red" in s and "<rect" in s  # the drawing itself stays
+    assert report.clean_svg("<html><body>not svg</body></html>", "t").startswith("<svg")
