@@ -97,12 +97,33 @@ def _check_priors(man: dict[str, Any], ps: priors.PriorSet, run: Path, embedded:
         )
 
 
+def _check_files(folder: runs.RunFolder, rec: _Recorder) -> None:
+    """Every file the run wrote still has the sha256 the manifest recorded; files it did not write are named."""
+    recorded = folder.manifest.get("files")
+    if not isinstance(recorded, dict):
+        rec("note", "the manifest records no file hashes (a run written before mcroi recorded them)")
+        return
+    now = runs.file_hashes(folder.path)
+    changed = sorted(k for k, h in recorded.items() if k in now and now[k] != h)
+    missing = sorted(k for k in recorded if k not in now)
+    for k in changed:
+        rec("diff", f"{k} changed since the run wrote it (sha256 differs)")
+    for k in missing:
+        rec("diff", f"{k} is missing: the run wrote it")
+    if not changed and not missing:
+        rec("ok", f"all {len(recorded)} files the run wrote have their recorded sha256")
+    added = sorted(k for k in now if k not in recorded)
+    if added:
+        more = f" and {len(added) - 3} more" if len(added) > 3 else ""
+        rec("note", f"files added after the run (not checked): {', '.join(added[:3])}{more}")
+
+
 def _check_results(man: dict[str, Any], ds: xr.Dataset, ps: priors.PriorSet, rec: _Recorder) -> bool:
     """Whether the stored draws can be recomputed (recording what is wrong with them)."""
     if ds.attrs.get("priors_sha256", man["priors_sha256"]) != man["priors_sha256"]:
         rec("diff", "results.nc attrs priors_sha256 differs from the manifest")
     if "inputs" not in ds:
-        rec("note", "results.nc holds no per-draw data (summary-only run): draws cannot be recomputed")
+        rec("diff", "results.nc lacks the variable inputs that every run writes (deleted?): draws cannot be recomputed")
         return False
     n = int(ds.sizes.get("draw", 0))
     names = [str(x) for x in ds["input"].values]
@@ -184,11 +205,12 @@ def _check_summary(folder: runs.RunFolder, ds: xr.Dataset, ps: priors.PriorSet, 
     outputs = {k: ds[k].values for k in SCALAR_OUTPUTS if k in ds}
     if len(outputs) != len(SCALAR_OUTPUTS):
         return
-    again = json.loads(runs.dumps(analysis.summarize(outputs, list(SCALAR_OUTPUTS), int(ps.horizon_months))["outputs"]))
-    if _same_json(again, folder.summary.get("outputs")):
-        rec("ok", "summary.json matches the statistics of the stored draws")
+    full = json.loads(runs.dumps(analysis.summarize(outputs, list(SCALAR_OUTPUTS), int(ps.horizon_months))))
+    differ = [k for k in ("outputs", "risk", "draws") if not _same_json(full[k], folder.summary.get(k))]
+    if not differ:
+        rec("ok", "summary.json (statistics and risk) matches the stored draws")
     else:
-        rec("diff", "summary.json differs from the statistics of the stored draws")
+        rec("diff", f"summary.json differs from the stored draws in: {', '.join(differ)}")
 
 
 def verify(
@@ -245,6 +267,7 @@ def verify(
     rec = _Recorder(report, on_check)
     ps = priors.from_resolved(man["priors"], man.get("priors_files", ()), where=str(folder.path / "manifest.json"))
     _check_priors(man, ps, folder.path, embedded, rec)
+    _check_files(folder, rec)
     ds = folder.dataset()
     if _check_results(man, ds, ps, rec):
         _check_draws(man, ds, ps, first, n_random, check_seed, rec)

@@ -22,7 +22,7 @@ from mcroi.analysis import METHODS_REGISTRY
 from mcroi.engine import SCALAR_OUTPUTS
 from mcroi.report import _fanchart as fanchart
 from mcroi.report import _figures as figures
-from mcroi.runs import clean_leftovers, money, read_run
+from mcroi.runs import clean_leftovers, money, read_run, record_file
 from mcroi.runs import finite as _finite
 from mcroi.runs import months as fmt_months
 from mcroi.runs import multiple as fmt_multiple
@@ -526,6 +526,8 @@ def write(run: str | Path, out: str | Path | None = None, **kw: Any) -> Path:
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)
+    if out.parent.resolve() == run.resolve():
+        record_file(run, out)  # the run's manifest keeps the sha256 of the report mcroi wrote
     return out
 
 

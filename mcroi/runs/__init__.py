@@ -39,8 +39,11 @@ from mcroi.runs._store import RunExistsError as RunExistsError
 from mcroi.runs._store import check_destination as check_destination
 from mcroi.runs._store import clean_leftovers as clean_leftovers
 from mcroi.runs._store import dumps as dumps
+from mcroi.runs._store import file_hashes as file_hashes
 from mcroi.runs._store import is_run_folder as is_run_folder
 from mcroi.runs._store import prepare as prepare
+from mcroi.runs._store import record_file as record_file
+from mcroi.runs._store import sha256_file as sha256_file
 from mcroi.runs._store import summary_csv as summary_csv
 from mcroi.runs._store import to_dataset as to_dataset
 from mcroi.runs._store import write_run as write_run
@@ -65,6 +68,7 @@ __all__ = [
     "csv_number",
     "dumps",
     "export",
+    "file_hashes",
     "finite",
     "format_value",
     "is_run_folder",
@@ -80,6 +84,8 @@ __all__ = [
     "probability_text",
     "quantity",
     "read_run",
+    "record_file",
+    "sha256_file",
     "stat_name",
     "summary_csv",
     "tables",

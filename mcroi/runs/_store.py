@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import hashlib
 import io
 import json
 import math
@@ -255,6 +256,8 @@ def write_run(
         (tmp / "summary.csv").write_text(summary_csv(summary) if csv_text is None else csv_text)
         if extra is not None:
             extra(tmp)
+        # last: the manifest records the sha256 of every other file, so verify can prove them
+        (tmp / "manifest.json").write_text(dumps({**manifest, "files": file_hashes(tmp)}))
         _fsync_tree(tmp)
         _land(tmp, out, force)
         _fsync_dir(out.parent)
@@ -262,6 +265,38 @@ def write_run(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_hashes(folder: Path) -> dict[str, str]:
+    """``{relative path: sha256}`` of every file in ``folder`` but ``manifest.json`` (which holds them)."""
+    return {
+        p.relative_to(folder).as_posix(): sha256_file(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "manifest.json" and not p.name.startswith(".")
+    }
+
+
+def record_file(run: Path, path: Path) -> None:
+    """After mcroi rewrote ``path`` inside the run folder ``run`` (its report): record its new sha256."""
+    man_path = run / "manifest.json"
+    man = json.loads(man_path.read_text())
+    if not isinstance(man.get("files"), dict):
+        return  # a run written before files were recorded: nothing to keep in step
+    man["files"][path.relative_to(run).as_posix()] = sha256_file(path)
+    tmp = man_path.with_name(f".manifest.json.partial-{os.getpid()}")
+    try:
+        tmp.write_text(dumps(man))
+        tmp.replace(man_path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _land(tmp: Path, out: Path, force: bool) -> None:

@@ -219,3 +219,64 @@ def test_verify_accepts_untouched_keep_summary_and_until_mcse_runs(tmp_path: Pat
         assert "DIFF" not in out and "verified" in out
     report = pipeline.verify(ks, first=10, n_random=0)
     assert report.ok and any(c.status == "note" and "streams all 12,000 draws" in c.message for c in report.checks)
+
+
+# --------------------------------------------------------------------------- verify proves the whole run (issue 18)
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("whole") / "run"
+    pipeline.simulate(None, draws=2000, seed=4, out=out)  # with plots, tornados and the report
+    return out
+
+
+def _tampered(full_run: Path, tmp_path: Path, change) -> Path:
+    run = tmp_path / "run"
+    shutil.copytree(full_run, run)
+    change(run)
+    return run
+
+
+def _edit_json(path: Path, edit) -> None:
+    doc = json.loads(path.read_text())
+    edit(doc)
+    path.write_text(json.dumps(doc))
+
+
+def _drop_inputs(run: Path) -> None:
+    ds = xr.load_dataset(run / "results.nc", engine="h5netcdf").drop_vars("inputs")
+    (run / "results.nc").unlink()
+    ds.to_netcdf(run / "results.nc", engine="h5netcdf")
+
+
+def _rename_scenario(run: Path) -> None:
+    ds = xr.load_dataset(run / "results.nc", engine="h5netcdf")
+    ds.attrs["scenario"] = "someone else's"
+    (run / "results.nc").unlink()
+    ds.to_netcdf(run / "results.nc", engine="h5netcdf")
+
+
+TAMPERING = {
+    "risk forged": lambda run: _edit_json(run / "summary.json", lambda d: d["risk"]["p_npv_negative"].update(p=0.001)),
+    "summary.csv edited": lambda run: (run / "summary.csv").write_text((run / "summary.csv").read_text() + "x\n"),
+    "report.html edited": lambda run: (run / "report.html").write_text("<html>99.9 % sure</html>"),
+    "sensitivity.nc deleted": lambda run: (run / "sensitivity.nc").unlink(),
+    "inputs deleted": _drop_inputs,
+    "scenario renamed": _rename_scenario,
+}
+
+
+@pytest.mark.parametrize("case", list(TAMPERING))
+def test_verify_detects_each_tampering(full_run: Path, tmp_path: Path, case: str) -> None:
+    run = _tampered(full_run, tmp_path, TAMPERING[case])
+    report = pipeline.verify(run, first=20, n_random=0)
+    assert not report.ok, (case, [c.message for c in report.checks])
+
+
+def test_verify_accepts_the_untouched_run_and_a_rebuilt_report(full_run: Path, tmp_path: Path) -> None:
+    run = _tampered(full_run, tmp_path, lambda r: None)
+    assert pipeline.verify(run, first=20, n_random=0).ok
+    assert cli("report", run).exit_code == 0  # mcroi rewrites its own report: the manifest follows
+    report = pipeline.verify(run, first=20, n_random=0)
+    assert report.ok, [c.message for c in report.checks if c.status == "diff"]
