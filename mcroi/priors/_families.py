@@ -456,9 +456,9 @@ def _discrete(t: Written) -> Canonical | str:
         wts = [1.0] * len(vals)
     if not (isinstance(wts, list) and len(wts) == len(vals) and all(num(x) is not None for x in wts)):
         return f"discrete weights must be {len(vals)} finite numbers, one per value"
-    if any(w < 0 for w in wts) or sum(wts) <= 0:
-        return "discrete weights must be >= 0 with a positive sum"
-    total = float(sum(wts))
+    total = float(sum(float(w) for w in wts))  # overflows to inf, which is refused below
+    if any(w < 0 for w in wts) or not 0 < total < math.inf:
+        return "discrete weights must be >= 0 with a positive, finite sum"
     return Canonical("discrete", tuple(float(x) for x in vals) + tuple(float(w) / total for w in wts))
 
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import csv
 import difflib
+import errno
 import functools
 import io
 import math
+import os
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -125,8 +128,8 @@ def parse_dist(file: str, key: str, raw: Any, errs: _Collector, base: Path | Non
 
 def _number(at: _Entry, raw: float) -> Dist | None:
     """A bare number: a constant."""
-    x = float(raw)
-    if not math.isfinite(x):
+    x = num(raw)
+    if x is None:
         at.bad("must be a finite number")
         return None
     return Dist("constant", (x,), spec={"value": x}, file=at.file)
@@ -224,16 +227,19 @@ def _read_column(base: Path | None, data_file: str, column: str) -> Column | str
 
     ``data_file`` is relative to ``base``, the folder of the priors file (None: the current one).
     """
+    if "\x00" in data_file:
+        return "the data file's path holds a NUL character; remove it"
     path = (base or Path(".")) / data_file
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        why = getattr(e, "strerror", None) or e
-        return f"cannot read {_display(path)} ({why}); the path is relative to the priors file"
-    rows = list(csv.reader(io.StringIO(text)))
+        text = _read_regular(path, MAX_CSV_BYTES).decode("utf-8")
+        csv.field_size_limit(MAX_CSV_BYTES)
+        rows = list(csv.reader(io.StringIO(text)))
+    except (OSError, UnicodeDecodeError, csv.Error, ValueError) as e:
+        why = getattr(e, "strerror", None) or type(e).__name__
+        return f"cannot read {_display(path)} as a CSV file ({why}); the path is relative to the priors file"
     if not rows or column not in rows[0]:
-        cols = rows[0] if rows else []
-        return f"{_display(path)} has no column {column!r}{_suggest(column, cols)}; columns: {', '.join(cols[:12])}"
+        # the file's content is never echoed: it may not be a data file at all
+        return f"{_display(path)} has no column {column!r} in its first row; the column names the header"
     j = rows[0].index(column)
     values: list[float] = []
     for n, row in enumerate(rows[1:], start=2):
@@ -296,9 +302,33 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+#: The largest priors file and data CSV read (a priors file is a page of TOML; /dev/zero is endless).
+MAX_TOML_BYTES = 1 << 20
+MAX_CSV_BYTES = 64 << 20
+
+
+def _read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; OSError (with strerror) otherwise.
+
+    Opened without blocking and checked with fstat before reading: a named pipe, a device
+    (/dev/zero) or a directory is refused instead of read forever.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        if st.st_size > limit:
+            raise OSError(errno.EFBIG, f"{st.st_size:,} bytes, more than the {limit:,} read")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(limit + 1)[:limit]
+    finally:
+        os.close(fd)
+
+
 def _read_toml(path: Path, shown: str, errs: _Collector) -> dict[str, Any] | None:
     try:
-        data = path.read_bytes()
+        data = _read_regular(path, MAX_TOML_BYTES)
     except FileNotFoundError:
         errs.add(
             shown, "", None, f"file not found (looked for {path.absolute()}); `mcroi priors list` shows library names"
@@ -319,6 +349,9 @@ def _read_toml(path: Path, shown: str, errs: _Collector) -> dict[str, Any] | Non
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         errs.add(shown, "", None, f"TOML syntax error: {e}")
+        return None
+    except RecursionError:
+        errs.add(shown, "", None, "tables or arrays nested too deeply to read (a priors file nests two levels)")
         return None
 
 
@@ -416,6 +449,9 @@ def _extends_targets(path: Path, shown: str, layer: _Layer, errs: _Collector) ->
     for e in ext:
         target = _extends_target(path, e)
         if target is None:
+            if len(e) > 4096 or "\x00" in e:
+                errs.add(shown, "scenario.extends", e[:80], "is not a usable path (too long, or a NUL character)")
+                continue
             tried = f"{_display(path.parent / e)} or the library's {e}"
             errs.add(shown, "scenario.extends", e, f"file not found: tried {tried}; see `mcroi priors list`")
             continue
@@ -432,8 +468,11 @@ def _last_of_each(layers: list[_Layer]) -> list[_Layer]:
 def _extends_target(path: Path, entry: str) -> Path | None:
     """A layer named in ``extends``: relative to the file, else a library name (``platforms/h100.toml``)."""
     for cand in (path.parent / entry, library_root() / entry, library_root() / f"{entry}.toml"):
-        if cand.is_file():
-            return cand
+        try:
+            if cand.is_file():
+                return cand
+        except (OSError, ValueError):  # a name too long for the filesystem, a NUL
+            continue
     return None
 
 

@@ -19,7 +19,8 @@ def fmt(v: Any) -> str:
             return "inf" if v > 0 else "-inf"
         return f"{v:g}"
     if isinstance(v, int):
-        return str(v)
+        text = str(v) if v.bit_length() < 200 else f"{str(v)[:12]}... ({len(str(v))} digits)"
+        return text
     if isinstance(v, str):
         return json.dumps(v)
     if isinstance(v, Mapping):
@@ -39,5 +40,8 @@ def num(v: Any) -> float | None:
     """A finite float, or None."""
     if not is_number(v):
         return None
-    x = float(v)
+    try:
+        x = float(v)
+    except OverflowError:  # an integer beyond the float range (a 400-digit gpus)
+        return None
     return x if math.isfinite(x) else None

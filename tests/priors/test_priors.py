@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import pytest
 
@@ -340,3 +341,74 @@ def test_extreme_beta_shapes_are_refused_with_the_bound_not_hung(tmp_path, table
     lines = _lines(tmp_path, FULL + f"[utilization]\nsteady_state = {table}\n")
     assert time.perf_counter() - t < 5
     assert len(lines) == 1 and "cannot be sampled" in lines[0] and "normal" in lines[0]
+
+
+# ------------------------------------------------------------------ hostile files (issue 18)
+
+
+def _one_problem(tmp_path, text: str, needle: str) -> str:
+    lines = _lines(tmp_path, text)
+    assert any(needle in ln for ln in lines), lines
+    assert all("Traceback" not in ln for ln in lines)
+    return next(ln for ln in lines if needle in ln)
+
+
+def test_integers_beyond_the_float_range_are_one_line(tmp_path):
+    big = "9" * 400
+    line = _one_problem(tmp_path, FULL + f"[cluster]\ngpus = {big}\n", "must be a finite number")
+    assert "400 digits" in line and big not in line
+    _one_problem(tmp_path, FULL + f"[price]\nannual_decline = {{ ci90 = [{big}, 1e999999] }}\n", "ci90")
+    _one_problem(
+        tmp_path,
+        FULL + f'[utilization]\nsteady_state = {{ dist = "discrete", values = [0.5, 0.6], weights = [1, {big}] }}\n',
+        "weights",
+    )
+
+
+def test_discrete_weights_summing_to_infinity_are_refused(tmp_path):
+    text = FULL + '[utilization]\nsteady_state = { dist = "discrete", values = [0.4, 0.6], weights = [1e308, 1e308] }\n'
+    _one_problem(tmp_path, text, "finite sum")
+
+
+def test_deep_nesting_is_one_line(tmp_path):
+    _one_problem(tmp_path, "x = " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply")
+    _one_problem(tmp_path, "x = " + "{ a = " * 3000 + "1" + " }" * 3000 + "\n", "nested too deeply")
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "FIFO", "DIR"])
+def test_extends_reads_regular_files_only(tmp_path, target):
+    if target == "FIFO":
+        target = str(tmp_path / "pipe")
+        os.mkfifo(target)
+    elif target == "DIR":
+        target = str(tmp_path)
+    lines = _lines(tmp_path, f'[scenario]\nextends = ["{target}"]\n')
+    assert len(lines) == 1 and target in lines[0]
+
+
+def test_errors_never_echo_another_files_content(tmp_path):
+    secret = tmp_path / "secrets.csv"
+    secret.write_text("API_KEY=sk-live-12345,PASSWORD=hunter2\n1,2\n")
+    text = FULL + f'[price]\nannual_decline = {{ dist = "empirical", file = "{secret}", column = "rate" }}\n'
+    line = _one_problem(tmp_path, text, "no column")
+    assert "sk-live" not in line and "hunter2" not in line
+    toml_secret = tmp_path / "env.toml"
+    toml_secret.write_text("TOKEN: abc123secret\n")
+    lines = _lines(tmp_path, f'[scenario]\nextends = ["{toml_secret}"]\n')
+    assert not [ln for ln in lines if "abc123secret" in ln]
+
+
+def test_a_huge_csv_field_and_a_nul_in_a_data_path_are_one_line(tmp_path):
+    (tmp_path / "big.csv").write_text("rate\n" + "1" * 200_000 + "\n0.5\n")
+    _one_problem(
+        tmp_path,
+        FULL + '[price]\nannual_decline = { dist = "empirical", file = "big.csv", column = "rate" }\n',
+        "big.csv",
+    )
+    _one_problem(
+        tmp_path,
+        FULL + '[price]\nannual_decline = { dist = "empirical", file = "a\\u0000b.csv", column = "rate" }\n',
+        "NUL",
+    )
+    long = "a/" * 3000
+    _one_problem(tmp_path, f'[scenario]\nextends = ["{long}"]\n', "not a usable path")
