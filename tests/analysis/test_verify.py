@@ -280,3 +280,13 @@ def test_verify_accepts_the_untouched_run_and_a_rebuilt_report(full_run: Path, t
     assert cli("report", run).exit_code == 0  # mcroi rewrites its own report: the manifest follows
     report = pipeline.verify(run, first=20, n_random=0)
     assert report.ok, [c.message for c in report.checks if c.status == "diff"]
+
+
+def test_a_report_of_a_tampered_folder_says_so_at_the_top(full_run: Path, tmp_path: Path) -> None:
+    run = _tampered(full_run, tmp_path, TAMPERING["risk forged"])
+    assert cli("report", run).exit_code == 0
+    text = (run / "report.html").read_text()
+    assert "fails verification" in text and "summary.json" in text
+    assert text.index("fails verification") < text.index('id="headline"')
+    clean = _tampered(full_run, tmp_path / "b", lambda r: None)
+    assert cli("report", clean).exit_code == 0 and "fails verification" not in (clean / "report.html").read_text()
