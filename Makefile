@@ -18,8 +18,9 @@ FIND_PYTHON := for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bin/p
 $(VENV)/.installed: pyproject.toml
 	@set -e; py=$$($(FIND_PYTHON)); echo "using $$py ($$($$py --version))"; \
 	  [ -x $(PY) ] || $$py -m venv $(VENV); \
-	  $(PY) -m pip install -q --upgrade pip; \
-	  $(PY) -m pip install -q -e '.[test]'
+	  $(PY) -m pip install -q --upgrade pip > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }; \
+	  echo "installing mcroi and its dependencies into $(VENV) (log: $(VENV)/install.log)"; \
+	  $(PY) -m pip install -q -e '.[test]' >> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	@touch $@
 
 venv: $(VENV)/.installed

@@ -200,9 +200,13 @@ def _pct(p: float) -> str:
 
 
 class Progress:
-    """A rich progress bar over draws, silent without a TTY or with --quiet."""
+    """A rich progress bar over draws, then the phase that writes the run; silent without a TTY or with --quiet.
 
-    def __init__(self, total: int, enabled: bool) -> None:
+    ``total`` None (``--until-mcse``: the number of draws is not known in advance) shows the
+    draws done without a bar length or time left.
+    """
+
+    def __init__(self, total: int | None, enabled: bool) -> None:
         self.enabled = enabled and sys.stderr.isatty()
         self.total = total
         self._bar: Any = None
@@ -214,7 +218,7 @@ class Progress:
             from rich.progress import Progress as RichProgress
 
             self._bar = RichProgress(
-                TextColumn("[bold]simulating"),
+                TextColumn("[bold]{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[rate]}"),
@@ -223,7 +227,7 @@ class Progress:
                 transient=True,
             )
             self._bar.start()
-            self._task = self._bar.add_task("draws", total=self.total, rate="", median="")
+            self._task = self._bar.add_task("simulating", total=self.total, rate="", median="")
             import time
 
             self._t0 = time.perf_counter()
@@ -248,10 +252,15 @@ class Progress:
         rate = done / max(time.perf_counter() - self._t0, 1e-9)
         self._bar.update(
             self._task,
-            completed=min(done, self.total),
+            completed=done if self.total is None else min(done, self.total),
             rate=f"{rate:,.0f} draws/s",
             median=f"median NPV {med / 1e6:,.1f}M",
         )
+
+    def phase(self, name: str) -> None:
+        """Show what the run is doing after its draws (writing files, tornados, the report)."""
+        if self._bar is not None:
+            self._bar.update(self._task, description=name, rate="", median="")
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
@@ -389,7 +398,7 @@ def simulate(
     ps = pipeline.load_priors(priors_file)
     if out is None:
         out = pipeline.default_run_dir(ps)
-    total = max_draws if tol is not None else draws
+    total = None if tol is not None else draws  # with --until-mcse the draws needed are not known
     with Progress(total, not quiet and pid == 0) as progress:
         ds = pipeline.simulate(
             ps,
@@ -400,6 +409,7 @@ def simulate(
             out=out if pid == 0 else None,
             force=force,
             progress=progress,
+            on_phase=progress.phase,
             command=pipeline.command_line(),
             keep=keep,
             until_mcse=tol,

@@ -72,6 +72,7 @@ def simulate(
     force: bool = False,
     plots: bool = True,
     progress: engine.ProgressFn | None = None,
+    on_phase: Callable[[str], None] | None = None,
     command: str | None = None,
     on_written: Callable[[Path], None] | None = None,
     keep: str = "draws",
@@ -101,6 +102,9 @@ def simulate(
         Stop at the first chunk where the MCSEs of NPV's mean, P5, P50, P95 (relative to NPV's
         standard deviation) and of P(NPV < 0) are below ``until_mcse`` (e.g. 0.005), drawing at
         most ``max_draws`` (default ``draws``). The achieved errors go into the manifest.
+    on_phase
+        Called with the name of each phase after the draws (writing results.nc, plotting, the
+        tornados, the report, saving), so a long write shows progress.
     devices
         Local devices the draws are sharded over (None: all).
     distributed
@@ -151,7 +155,10 @@ def simulate(
     timings = {"priors_s": t_priors, **arrays.timings, "summary_s": t_summary}
     if out is not None:
         manifest["timings_s"] = timings
-        runs.write_run(Path(out), ds, manifest, summary, force=force, extra=_run_extras(ps, arrays, Path(out), plots))
+        phase = on_phase or (lambda name: None)
+        phase("writing results.nc")
+        extras = _run_extras(ps, arrays, Path(out), plots, phase)
+        runs.write_run(Path(out), ds, manifest, summary, force=force, extra=extras)
         if on_written is not None:
             on_written(Path(out))
     manifest["timings_s"] = {**timings, "total_s": time.perf_counter() - t0}
@@ -273,17 +280,23 @@ def _dataset_attrs(manifest: dict[str, Any]) -> dict[str, Any]:
     return {**{k: manifest[k] for k in keys}, "mcroi_version": manifest["versions"]["mcroi"]}
 
 
-def _run_extras(ps: PriorSet, arrays: engine.RunArrays, out: Path, plots: bool) -> Callable[[Path], None]:
+def _run_extras(
+    ps: PriorSet, arrays: engine.RunArrays, out: Path, plots: bool, phase: Callable[[str], None]
+) -> Callable[[Path], None]:
     """What a run folder holds besides the data: the distribution plot, the default tornados, the report."""
 
     def extra(tmp: Path) -> None:
         if plots:  # keep="summary": the subsample
+            phase("plotting the distributions")
             report.distribution_plot(
                 arrays.outputs["npv_usd"], arrays.outputs["roi_multiple"], tmp / "plots" / "distribution.png", ps.name
             )
+        phase("ranking the inputs (tornados)")
         write_sensitivity_defaults(tmp, ps, arrays, plots=plots)
         if plots:
+            phase("writing the report")
             report.write_html(tmp, tmp / "report.html", name=out.name)
+        phase("saving the run folder")
 
     return extra
 

@@ -280,3 +280,11 @@ def test_seed_beyond_the_generator_and_too_many_devices_are_refused(tmp_path, sm
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
     with pytest.raises(ValueError, match="2\\^63"):
         mcroi.simulate(small_priors, draws=DRAWS, seed=2**64)
+
+
+def test_a_run_reports_each_phase_after_its_draws(tmp_path, small_priors):
+    """Issue 16: after the draws the bar sat at 100 % for half a minute while tornados and the report ran."""
+    phases: list[str] = []
+    mcroi.simulate(small_priors, draws=DRAWS, seed=1, out=tmp_path / "r", on_phase=phases.append)
+    assert phases[0] == "writing results.nc" and phases[-1] == "saving the run folder"
+    assert "ranking the inputs (tornados)" in phases and "writing the report" in phases
