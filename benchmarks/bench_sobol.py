@@ -2,8 +2,8 @@
 
 SALib: ``sample.sobol.sample`` (Saltelli design, no second order) -> the contract's NPV evaluated
 with vectorized NumPy -> ``analyze.sobol.analyze`` with 100 bootstrap resamples.
-mcroi: ``mcroi.sensitivity.sobol`` (scrambled Sobol' design, the jitted engine, 100 bootstrap
-resamples). Both models read the same 20 uniform inputs; the two NPV implementations are checked
+mcroi: ``mcroi.analysis.sobol`` (8 independently scrambled Sobol' designs, the jitted engine, a
+t-interval over them). Both models read the same 20 uniform inputs; the two NPV implementations are checked
 against each other first. Prints a Markdown block (paste it into docs/performance.md).
 
     .venv/bin/pip install SALib   # the `bench` extra
@@ -28,8 +28,8 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from mcroi import model  # noqa: E402
-from mcroi import sensitivity as sa  # noqa: E402
+from mcroi import analysis as sa  # noqa: E402
+from mcroi import engine as model  # noqa: E402
 from mcroi.priors import Dist  # noqa: E402
 
 HOURS = 730.0
@@ -99,7 +99,7 @@ def npv_numpy(X: np.ndarray, chunk: int = 65536) -> np.ndarray:
 
 
 def npv_mcroi(d):  # type: ignore[no-untyped-def]
-    """NPV of one draw through the contract's own monthly equations (mcroi.model.monthly)."""
+    """NPV of one draw through the contract's own monthly equations (mcroi.engine.monthly)."""
     _, mo = model.monthly(d, H)
     return jnp.sum(mo.cashflow_usd * model.discount_factors(d["finance.discount_rate"], H))
 

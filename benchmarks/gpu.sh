@@ -22,8 +22,8 @@ for p in $PRECISIONS; do
 import resource, sys, time
 import jax
 jax.config.update("jax_enable_x64", True)
-from mcroi import api, engine
-from mcroi.devices import enable_compilation_cache
+from mcroi import engine, pipeline as api
+from mcroi.engine import enable_compilation_cache
 enable_compilation_cache()
 precision, draws, chunk = sys.argv[1], int(float(sys.argv[2])), int(sys.argv[3])
 ps = api.load_priors(None)

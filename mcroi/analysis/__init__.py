@@ -27,6 +27,7 @@ from mcroi.analysis._sensitivity import Result as Result
 from mcroi.analysis._sensitivity import conditional as conditional
 from mcroi.analysis._sensitivity import conditional_from_draws as conditional_from_draws
 from mcroi.analysis._sensitivity import contract_fn as contract_fn
+from mcroi.analysis._sensitivity import evaluate_design as evaluate_design
 from mcroi.analysis._sensitivity import first_order as first_order
 from mcroi.analysis._sensitivity import make_priors as make_priors
 from mcroi.analysis._sensitivity import monte_carlo as monte_carlo
@@ -72,6 +73,7 @@ __all__ = [
     "contract_fn",
     "describe",
     "dominance",
+    "evaluate_design",
     "first_order",
     "irr_with_total_losses",
     "make_priors",
