@@ -268,7 +268,11 @@ def verify(
     ps = priors.from_resolved(man["priors"], man.get("priors_files", ()), where=str(folder.path / "manifest.json"))
     _check_priors(man, ps, folder.path, embedded, rec)
     _check_files(folder, rec)
-    ds = folder.dataset()
+    try:
+        ds = folder.dataset()
+    except runs.RunFolderError as e:
+        rec("diff", str(e).removeprefix(f"{folder.results_path}: "))
+        return report
     if _check_results(man, ds, ps, rec):
         _check_draws(man, ds, ps, first, n_random, check_seed, rec)
         _check_summary(folder, ds, ps, rec)

@@ -9,11 +9,14 @@ Dataset) and answers a problem with one line naming the file, the key and the va
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
+
+from mcroi.priors import FAMILIES, PriorsError, from_resolved
 
 PRECISIONS = ("float64", "float32")
 
@@ -102,6 +105,29 @@ def _check_manifest(path: Path, man: Any, kind: str) -> None:
         raise RunFolderError(f"{path}: precision = {precision!r:.40}: not a valid run setting (float64 or float32)")
     if kind == "simulate" and not isinstance(man.get("priors"), dict):
         raise RunFolderError(f"{path}: priors = {man.get('priors')!r:.40}: the manifest lacks the resolved priors")
+    docs = [man["priors"]] if kind == "simulate" else [s.get("priors") for s in _scenarios(path, man)]
+    for doc in docs:
+        _check_priors(path, doc)
+
+
+def _scenarios(path: Path, man: dict[str, Any]) -> list[dict[str, Any]]:
+    scenarios = man.get("scenarios")
+    if not isinstance(scenarios, list) or not all(isinstance(s, dict) for s in scenarios) or len(scenarios) < 2:
+        raise RunFolderError(f"{path}: scenarios = {scenarios!r:.40}: a compare manifest lists two or more scenarios")
+    return scenarios
+
+
+def _check_priors(path: Path, doc: Any) -> None:
+    """The resolved priors rebuild into a PriorSet whose every distribution has finite parameters."""
+    try:
+        ps = from_resolved(doc, where=str(path))
+    except PriorsError as e:
+        raise RunFolderError(e.lines[0]) from None
+    for name, d in ps.inputs.items():
+        if not d.params or not all(math.isfinite(x) for x in d.params) or d.family not in FAMILIES:
+            raise RunFolderError(
+                f"{path}: priors.inputs.{name} = {d.family} {list(d.params)[:4]}: not a valid distribution"
+            )
 
 
 def read_run(path: str | Path, *, results: bool = True) -> RunFolder:
