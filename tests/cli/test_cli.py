@@ -9,6 +9,8 @@ import textwrap
 import arviz as az
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import mcroi
 from tests.helpers import BASE, assert_one_line_error, cli, mcroi_subprocess, subprocess_env, write_priors
@@ -288,3 +290,39 @@ def test_a_run_reports_each_phase_after_its_draws(tmp_path, small_priors):
     mcroi.simulate(small_priors, draws=DRAWS, seed=1, out=tmp_path / "r", on_phase=phases.append)
     assert phases[0] == "writing results.nc" and phases[-1] == "saving the run folder"
     assert "ranking the inputs (tornados)" in phases and "writing the report" in phases
+
+
+OPTION_VALUES = {
+    "--draws": st.one_of(st.integers(-5, 2**70), st.sampled_from(["1e3", "abc", "1.5", "", "1e400", "2000"])),
+    "--seed": st.one_of(st.integers(-5, 2**70), st.just("x")),
+    "--chunk-size": st.one_of(st.integers(-5, 2**40), st.just("0")),
+    "--devices": st.integers(-2, 5000),
+    "--precision": st.sampled_from(["float64", "float32", "float16", ""]),
+    "--keep": st.sampled_from(["draws", "summary", "all"]),
+    "--until-mcse": st.sampled_from(["0.5%", "200%", "-1", "x", "1e-9"]),
+}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(
+    opts=st.dictionaries(st.sampled_from(sorted(OPTION_VALUES)), st.just(None), min_size=1, max_size=3), data=st.data()
+)
+def test_random_options_never_traceback(tmp_path_factory, small_priors_text, opts, data):
+    """Issue 18: hostile options (huge seeds, chunk sizes, device counts) must give one line and exit 2, or a run."""
+    folder = tmp_path_factory.mktemp("opts")
+    src = write_priors(folder, small_priors_text, "s.toml")
+    args = ["simulate", src, "-q", "-o", folder / "r", "--max-draws", "4096"]
+    if "--draws" not in opts:
+        args += ["--draws", "1024"]
+    for k in opts:
+        args += [k, data.draw(OPTION_VALUES[k])]
+    res = cli(*args)
+    assert "Traceback" not in res.output and not isinstance(res.exception, (OverflowError, RecursionError)), res.output
+    assert res.exit_code in (0, 2), (args, res.exit_code, res.output, res.exception)
+    if res.exit_code == 2:
+        assert not (folder / "r").exists()
+
+
+@pytest.fixture(scope="module")
+def small_priors_text() -> str:
+    return SMALL
