@@ -35,6 +35,7 @@ __all__ = [
     "default_priors",
     "flat",
     "mcroi_subprocess",
+    "is_number_text",
     "parse_one",
     "parse_table",
     "random_constant_scenario",
@@ -259,3 +260,12 @@ def mcroi_subprocess(*args: Any, timeout: float = 600, **kwargs: Any) -> subproc
     return subprocess.run(
         [sys.executable, "-m", "mcroi", *(str(a) for a in args)], text=True, timeout=timeout, **kwargs
     )
+
+
+def is_number_text(text: str) -> bool:
+    """Whether ``text`` reads as a number (``float`` accepts it): a CSV cell's test."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

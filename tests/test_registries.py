@@ -15,6 +15,7 @@ from scipy import stats
 
 from mcroi import analysis, engine, pipeline, priors, runs
 from mcroi.priors import Dist
+from tests.helpers import is_number_text
 from tests.reference import REFERENCE_CASE
 
 KINDS = {"usd", "rate", "months", "multiple", "usd_per_mtok", "count"}
@@ -156,7 +157,7 @@ def test_every_export_format_writes_the_runs_totals(small_run, tmp_path, fmt: st
     if fmt == "csv":
         rows = [r.split(",") for r in dest.read_text().splitlines()]
         hits = [r for r in rows if "npv_usd" in r and "p50" in r and "total" in r]
-        assert hits and any(math.isclose(float(c), p50, rel_tol=1e-9) for c in hits[0] if _num(c))
+        assert hits and any(math.isclose(float(c), p50, rel_tol=1e-9) for c in hits[0] if is_number_text(c))
     elif fmt == "json":
         doc = json.loads(dest.read_text())
         vals = [r["value"] for r in doc["tables"]["totals"] if r["metric"] == "npv_usd" and r["statistic"] == "p50"]
@@ -165,14 +166,6 @@ def test_every_export_format_writes_the_runs_totals(small_run, tmp_path, fmt: st
         from openpyxl import load_workbook
 
         assert "totals" in load_workbook(dest).sheetnames
-
-
-def _num(c: str) -> bool:
-    try:
-        float(c)
-    except ValueError:
-        return False
-    return True
 
 
 def test_scipy_is_the_oracle_for_the_linear_swing() -> None:

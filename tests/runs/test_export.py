@@ -14,7 +14,15 @@ import scipy.stats as st
 
 from mcroi import runs
 from tests import compare_cases
-from tests.helpers import assert_one_line_error, cli, mcroi_subprocess, reference_doc, to_toml, write_priors
+from tests.helpers import (
+    assert_one_line_error,
+    cli,
+    is_number_text,
+    mcroi_subprocess,
+    reference_doc,
+    to_toml,
+    write_priors,
+)
 
 PCTS = "2.5,10,50,90,97.5"
 PCT_VALUES = (2.5, 10.0, 50.0, 90.0, 97.5)
@@ -264,12 +272,4 @@ def test_no_export_cell_of_a_hostile_priors_file_is_a_formula(tmp_path):
     cells = [c for r in rows for c in r]
     assert not [c for c in cells if c[:1] in ("=", "+", "@")], [c for c in cells if c[:1] in ("=", "+", "@")][:3]
     assert "'" + evil in cells
-    assert all(not c.startswith("-") or c in ("-inf",) or _is_number(c) for c in cells)
-
-
-def _is_number(c: str) -> bool:
-    try:
-        float(c)
-    except ValueError:
-        return False
-    return True
+    assert all(not c.startswith("-") or c in ("-inf",) or is_number_text(c) for c in cells)
