@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mcroi.priors._correlation import check as check_correlations
-from mcroi.priors._dist import Dist
+from mcroi.priors._dist import Dist, cdf
 from mcroi.priors._families import FAMILIES, Column, Family, Written
 from mcroi.priors._library import library_root
 from mcroi.priors._priorset import Correlation, PriorsError, PriorSet, correlation_pairs
@@ -123,7 +123,29 @@ def parse_dist(file: str, key: str, raw: Any, errs: _Collector, base: Path | Non
         if s_lo >= s_hi:
             at.bad(f"the truncation [{fmt(lower)}, {fmt(upper)}] leaves no probability inside the family's support")
             return None
+        mass = _truncated_mass(dist)
+        if mass < MIN_TRUNCATED_MASS:
+            at.bad(
+                f"the truncation [{fmt(lower)}, {fmt(upper)}] keeps {mass:.2g} of the distribution's probability: "
+                "every draw would sit on the bound; move the bound or the distribution"
+            )
+            return None
     return dist
+
+
+#: Below this share of probability inside [lower, upper], the inverse CDF cannot resolve the interval
+#: (a normal truncated far in its tail put every draw exactly on the bound).
+MIN_TRUNCATED_MASS = 1e-9
+
+
+def _truncated_mass(dist: Dist) -> float:
+    """The family's probability between ``lower`` and ``upper`` (1 when untruncated)."""
+    if not dist.truncated or dist.family == "empirical":
+        return 1.0
+    try:
+        return max(0.0, cdf(dist, dist.upper) - cdf(dist, dist.lower))
+    except (ValueError, OverflowError):
+        return 1.0
 
 
 def _number(at: _Entry, raw: float) -> Dist | None:

@@ -412,3 +412,15 @@ def test_a_huge_csv_field_and_a_nul_in_a_data_path_are_one_line(tmp_path):
     )
     long = "a/" * 3000
     _one_problem(tmp_path, f'[scenario]\nextends = ["{long}"]\n', "not a usable path")
+
+
+def test_a_truncation_far_in_the_tail_is_refused_not_sampled_on_the_bound(tmp_path):
+    """Issue 18: a normal truncated far into its upper tail put every draw exactly on the bound."""
+    line = _one_problem(
+        tmp_path,
+        FULL + '[price]\nannual_decline = { dist = "normal", mean = 0.1, sd = 0.01, lower = 0.5, upper = 0.9 }\n',
+        "keeps",
+    )
+    assert "on the bound" in line
+    ok = parse_one({"dist": "normal", "mean": 0.1, "sd": 0.01, "lower": 0.12, "upper": 0.9}, "price.annual_decline")
+    assert ok.lower == 0.12  # 2 sd out is fine
