@@ -122,9 +122,11 @@ def sensitivity(
             y=y,
             low=low / 100,
             high=high / 100,
+            on_method=lambda name: click.echo(f"  {name} ...", err=True),
         )
     except ValueError as e:
         raise UserError(f"{source or 'default'}: --output = {output}: {e}") from None
+    click.echo("  writing sensitivity.nc and the charts ...", err=True)
     ds = pipeline.write_sensitivity(c, out, ps.name, src, plots=not no_plots)
 
     from rich.console import Console

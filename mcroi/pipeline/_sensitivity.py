@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,8 +114,11 @@ def compute_sensitivity(
     y: np.ndarray | None = None,
     low: float = 0.1,
     high: float = 0.9,
+    on_method: Callable[[str], None] | None = None,
 ) -> Computed:
     """Run the requested methods on the contract for ``output`` and each year of annual cash flow.
+
+    ``on_method(name)`` is called as each method starts (progress for a long analysis).
 
     ``x`` (n, n_inputs in ``ps.names`` order) and ``y`` (n, 1 + years) are Monte Carlo draws to
     reuse (a run folder's); otherwise ``draws`` draws are simulated for conditional and rank.
@@ -135,7 +138,11 @@ def compute_sensitivity(
         xv = np.asarray(x)[:, [ps.names.index(k) for k in names]]
         chosen, skipped = _drop_infinite_means(chosen, np.asarray(y)[:, 0], output)
     design = sa.Design(fn, ps, names, xv, y, seed, n_boot, sobol_n, low, high)
-    results: dict[str, sa.Result] = {m.name: m.estimate(design) for m in chosen}
+    results: dict[str, sa.Result] = {}
+    for m in chosen:
+        if on_method is not None:
+            on_method(m.name)
+        results[m.name] = m.estimate(design)
     notes: list[str] = list(skipped)
     for r in results.values():
         notes.extend(r.notes)
