@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-CONTRACT_VERSION = "1"
+CONTRACT_VERSION = "2"  # v1 and a first part of v2's market (docs/model.md)
 HOURS_PER_MONTH = 730.0
 
 
