@@ -46,6 +46,31 @@ def _nan_without_slope(x: np.ndarray, outputs: Mapping[str, np.ndarray], tax: np
     return np.isnan(x) & (no_tokens | all_tax)
 
 
+def _nan_without_both_signs(x: np.ndarray, outputs: Mapping[str, np.ndarray], tax: np.ndarray | None) -> np.ndarray:
+    # no positive month: then the cash after capex sums to <= 0, net ROI <= -1 (or there is no capex)
+    capex = np.asarray(outputs["capex_usd"])
+    return np.isnan(x) & ((capex == 0) | (np.asarray(outputs["net_roi"]) <= -1))
+
+
+def _inf_when_never_discounted(x: np.ndarray, outputs: Mapping[str, np.ndarray], tax: np.ndarray | None) -> np.ndarray:
+    # never within H means the discounted cumulative cash at H, the NPV, is < 0
+    return np.isposinf(x) & (np.asarray(outputs["npv_usd"]) < 0)
+
+
+def _nan_when_never_operating(x: np.ndarray, outputs: Mapping[str, np.ndarray], tax: np.ndarray | None) -> np.ndarray:
+    return np.isnan(x) & (np.asarray(outputs["total_revenue_usd"]) == 0)
+
+
+def _nan_without_rent(x: np.ndarray, outputs: Mapping[str, np.ndarray], tax: np.ndarray | None) -> np.ndarray:
+    # the rent is a scenario input the rule cannot see: without it every draw is NaN
+    never = np.isnan(np.asarray(outputs["revenue_per_gpu_hour_usd"]))
+    return np.isnan(x) & (never | bool(np.isnan(x).all()))
+
+
+def _nan_without_capacity(x: np.ndarray, outputs: Mapping[str, np.ndarray], tax: np.ndarray | None) -> np.ndarray:
+    return np.isnan(x) & (np.asarray(outputs["total_output_tokens"]) == 0)
+
+
 @dataclass(frozen=True)
 class OutputSpec:
     """One output of the contract.
@@ -156,6 +181,61 @@ OUTPUTS: dict[str, OutputSpec] = {
         _o("total_output_tokens", "tokens", "output tokens over the horizon", "Output tokens", "count"),
         _o("total_revenue_usd", "USD", "token revenue over the horizon", "Revenue (USD)", "usd"),
         _o("capex_usd", "USD", "capital expenditure at month 0", "Capex (USD)", "usd"),
+        # contract v2
+        _o(
+            "mirr_annual",
+            "1/yr",
+            "modified IRR at the discount rate (financing and reinvestment), annualized",
+            "MIRR (annual)",
+            "rate",
+            nonfinite=_nan_without_both_signs,
+            nonfinite_doc="NaN where the cashflow has no positive or no negative month",
+        ),
+        _o(
+            "irr_unique",
+            "1",
+            "1 where the cumulative cash changes sign exactly once (one IRR), else 0",
+            "Unique IRR (share)",
+            "rate",
+        ),
+        _o(
+            "discounted_payback_months",
+            "months",
+            "first month with non-negative discounted cumulative cash (inf: never)",
+            "Discounted payback (months)",
+            "months",
+            mean_is_headline=False,
+            nonfinite=_inf_when_never_discounted,
+            nonfinite_doc="+inf where the discounted cumulative cash never turns non-negative within H",
+        ),
+        _o(
+            "revenue_per_gpu_hour_usd",
+            "USD/GPU/h",
+            "revenue of the first 12 operating months per GPU-hour",
+            "Revenue / GPU-hour (USD)",
+            "usd_per_mtok",
+            nonfinite=_nan_when_never_operating,
+            nonfinite_doc="NaN where the cluster never operates (useful life within the build)",
+        ),
+        _o(
+            "revenue_to_rent_ratio",
+            "x",
+            "revenue per GPU-hour over the market rent of the GPU",
+            "Revenue / rent (x)",
+            "multiple",
+            nonfinite=_nan_without_rent,
+            nonfinite_doc="NaN where market.gpu_hour_usd is not given, or the cluster never operates",
+        ),
+        _o(
+            "sold_share",
+            "1",
+            "output tokens sold over the tokens the GPUs could sell (demand cap)",
+            "Sold share",
+            "rate",
+            nonfinite=_nan_without_capacity,
+            nonfinite_doc="NaN where the GPUs could sell no token",
+        ),
+        _o("facility_mw", "MW", "facility power at full load, PUE included", "Facility (MW)", "multiple"),
         _o("annual_cashflow_usd", "USD", "cash flow per year, capex excluded", "Cash flow (USD)", "usd", per_year=True),
         _o("annual_revenue_usd", "USD", "token revenue per year", "Revenue (USD)", "usd", per_year=True),
         _o("annual_energy_usd", "USD", "energy cost per year", "Energy (USD)", "usd", per_year=True),

@@ -824,27 +824,31 @@ def _check_throughput(
 def _check_gpus(
     top_file: str, merged: dict[str, tuple[Any, str]], dists: dict[str, Dist], partial: bool, errs: _Collector
 ) -> None:
-    """cluster.gpus or capex.budget_usd (then a GPU must cost more than 0), not both."""
-    if "cluster.gpus" in merged and "capex.budget_usd" in merged:
+    """Exactly one of cluster.gpus, capex.budget_usd, (v2) cluster.power_mw; a budget needs a GPU
+    that costs more than 0, a facility power a GPU that draws more than 0."""
+    sizing = [k for k in ("cluster.gpus", "capex.budget_usd", "cluster.power_mw") if k in merged]
+    if len(sizing) > 1:
         errs.add(
             top_file,
-            "capex.budget_usd",
-            merged["capex.budget_usd"][0],
-            "give either cluster.gpus or capex.budget_usd, not both",
+            sizing[-1],
+            merged[sizing[-1]][0],
+            f"give one of cluster.gpus, capex.budget_usd, cluster.power_mw, not {'both' if len(sizing) == 2 else 'all three'}"
+            f" ({' and '.join(sizing)})",
         )
-    if "cluster.gpus" not in merged and "capex.budget_usd" not in merged and not partial:
-        errs.add(top_file, "", None, "missing required input cluster.gpus (or capex.budget_usd)")
-    if "capex.budget_usd" in dists and "capex.usd_per_gpu" in dists:
-        per_gpu = dists["capex.usd_per_gpu"]
-        lo, _ = per_gpu.support()
+    if not sizing and not partial:
+        errs.add(top_file, "", None, "missing required input cluster.gpus (or capex.budget_usd, or cluster.power_mw)")
+
+    def must_be_positive(sizer: str, key: str, why: str) -> None:
+        if sizer not in dists or key not in dists:
+            return
+        d = dists[key]
+        lo, _ = d.support()
         # a lognormal's support starts at 0 but it never draws 0
-        if lo < 0 or (lo == 0 and not FAMILIES[per_gpu.family].open_below):
-            errs.add(
-                top_file,
-                "capex.usd_per_gpu",
-                merged["capex.usd_per_gpu"][0],
-                "must be > 0 when capex.budget_usd sets the GPU count",
-            )
+        if lo < 0 or (lo == 0 and not FAMILIES[d.family].open_below):
+            errs.add(top_file, key, merged[key][0], f"must be > 0 when {sizer} sets the GPU count{why}")
+
+    must_be_positive("capex.budget_usd", "capex.usd_per_gpu", "")
+    must_be_positive("cluster.power_mw", "power.kw_per_gpu", " (gpus = power_mw * 1000 / (kw_per_gpu * pue))")
 
 
 def _fill_defaults(dists: dict[str, Dist], horizon: int, has_curve: bool) -> None:

@@ -1,4 +1,4 @@
-"""The inputs of cashflow contract v1: names, units, domains and defaults.
+"""The inputs of cashflow contract v2: names, units, domains and defaults.
 
 Pure data, shared by the priors reader (validation), the engine (argument order) and the
 store (units and long names). See ``shared/design/model.md`` and ``docs/model.md``.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-CONTRACT_VERSION = "1"
+CONTRACT_VERSION = "2"  # v1 and a first part of v2's market (docs/model.md)
 HOURS_PER_MONTH = 730.0
 
 
@@ -48,11 +48,21 @@ class InputSpec:
     unit: str
     long_name: str
     domain: Domain
-    default: float | None = None  # None: required (or derived, see model.md)
+    default: float | None = None  # None: required (or derived, see model.md), or a v2 input
+    #: (v2 inputs) the value the model takes when the input is absent. The reader never fills a
+    #: v2 input in (its ``default`` is None), so a v1 priors file gives the v1 PriorSet, inputs
+    #: and draws exactly, and the model compiles the v1 program for it.
+    absent: float | None = None
+    contract: str = "1"  # the contract version that added the input
 
 
 def _s(name: str, unit: str, long_name: str, domain: Domain, default: float | None = None) -> InputSpec:
     return InputSpec(name, unit, long_name, domain, default)
+
+
+def _v2(name: str, unit: str, long_name: str, domain: Domain, absent: float | None) -> InputSpec:
+    """A v2 input: optional, never filled in by the reader; the model reads ``absent`` without it."""
+    return InputSpec(name, unit, long_name, domain, None, absent, "2")
 
 
 # Contract order. ``finance.useful_life_months`` defaults to the horizon (filled in by the reader).
@@ -94,6 +104,23 @@ INPUTS: dict[str, InputSpec] = {
         _s("finance.tax_rate", "1", "tax on operating profit after depreciation", UNIT, 0.0),
         _s("finance.residual_value_pct", "1", "resale value at end of life as a share of capex", UNIT, 0.0),
         _s("finance.useful_life_months", "months", "useful life (clipped to the horizon, rounded down)", GE1),
+        # contract v2, market part (a first subset); none is filled in when absent
+        _v2(
+            "cluster.power_mw", "MW", "facility power to fill with GPUs (gpus = MW * 1000 / (kW * PUE))", POSITIVE, None
+        ),
+        _v2("schedule.build_months", "months", "whole months from capex to the first token", NONNEG, 0.0),
+        _v2(
+            "demand.output_mtok_per_month",
+            "Mtok/month",
+            "output tokens buyers take in the first operating month",
+            NONNEG,
+            math.inf,
+        ),
+        _v2("demand.annual_growth", "1/yr", "yearly growth of the demand", RATE, 0.0),
+        _v2("revenue.share", "1", "share of token revenue paid to the model owner or a marketplace", UNIT, 0.0),
+        _v2("power.annual_price_change", "1/yr", "yearly change of the electricity price", RATE, 0.0),
+        _v2("opex.annual_escalation", "1/yr", "yearly growth of the per-GPU opex", RATE, 0.0),
+        _v2("market.gpu_hour_usd", "USD/GPU/h", "market rent of this GPU for an hour at launch", POSITIVE, None),
     ]
 }
 
