@@ -62,7 +62,13 @@ from mcroi.engine._sampling import ONE_BELOW_64 as ONE_BELOW_64
 from mcroi.engine._sampling import canonicalize_key as canonicalize_key
 from mcroi.engine._sampling import copula_factor as copula_factor
 from mcroi.engine._sampling import correlated_block as correlated_block
+from mcroi.engine._sampling import DEFAULT_MONTH as DEFAULT_MONTH
+from mcroi.engine._sampling import PRICE_PATH as PRICE_PATH
+from mcroi.engine._sampling import add_path_draws as add_path_draws
+from mcroi.engine._sampling import derived_names as derived_names
 from mcroi.engine._sampling import name_keys as name_keys
+from mcroi.engine._sampling import path_keys as path_keys
+from mcroi.engine._sampling import stored_names as stored_names
 from mcroi.engine._sampling import sample as sample
 from mcroi.engine._sampling import transform as transform
 from mcroi.engine._sampling import uniforms as uniforms
@@ -133,6 +139,12 @@ __all__ = [
     "make_step",
     "monthly",
     "name_keys",
+    "DEFAULT_MONTH",
+    "PRICE_PATH",
+    "add_path_draws",
+    "derived_names",
+    "path_keys",
+    "stored_names",
     "numeric_error_line",
     "powers",
     "price_factors",

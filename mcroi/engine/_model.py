@@ -8,7 +8,7 @@ elementwise adds across draws, which vectorize, rather than short reductions alo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 import jax
@@ -43,12 +43,15 @@ class Outputs(NamedTuple):
     revenue_to_rent_ratio: Array
     sold_share: Array
     facility_mw: Array
+    retire_month: Array
+    price_path_log_mean: Array
     annual_cashflow_usd: Array
     annual_revenue_usd: Array
     annual_energy_usd: Array
     annual_other_opex_usd: Array
     annual_tax_usd: Array
     annual_output_tokens: Array
+    price_path_multiplier: Array
 
 
 class Monthly(NamedTuple):
@@ -110,7 +113,7 @@ def discount_factors(rate_annual: Array, horizon: int) -> Array:
 
 
 class _Months(NamedTuple):
-    """Monthly line items for months 1..H (zero outside the operating months), and per-draw constants.
+    """Monthly line items for months 1..H (zero outside the months that earn), and per-draw constants.
 
     The monthly arrays are (H,) for one draw, (H, n) for a batch of n draws.
     """
@@ -125,12 +128,23 @@ class _Months(NamedTuple):
     E: Array  # (H, ...) energy
     T: Array  # (H, ...) tax
     CF: Array  # (H, ...) cashflow (capex not included)
-    pf: Array  # (H, ...) price decline factor
+    pf: Array  # (H, ...) price factor: decline (v2: times pass-through and the path S)
     # contract v2
     gpus: Array  # GPU count
     b: Array  # build months (0 without schedule.build_months)
-    Kcap: Array  # (H, ...) tokens the GPUs can sell (K without a demand cap)
-    O_m: Array  # (H, ...) other opex per month (0 outside operating months)
+    Kcap: Array  # (H, ...) tokens the merchant GPUs can sell (K without a demand cap)
+    O_m: Array  # (H, ...) other opex per month (0 outside the months that earn)
+    end: Array  # the last month: L, or the retirement month
+    Kp: Array  # (H, ...) tokens produced, contracted GPUs included (for the cost per token)
+    S: Array | None  # (H, ...) the price path, None without one
+    monthly_opex: bool  # other opex varies by month (escalation, build, retirement)
+    carry: bool  # tax losses are carried forward
+
+
+#: (v2) per-month random inputs of a draw, (H, ...) arrays: not rows like the others.
+PATH_KEYS = ("price.path.z", "price.path.w")
+RETIRE = "finance.retire_when_unprofitable"
+CARRY = "finance.tax_loss_carryforward"
 
 
 def _annual_power(rate: Array, horizon: int) -> Array:
@@ -138,92 +152,288 @@ def _annual_power(rate: Array, horizon: int) -> Array:
     return powers(jnp.log1p(rate) / 12, horizon - 1)
 
 
-def _months(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None) -> _Months:
+def _gpus(row: Mapping[str, Array]) -> Array:
+    """Sizing: a GPU count, a budget, or (v2) a facility's power."""
+    if "capex.budget_usd" in row:
+        return row["capex.budget_usd"] / row["capex.usd_per_gpu"]
+    if "cluster.power_mw" in row:  # v2: fill a facility's power
+        return row["cluster.power_mw"] * 1000 / (row["power.kw_per_gpu"] * row["power.pue"])
+    return row["cluster.gpus"]
+
+
+def _clock(row: Mapping[str, Array], horizon: int) -> tuple[Array, Array, Array, Array, Array]:
+    """Calendar months ``m`` (H, 1..), life ``L``, build months ``b``, operating months, month of operation ``a``."""
+    life = row["finance.useful_life_months"]
+    m = _column(jnp.arange(1, horizon + 1, dtype=life.dtype), life.ndim - 1)
+    L = jnp.floor(jnp.minimum(life, horizon))
+    if "schedule.build_months" in row:  # v2: operating months b < m <= L, a(m) = m - b
+        b = jnp.floor(row["schedule.build_months"])
+        return m, L, b, (m > b) & (m <= L), m - b
+    return m, L, jnp.zeros_like(L), m <= L, m
+
+
+def price_path(inp: Mapping[str, Array], horizon: int) -> Array | None:
+    """(v2) The price path ``S(m)``, months 1..H first; None without volatility or jumps.
+
+    ``S(1) = 1``; each later month multiplies by ``exp(sig z - sig^2 / 2)`` and by
+    ``1 - jump_size`` where ``w < 1 - exp(-jumps_per_year / 12)``. ``z`` and ``w`` come in
+    ``inp["price.path.z"]`` / ``["price.path.w"]`` (H, ...) from the generator; without them the
+    path is the median one (z = 0, no jump).
+    """
+    if "price.volatility_annual" not in inp and "price.jumps_per_year" not in inp:
+        return None
+    first = next(v for k, v in inp.items() if k not in PATH_KEYS)
+    shape = (horizon, *jnp.shape(first))
+    dtype = jnp.asarray(first).dtype
+    step = jnp.zeros(shape, dtype)
+    if "price.volatility_annual" in inp:
+        sig = jnp.asarray(inp["price.volatility_annual"])[None] / np.sqrt(12.0)
+        z = inp["price.path.z"] if "price.path.z" in inp else jnp.zeros(shape, dtype)
+        step = step + sig * z - sig**2 / 2
+    if "price.jumps_per_year" in inp and "price.jump_size" in inp:
+        w = inp["price.path.w"] if "price.path.w" in inp else jnp.ones(shape, dtype)
+        jumped = w < -jnp.expm1(-jnp.asarray(inp["price.jumps_per_year"])[None] / 12)
+        step = step + jnp.where(jumped, jnp.log1p(-jnp.asarray(inp["price.jump_size"])[None]), 0.0)
+    step = step.at[0].set(0.0)  # S(1) = 1
+    return jnp.exp(jax.lax.associative_scan(jnp.add, step, axis=0))
+
+
+def _contract_share(
+    row: Mapping[str, Array], inp: Mapping[str, Array], m: Array, a: Array, live: Array
+) -> Array | None:
+    """(v2) ``cs(m)``: the contracted share of the GPUs in each month, None without a contract."""
+    if "contract.share" not in row:
+        return None
+    term = row["contract.months"] if "contract.months" in row else jnp.zeros_like(row["contract.share"])
+    on = live & (a <= term)
+    if "contract.default_month" in inp:
+        on = on & (m < jnp.asarray(inp["contract.default_month"])[None])
+    return jnp.where(on, row["contract.share"], 0.0)
+
+
+def _capacity(gpus: Array, tps: Array, g: Array, u: Array, live: Array, cs: Array | None) -> Array:
+    """Output tokens the merchant GPUs can sell in each month (``Kcap``)."""
+    if cs is None:
+        return jnp.where(live, gpus * tps * g * 3600 * HOURS * u, 0.0)
+    return jnp.where(live, gpus * (1 - cs) * tps * g * 3600 * HOURS * u, 0.0)
+
+
+def _sold(row: Mapping[str, Array], Kcap: Array, u: Array, a: Array) -> tuple[Array, Array]:
+    """Tokens sold ``K`` under the (v2) demand cap, and the utilization after it ``ue``."""
+    if "demand.output_mtok_per_month" not in row:
+        return Kcap, u
+    Dm = row["demand.output_mtok_per_month"] * 1e6
+    if "demand.annual_growth" in row:
+        Dm = Dm * jnp.exp(jnp.log1p(row["demand.annual_growth"]) * ((a - 1) / 12))
+    K = jnp.minimum(Kcap, Dm)
+    return K, jnp.where(Kcap > 0, u * K / jnp.where(Kcap > 0, Kcap, 1.0), 0.0)
+
+
+def _energy(
+    row: Mapping[str, Array],
+    inp: Mapping[str, Array],
+    gpus: Array,
+    ue: Array,
+    cs: Array | None,
+    live: Array,
+    horizon: int,
+) -> Array:
+    """Energy cost per month; contracted GPUs draw full-load power (v2)."""
+    kw, pue, idle = row["power.kw_per_gpu"], row["power.pue"], row["power.idle_fraction"]
+    if cs is None:
+        E = jnp.where(live, gpus * kw * (idle + (1 - idle) * ue) * pue * HOURS * row["power.usd_per_kwh"], 0.0)
+    else:
+        load = (1 - cs) * (idle + (1 - idle) * ue) + cs
+        E = jnp.where(live, gpus * kw * pue * HOURS * row["power.usd_per_kwh"] * load, 0.0)
+    if "power.annual_price_change" in inp:
+        E = E * _annual_power(inp["power.annual_price_change"], horizon)
+    return E
+
+
+def _other_opex(
+    row: Mapping[str, Array], inp: Mapping[str, Array], gpus: Array, C: Array, live: Array, horizon: int
+) -> tuple[Array, Array]:
+    """Other opex per live month as in v1 (a per-draw constant) and per month (v2: escalated)."""
+    per_gpu = gpus * (row["opex.usd_per_gpu_month"] + row["opex.usd_per_gpu_hour"] * HOURS)
+    maint = C * row["opex.maintenance_pct_per_year"] / 12
+    O = per_gpu + maint  # noqa: E741 - the contract's name
+    if "opex.annual_escalation" in inp:
+        return O, jnp.where(live, per_gpu * _annual_power(inp["opex.annual_escalation"], horizon) + maint, 0.0)
+    return O, jnp.where(live, O, 0.0)
+
+
+def _retirement(
+    switches: frozenset[str],
+    row: Mapping[str, Array],
+    m: Array,
+    a: Array,
+    live: Array,
+    margin: Array,
+    C: Array,
+    L: Array,
+) -> Array | None:
+    """(v2) The retirement month (+inf where the cluster is never retired), None without the switch.
+
+    The first operating month after the ramp and the contract term in which the month's
+    operating margin ``R - E - O`` is below the resale value it costs, ``C (1 - residual) / L``.
+    """
+    if RETIRE not in switches:
+        return None
+    after = live & (a > row["utilization.ramp_months"])
+    if "contract.months" in row:
+        after = after & (a > row["contract.months"])
+    wear = C * (1 - row["finance.residual_value_pct"]) / L
+    return jnp.min(jnp.where(after & (margin < wear), m, jnp.inf), axis=0)
+
+
+def _depreciation(row: Mapping[str, Array], C: Array, L: Array, b: Array, a: Array, earn: Array) -> tuple[Array, Array]:
+    """Depreciation per live month (v1 constant) and per month over the tax life ``N`` (v2)."""
+    base = C * (1 - row["finance.residual_value_pct"])
+    if "finance.tax_depreciation_months" in row:
+        N = row["finance.tax_depreciation_months"]
+        D = base / N
+        return D, jnp.where(earn & (a <= N), D, 0.0)
+    D = base / (L - b if "schedule.build_months" in row else L)
+    return D, jnp.where(earn, D, 0.0)
+
+
+def _tax(tax_rate: Array, X: Array, earn: Array, carry: bool) -> Array:
+    """Tax on the taxable profit ``X``: negative in a loss, or (v2) with losses carried forward.
+
+    With carryforward the carried loss follows ``NOL(m) = max(0, NOL(m-1) - X(m))``, whose
+    solution is ``NOL(m) = max(0, max_{k<=m} S(k)) - S(m)`` with ``S`` the running sum of ``X``.
+    """
+    if not carry:
+        return tax_rate * X
+    X = jnp.where(earn, X, 0.0)
+    cum = jax.lax.associative_scan(jnp.add, X, axis=0)
+    peak = jnp.maximum(jax.lax.associative_scan(jnp.maximum, cum, axis=0), 0.0)
+    nol = peak - cum
+    nol_before = jnp.concatenate([jnp.zeros_like(nol[:1]), nol[:-1]], axis=0)
+    return jnp.where(earn, tax_rate * jnp.maximum(X - nol_before, 0.0), 0.0)
+
+
+def _months(
+    inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None, switches: frozenset[str] = frozenset()
+) -> _Months:
     """The contract's equations for months 1..H (see ``shared/design/model.md``), months-major.
 
     A contract v2 input changes the program only where it is given (``name in inp`` is decided
     when tracing): without one, this is the v1 program, operation for operation.
     """
     # per-draw values as (1, ...) rows, to broadcast against (H, ...) monthly arrays
-    row = {k: jnp.asarray(v)[None] for k, v in inp.items()}
-    usd_per_gpu = row["capex.usd_per_gpu"]
-    kw = row["power.kw_per_gpu"]
-    pue = row["power.pue"]
-    if "capex.budget_usd" in row:
-        gpus = row["capex.budget_usd"] / usd_per_gpu
-    elif "cluster.power_mw" in row:  # v2: fill a facility's power
-        gpus = row["cluster.power_mw"] * 1000 / (kw * pue)
-    else:
-        gpus = row["cluster.gpus"]
+    row = {k: jnp.asarray(v)[None] for k, v in inp.items() if k not in PATH_KEYS}
+    gpus = _gpus(row)
     if knots is not None:
         tps = curve_throughput(row["workload.interactivity_tok_s_user"], knots, row["throughput.curve_scale"])
     else:
         tps = row["throughput.output_tokens_per_s_per_gpu"]
-    ratio = row["workload.input_output_ratio"]
-    max_gain = row["optimization.max_gain"]
-    steady_state = row["utilization.steady_state"]
-    ramp = row["utilization.ramp_months"]
-    p_out = row["price.usd_per_mtok_output"]
-    p_in = row["price.usd_per_mtok_input"]
-    idle = row["power.idle_fraction"]
-    usd_per_kwh = row["power.usd_per_kwh"]
-    opex_month = row["opex.usd_per_gpu_month"]
-    opex_hour = row["opex.usd_per_gpu_hour"]
-    maintenance = row["opex.maintenance_pct_per_year"]
-    tax_rate = row["finance.tax_rate"]
-    residual = row["finance.residual_value_pct"]
-    life = row["finance.useful_life_months"]
-
-    dtype = usd_per_gpu.dtype
-    m = _column(jnp.arange(1, horizon + 1, dtype=dtype), usd_per_gpu.ndim - 1)
-    L = jnp.floor(jnp.minimum(life, horizon))
-    if "schedule.build_months" in row:  # v2: operating months b < m <= L, a(m) = m - b
-        b = jnp.floor(row["schedule.build_months"])
-        live = (m > b) & (m <= L)
-        a = m - b
-    else:
-        b = jnp.zeros_like(L)
-        live = m <= L
-        a = m
-
-    C = gpus * usd_per_gpu
+    m, L, b, live, a = _clock(row, horizon)
+    C = gpus * row["capex.usd_per_gpu"]
     # the powers 2 ** (-m / half_life) and (1 - decline) ** ((m - 1) / 12) as geometric sequences
     # (see :func:`powers`): a general power per month costs about 20x a multiply on CPU. They take
     # the inputs as given (not as rows): powers() adds the months axis itself.
+    max_gain, ss, ramp = row["optimization.max_gain"], row["utilization.steady_state"], row["utilization.ramp_months"]
     g = 1 + (max_gain - 1) * (1 - powers(-LN2 / inp["optimization.half_life_months"], horizon)[1:])
-    u = jnp.where(ramp > 0, steady_state * jnp.minimum(1.0, a / jnp.where(ramp > 0, ramp, 1.0)), steady_state)
+    u = jnp.where(ramp > 0, ss * jnp.minimum(1.0, a / jnp.where(ramp > 0, ramp, 1.0)), ss)
     pf = price_factors(inp["price.annual_decline"], horizon)
-    Kcap = jnp.where(live, gpus * tps * g * 3600 * HOURS * u, 0.0)
-    if "demand.output_mtok_per_month" in row:  # v2: buyers take at most Dm(m) tokens
-        Dm = row["demand.output_mtok_per_month"] * 1e6
-        if "demand.annual_growth" in row:
-            Dm = Dm * jnp.exp(jnp.log1p(row["demand.annual_growth"]) * ((a - 1) / 12))
-        K = jnp.minimum(Kcap, Dm)
-        u_e = jnp.where(Kcap > 0, u * K / jnp.where(Kcap > 0, Kcap, 1.0), 0.0)
-    else:
-        K, u_e = Kcap, u
-    R = K / 1e6 * ((p_out + ratio * p_in) * pf)
+    if "price.gain_pass_through" in row:  # v2: competitors pass part of the software gain on
+        pf = pf * jnp.exp(-row["price.gain_pass_through"] * jnp.log(g))
+    S = price_path(inp, horizon)
+    if S is not None:
+        pf = pf * S
+    cs = _contract_share(row, inp, m, a, live)
+    Kcap = _capacity(gpus, tps, g, u, live, cs)
+    K, u_e = _sold(row, Kcap, u, a)
+    R = (
+        K
+        / 1e6
+        * (
+            (row["price.usd_per_mtok_output"] + row["workload.input_output_ratio"] * row["price.usd_per_mtok_input"])
+            * pf
+        )
+    )
     if "revenue.share" in row:
         R = R * (1 - row["revenue.share"])
-    E = jnp.where(live, gpus * kw * (idle + (1 - idle) * u_e) * pue * HOURS * usd_per_kwh, 0.0)
-    if "power.annual_price_change" in inp:
-        E = E * _annual_power(inp["power.annual_price_change"], horizon)
-    O = gpus * (opex_month + opex_hour * HOURS) + C * maintenance / 12  # noqa: E741 - the contract's name
-    D = C * (1 - residual) / (L - b if "schedule.build_months" in row else L)
-    if "opex.annual_escalation" in inp:
-        esc = _annual_power(inp["opex.annual_escalation"], horizon)
-        O_m = jnp.where(live, gpus * (opex_month + opex_hour * HOURS) * esc + C * maintenance / 12, 0.0)
-    else:
-        O_m = jnp.where(live, O, 0.0)
-    D_m = jnp.where(live, D, 0.0)
-    T = tax_rate * (R - E - O_m - D_m)
-    CF = R - E - O_m - T + jnp.where(m == L, residual * C, 0.0)
-    return _Months(C[0], L[0], O[0], D[0], live, K, R, E, T, CF, pf, gpus[0], b[0], Kcap, O_m)
+    if cs is not None:
+        R = R + gpus * cs * row["contract.usd_per_gpu_hour"] * HOURS
+    E = _energy(row, inp, gpus, u_e, cs, live, horizon)
+    O, O_m = _other_opex(row, inp, gpus, C, live, horizon)  # noqa: E741 - the contract's name
+    retire = _retirement(switches, row, m, a, live, R - E - O_m, C, L)
+    return _close_months(
+        row,
+        switches,
+        C,
+        L,
+        b,
+        m,
+        a,
+        live,
+        retire,
+        K,
+        Kcap,
+        R,
+        E,
+        O,
+        O_m,
+        pf,
+        gpus,
+        S,
+        cs,
+        gpus * tps * g * 3600 * HOURS * u,
+    )
 
 
-def monthly(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = None) -> tuple[Array, Monthly]:
+def _close_months(
+    row: Mapping[str, Array],
+    switches: frozenset[str],
+    C: Array,
+    L: Array,
+    b: Array,
+    m: Array,
+    a: Array,
+    live: Array,
+    retire: Array | None,
+    K: Array,
+    Kcap: Array,
+    R: Array,
+    E: Array,
+    O: Array,  # noqa: E741 - the contract's name
+    O_m: Array,
+    pf: Array,
+    gpus: Array,
+    S: Array | None,
+    cs: Array | None,
+    produced: Array,
+) -> _Months:
+    """The months that earn (v2: up to a retirement), depreciation, tax, the sale and the cashflow."""
+    residual = row["finance.residual_value_pct"]
+    if retire is None:
+        earn, end = live, L
+        sale = jnp.where(m == L, residual * C, 0.0)
+    else:  # v2: a retired cluster earns nothing in its last month and is sold for V(end - 1)
+        earn = live & (m < retire[None])
+        retired = jnp.isfinite(retire)
+        end = jnp.where(retired, retire, L)
+        V_before = C * (1 - (1 - residual) * (end - 1) / L)
+        sale = jnp.where(retired, jnp.where(m == end, V_before, 0.0), jnp.where(m == L, residual * C, 0.0))
+        K, Kcap, R, E, O_m = (jnp.where(earn, x, 0.0) for x in (K, Kcap, R, E, O_m))
+    D, D_m = _depreciation(row, C, L, b, a, earn)
+    carry = CARRY in switches
+    T = _tax(row["finance.tax_rate"], R - E - O_m - D_m, earn, carry)
+    CF = R - E - O_m - T + sale
+    Kp = K if cs is None else K + jnp.where(earn, cs * produced, 0.0)
+    monthly_opex = any(k in row for k in ("opex.annual_escalation", "schedule.build_months")) or retire is not None
+    return _Months(
+        C[0], L[0], O[0], D[0], live, K, R, E, T, CF, pf, gpus[0], b[0], Kcap, O_m, end[0], Kp, S, monthly_opex, carry
+    )
+
+
+def monthly(
+    inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = None, switches: Iterable[str] = ()
+) -> tuple[Array, Monthly]:
     """Capex ``C`` and the monthly cashflow of one draw (the contract's equations), month 0 first."""
-    mo = _months(inp, horizon, knots)
+    mo = _months(inp, horizon, knots, frozenset(switches))
     zero = jnp.zeros((1,), mo.C.dtype)
 
     def with_m0(x: Array, first: Array = zero) -> Array:
@@ -247,61 +457,82 @@ def _years(x: Array, horizon: int) -> Array:
     return x.reshape(n_years, 12, *x.shape[1:]).sum(axis=1)
 
 
-def evaluate_without_irr(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None) -> tuple[Outputs, Array]:
+def evaluate_without_irr(
+    inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None, switches: Iterable[str] = ()
+) -> tuple[Outputs, Array]:
     """Every output except the IRR (left NaN), and the monthly cashflow (month 0 first).
 
     One draw (0-d inputs) or n draws ((n,) inputs); months lead every array: the cashflow is
     (H + 1,) or (H + 1, n) and the ``annual_*`` outputs (years,) or (years, n). This is
     :func:`evaluate_batch` without the IRR solve, for callers that solve it themselves (on the
-    returned cashflow, with :func:`irr_batch`) or do not need it.
+    returned cashflow, with :func:`irr_batch`) or do not need it. ``switches`` are the
+    scenario's (v2) switches that are on (:attr:`mcroi.priors.PriorSet.switches`).
 
     Sums over months are taken from the fewest monthly arrays (tokens, revenue, energy, tax and
     cashflow); the per-month constants (other opex, depreciation) enter through the count of live
     months, which is the same arithmetic with fewer passes over (draws x months) memory.
     """
-    mo = _months(inp, horizon, knots)
+    mo = _months(inp, horizon, knots, frozenset(switches))
     C = mo.C
     # materialized once: fused into the log-depth scan below, CF would be recomputed at each level
     CF = jax.lax.optimization_barrier(mo.CF)
     m = _column(jnp.arange(1, horizon + 1, dtype=C.dtype), jnp.ndim(C))
     disc = discount_factors(inp["finance.discount_rate"], horizon)[1:]  # (1 + r)^-m, m = 1..H
     npv = jnp.sum(CF * disc, axis=0) - C
-    payback = _payback_months(CF, C, m)
     total_revenue, roi, net_roi = _multiples(mo.R, CF, C)
-    # v2: other opex that changes from month to month (escalation) or starts after a build
-    monthly_opex = "opex.annual_escalation" in inp
-    cost_per_mtok = _cost_per_mtok(mo, disc, monthly_opex)
-    breakeven = _breakeven_price(inp, mo, disc, npv)
-    if monthly_opex or "schedule.build_months" in inp:
+    if mo.monthly_opex:  # v2: other opex that changes from month to month, or starts after a build
         annual_other_opex = _years(mo.O_m, horizon)
     else:
         annual_other_opex = mo.O[None] * _live_months_per_year(mo.live_months, horizon)
-    cf = jnp.concatenate([-C[None], CF], axis=0)
+    rev_gpu_hour = _revenue_per_gpu_hour(mo, m)
     return Outputs(
         npv_usd=npv,
         irr_annual=jnp.full(jnp.shape(C), jnp.nan, C.dtype),
-        payback_months=payback,
+        payback_months=_payback_months(CF, C, m),
         roi_multiple=roi,
         net_roi=net_roi,
-        cost_per_mtok_usd=cost_per_mtok,
-        breakeven_price_usd_per_mtok=breakeven,
+        cost_per_mtok_usd=_cost_per_mtok(mo, disc),
+        breakeven_price_usd_per_mtok=_breakeven_price(inp, mo, disc, npv),
         total_output_tokens=jnp.sum(mo.K, axis=0),
         total_revenue_usd=total_revenue,
         capex_usd=C,
         mirr_annual=_mirr_annual(CF, C, disc, inp["finance.discount_rate"], horizon),
         irr_unique=_irr_unique(CF, C),
         discounted_payback_months=_payback_months(CF * disc, C, m),
-        revenue_per_gpu_hour_usd=(rev_gpu_hour := _revenue_per_gpu_hour(mo, m)),
+        revenue_per_gpu_hour_usd=rev_gpu_hour,
         revenue_to_rent_ratio=_revenue_to_rent(inp, rev_gpu_hour),
         sold_share=_sold_share(mo),
         facility_mw=mo.gpus * inp["power.kw_per_gpu"] * inp["power.pue"] / 1000,
+        retire_month=mo.end,
+        price_path_log_mean=_path_log_mean(mo, m),
         annual_cashflow_usd=_years(CF, horizon),
         annual_revenue_usd=_years(mo.R, horizon),
         annual_energy_usd=_years(mo.E, horizon),
         annual_other_opex_usd=annual_other_opex,
         annual_tax_usd=_years(mo.T, horizon),
         annual_output_tokens=_years(mo.K, horizon),
-    ), cf
+        price_path_multiplier=_year_ends(mo.S, C, horizon),
+    ), jnp.concatenate([-C[None], CF], axis=0)
+
+
+def _path_log_mean(mo: _Months, m: Array) -> Array:
+    """(v2) The mean of ``log S(m)`` over the operating months ``b < m <= end`` (0 without a path;
+    NaN without an operating month): the price path as one sensitivity input, ``price.path``."""
+    n_op = mo.end - mo.b
+    if mo.S is None:
+        return jnp.where(n_op > 0, 0.0, jnp.nan) * jnp.ones_like(mo.C)
+    op = (m > mo.b[None]) & (m <= mo.end[None])
+    total = jnp.sum(jnp.where(op, jnp.log(mo.S), 0.0), axis=0)
+    return jnp.where(n_op > 0, total / jnp.where(n_op > 0, n_op, 1.0), jnp.nan)
+
+
+def _year_ends(S: Array | None, C: Array, horizon: int) -> Array:
+    """(v2) ``S`` at each year's last month ``min(12 y, H)``, years first (1 without a path)."""
+    n_years = -(-horizon // 12)
+    if S is None:
+        return jnp.ones((n_years, *jnp.shape(C)), C.dtype)
+    last = np.minimum(12 * np.arange(1, n_years + 1), horizon) - 1
+    return S[last]
 
 
 def _mirr_annual(CF: Array, C: Array, disc: Array, rate_annual: Array, horizon: int) -> Array:
@@ -334,10 +565,10 @@ def _irr_unique(CF: Array, C: Array) -> Array:
 
 def _revenue_per_gpu_hour(mo: _Months, m: Array) -> Array:
     """Revenue of operating months ``a = 1 .. 12`` per GPU-hour of a year; NaN where the cluster never
-    operates (``L <= b``)."""
+    operates (``end <= b``)."""
     first_year = (m > mo.b[None]) & (m <= mo.b[None] + 12)
     revenue = jnp.sum(jnp.where(first_year, mo.R, 0.0), axis=0)
-    return jnp.where(mo.live_months > mo.b, revenue / (mo.gpus * HOURS * 12), jnp.nan)
+    return jnp.where(mo.end > mo.b, revenue / (mo.gpus * HOURS * 12), jnp.nan)
 
 
 def _revenue_to_rent(inp: Mapping[str, Array], rev_gpu_hour: Array) -> Array:
@@ -373,10 +604,11 @@ def _multiples(R: Array, CF: Array, C: Array) -> tuple[Array, Array, Array]:
     return total_revenue, roi, net_roi
 
 
-def _cost_per_mtok(mo: _Months, disc: Array, monthly_opex: bool = False) -> Array:
-    """Present cost (capex, energy, other opex) per present million tokens; inf without tokens."""
-    tokens_pv = jnp.sum(mo.K * disc, axis=0) / 1e6
-    if monthly_opex:  # v2: opex that escalates
+def _cost_per_mtok(mo: _Months, disc: Array) -> Array:
+    """Present cost (capex, energy, other opex) per present million tokens produced (v2: contracted
+    GPUs' tokens included); inf without tokens."""
+    tokens_pv = jnp.sum(mo.Kp * disc, axis=0) / 1e6
+    if mo.monthly_opex:  # v2: opex that escalates, starts after a build or stops at a retirement
         opex_pv = jnp.sum(mo.O_m * disc, axis=0)
     else:
         opex_pv = mo.O * jnp.sum(jnp.where(mo.live, disc, 0.0), axis=0)
@@ -386,9 +618,14 @@ def _cost_per_mtok(mo: _Months, disc: Array, monthly_opex: bool = False) -> Arra
 
 def _breakeven_price(inp: Mapping[str, Array], mo: _Months, disc: Array, npv: Array) -> Array:
     """The output price at which the NPV is 0; NaN where the NPV does not depend on it."""
-    # NPV is affine in p_out: dNPV/dp_out = (1 - tax) * sum K/1e6 * decline factor * disc
-    # (* (1 - revenue share) in v2).
-    slope = (1 - inp["finance.tax_rate"]) * jnp.sum(mo.K / 1e6 * mo.pf * disc, axis=0)
+    # NPV is affine in p_out: dNPV/dp_out = (1 - tax) * sum K/1e6 * price factor * disc
+    # (* (1 - revenue share) in v2). Under a loss carryforward (v2), tax is counted in the months
+    # that pay it and not in the others (the retirement month and the carried losses held fixed).
+    if mo.carry:
+        kept = 1 - jnp.where(mo.T > 0, inp["finance.tax_rate"], 0.0)
+        slope = jnp.sum(mo.K / 1e6 * mo.pf * disc * kept, axis=0)
+    else:
+        slope = (1 - inp["finance.tax_rate"]) * jnp.sum(mo.K / 1e6 * mo.pf * disc, axis=0)
     if "revenue.share" in inp:
         slope = slope * (1 - inp["revenue.share"])
     return jnp.where(slope > 0, inp["price.usd_per_mtok_output"] - npv / jnp.where(slope > 0, slope, 1.0), jnp.nan)
@@ -401,7 +638,12 @@ def _live_months_per_year(L: Array, horizon: int) -> Array:
 
 
 def evaluate_batch(
-    inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = None, *, irr: bool = True
+    inp: Mapping[str, Array],
+    horizon: int,
+    knots: np.ndarray | None = None,
+    *,
+    irr: bool = True,
+    switches: Iterable[str] = (),
 ) -> Outputs:
     """All contract outputs for a batch of draws; ``inp`` maps input names to (n,) arrays.
 
@@ -411,7 +653,7 @@ def evaluate_batch(
     ``irr=False`` the IRR is left NaN (and, the solve skipped, ``inp`` may also be one draw of
     0-d arrays).
     """
-    out, cf = evaluate_without_irr(inp, horizon, knots)
+    out, cf = evaluate_without_irr(inp, horizon, knots, switches)
     annual = {k: jnp.swapaxes(getattr(out, k), 0, -1) for k in ANNUAL_OUTPUTS}  # (years, n) -> (n, years)
     if not irr:
         return out._replace(**annual)
@@ -419,7 +661,10 @@ def evaluate_batch(
     return out._replace(irr_annual=jnp.expm1(12 * jnp.log1p(i)), **annual)
 
 
-def evaluate(inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = None) -> Outputs:
-    """All contract outputs for ONE draw; ``inp`` maps contract input names to 0-d arrays."""
-    batch = {k: jnp.asarray(v)[None] for k, v in inp.items()}
-    return jax.tree.map(lambda a: a[0], evaluate_batch(batch, horizon, knots))
+def evaluate(
+    inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = None, switches: Iterable[str] = ()
+) -> Outputs:
+    """All contract outputs for ONE draw; ``inp`` maps contract input names to 0-d arrays (and the
+    price path's ``z``/``w`` to (H,) arrays)."""
+    batch = {k: jnp.asarray(v)[:, None] if k in PATH_KEYS else jnp.asarray(v)[None] for k, v in inp.items()}
+    return jax.tree.map(lambda a: a[0], evaluate_batch(batch, horizon, knots, switches=switches))

@@ -71,6 +71,11 @@ def _nan_without_capacity(x: np.ndarray, outputs: Mapping[str, np.ndarray], tax:
     return np.isnan(x) & (np.asarray(outputs["total_output_tokens"]) == 0)
 
 
+def _path_nonfinite(x: np.ndarray, outputs: Mapping[str, np.ndarray], tax: np.ndarray | None) -> np.ndarray:
+    never = np.asarray(outputs["retire_month"]) <= 0
+    return (np.isnan(x) & (never | (np.asarray(outputs["total_revenue_usd"]) == 0))) | np.isneginf(x)
+
+
 @dataclass(frozen=True)
 class OutputSpec:
     """One output of the contract.
@@ -236,6 +241,24 @@ OUTPUTS: dict[str, OutputSpec] = {
             nonfinite_doc="NaN where the GPUs could sell no token",
         ),
         _o("facility_mw", "MW", "facility power at full load, PUE included", "Facility (MW)", "multiple"),
+        _o(
+            "retire_month",
+            "months",
+            "the last month of operation: the useful life, or the month the cluster is retired and sold",
+            "Retirement month",
+            "months",
+            mean_is_headline=False,
+        ),
+        _o(
+            "price_path_log_mean",
+            "1",
+            "mean of log S(m), the price path, over the operating months (0 without a path)",
+            "Price path (mean log S)",
+            "multiple",
+            mean_is_headline=False,
+            nonfinite=_path_nonfinite,
+            nonfinite_doc="NaN where the cluster never operates; -inf where a jump of size 1 takes the price to 0",
+        ),
         _o("annual_cashflow_usd", "USD", "cash flow per year, capex excluded", "Cash flow (USD)", "usd", per_year=True),
         _o("annual_revenue_usd", "USD", "token revenue per year", "Revenue (USD)", "usd", per_year=True),
         _o("annual_energy_usd", "USD", "energy cost per year", "Energy (USD)", "usd", per_year=True),
@@ -249,6 +272,15 @@ OUTPUTS: dict[str, OutputSpec] = {
         ),
         _o("annual_tax_usd", "USD", "tax per year (negative: tax shield)", "Tax (USD)", "usd", per_year=True),
         _o("annual_output_tokens", "tokens", "output tokens per year", "Output tokens", "count", per_year=True),
+        _o(
+            "price_path_multiplier",
+            "1",
+            "the price path S at each year's last month (1 without a path)",
+            "Price path multiplier",
+            "multiple",
+            per_year=True,
+            mean_is_headline=False,
+        ),
     )
 }
 

@@ -25,7 +25,18 @@ from jax.sharding import PartitionSpec as P
 from mcroi.engine import _model as model
 from mcroi.engine._devices import local_devices
 from mcroi.engine._outputs import SCALAR_OUTPUTS, irr_for_summaries
-from mcroi.engine._sampling import canonicalize_key, copula_factor, name_keys, transform, uniforms
+from mcroi.engine._sampling import (
+    PRICE_PATH,
+    add_path_draws,
+    canonicalize_key,
+    copula_factor,
+    derived_names,
+    name_keys,
+    path_keys,
+    stored_names,
+    transform,
+    uniforms,
+)
 from mcroi.engine._sketch import QuantileSketch, RunStream, npv_errors
 from mcroi.priors import PriorSet
 
@@ -65,7 +76,7 @@ class RunArrays:
 def batch_function(priors: PriorSet) -> Callable[[Mapping[str, Array]], model.Outputs]:
     """The contract for a batch of draws (dict of (n,) arrays) with this scenario's constants bound."""
     knots = np.asarray(priors.curve, dtype=float) if priors.curve else None
-    return partial(model.evaluate_batch, horizon=priors.horizon_months, knots=knots)
+    return partial(model.evaluate_batch, horizon=priors.horizon_months, knots=knots, switches=priors.switches)
 
 
 def _check_precision(precision: str) -> Any:
@@ -183,6 +194,7 @@ def make_step(
         raise ValueError(f"chunk ({chunk}) must be a multiple of the device count ({ndev})")
     local = chunk // ndev
     tile = TILE if local % TILE == 0 else local
+    n_stored = len(stored_names(priors))
 
     def evaluate(keys: Array, start: Array) -> tuple[Array, Any, Array]:
         """This device's draws of the chunk: inputs (local, n_inputs), outputs, draw indices."""
@@ -192,7 +204,7 @@ def make_step(
         # kernel at the same lane position (its index mod TILE), whatever the chunk size or
         # device count, so XLA's vectorization and thread split cannot change its last bit.
         tiles_in, tiles_out = jax.lax.map(lambda t: one_tile(keys, t), idx.reshape(local // tile, tile))
-        stacked = tiles_in.reshape(local, len(priors.names))  # draws first, as the host keeps them
+        stacked = tiles_in.reshape(local, n_stored)  # draws first, as the host keeps them
         out = jax.tree.map(lambda a: a.reshape(local, *a.shape[2:]), tiles_out)
         return stacked, out, idx
 
@@ -215,8 +227,14 @@ def make_step(
 def _tile_evaluator(
     priors: PriorSet, fn: Callable[[Mapping[str, Array]], Any], dtype: Any
 ) -> Callable[[Array, Array], tuple[Array, Any]]:
-    """``one_tile(keys, idx) -> (inputs (tile, n_inputs), fn(inputs))``: sample draws ``idx`` and evaluate."""
+    """``one_tile(keys, idx) -> (inputs (tile, n_stored), fn(inputs))``: sample draws ``idx`` and evaluate.
+
+    ``keys`` holds the inputs' keys, then (v2) :func:`path_keys`. The stored inputs are the
+    priors' inputs, then (v2) the default month and the price path's mean log (an output).
+    """
     chol = copula_factor(priors)
+    n_in = len(priors.names)
+    derived = derived_names(priors)
     # constants ignore their uniform: hash only the inputs that vary (their draws are unchanged,
     # each input's uniforms depend on its own key only)
     drawn = [i for i, d in enumerate(priors.inputs.values()) if not d.is_constant]
@@ -225,12 +243,17 @@ def _tile_evaluator(
         hashed = uniforms(keys[np.asarray(drawn, dtype=int)], idx, dtype)
         row = {i: j for j, i in enumerate(drawn)}
         half = jnp.full(idx.shape, 0.5, dtype)
-        u = jnp.stack([hashed[row[i]] if i in row else half for i in range(len(priors.names))])
+        u = jnp.stack([hashed[row[i]] if i in row else half for i in range(n_in)])
         inp = transform(priors, u, chol)
+        if derived:
+            add_path_draws(priors, inp, keys[n_in:], idx, dtype)
         # materialize the inputs once: otherwise XLA fuses their inverse CDFs into every consumer
         # and recomputes them (about a fifth of the step's time)
         inp = jax.lax.optimization_barrier(inp)
-        return jnp.stack([inp[n] for n in priors.names], axis=1), fn(inp)
+        out = fn(inp)
+        cols = [inp[n] for n in priors.names]
+        cols += [out.price_path_log_mean if n == PRICE_PATH else inp[n] for n in derived]
+        return jnp.stack(cols, axis=1), out
 
     return one_tile
 
@@ -337,7 +360,11 @@ def run(
         mesh = make_mesh(devices)
         ndev = mesh.devices.size
         chunk = _round_up(min(chunk_size, draws), ndev * TILE)
-        keys = name_keys(canonicalize_key(seed), priors.names)
+        root = canonicalize_key(seed)
+        keys = name_keys(root, priors.names)
+        names = stored_names(priors)
+        if len(names) > len(priors.names):  # v2: a default month or a price path
+            keys = jnp.concatenate([keys, path_keys(root, priors)])
         want_stream = keep == "summary" or until_mcse is not None
         kept = draws if keep == "draws" else min(subsample, draws)
         grow = keep == "draws" and until_mcse is not None  # cap may be huge: grow lists instead
@@ -348,13 +375,13 @@ def run(
             start=start,
             draws=draws,
             chunk=chunk,
-            kept=_KeptDraws.allocate(kept, len(priors.names), dtype, grow),
+            kept=_KeptDraws.allocate(kept, len(names), dtype, grow),
             stream=RunStream(tuple(SCALAR_OUTPUTS), priors.horizon_months) if want_stream else None,
             progress=progress,
             until_mcse=until_mcse,
         )
         loop.run_chunks()
-        return loop.finish(list(priors.names), keep, ndev)
+        return loop.finish(names, keep, ndev)
 
 
 def _check_run_arguments(draws: int, chunk_size: int, keep: str, until_mcse: float | None) -> None:

@@ -125,3 +125,66 @@ def copula_factor(priors: PriorSet) -> np.ndarray | None:
         return None
     corr = correlation_matrix(priors)
     return np.linalg.cholesky(corr)
+
+
+# ----------------------------------------------------------------------------- contract v2
+#: (v2) Random quantities of a draw that no prior gives, kept with the inputs: the contract
+#: customer's default month and the price path (ranked as one input, the mean of its log).
+DEFAULT_MONTH = "contract.default_month"
+PRICE_PATH = "price.path"
+
+
+def has_price_path(priors: PriorSet) -> bool:
+    """Whether the scenario's price moves on a path (a volatility or jumps are given)."""
+    return "price.volatility_annual" in priors.inputs or "price.jumps_per_year" in priors.inputs
+
+
+def derived_names(priors: PriorSet) -> list[str]:
+    """(v2) The random quantities kept with the inputs after them: ``contract.default_month`` where a
+    default rate is given, ``price.path`` where the price moves on a path."""
+    out = []
+    if "contract.default_per_year" in priors.inputs:
+        out.append(DEFAULT_MONTH)
+    if has_price_path(priors):
+        out.append(PRICE_PATH)
+    return out
+
+
+def stored_names(priors: PriorSet) -> list[str]:
+    """The ``input`` coordinate of a run: the priors' inputs, then :func:`derived_names`."""
+    return list(priors.names) + derived_names(priors)
+
+
+def path_keys(root: Array, priors: PriorSet) -> Array:
+    """(v2) Raw key pairs of the per-draw random numbers that are not inputs, shape (k, 2):
+    ``contract.default`` (one), then ``price.path.z`` and ``price.path.w`` for months 1..H.
+
+    The key of month ``m`` is ``fold_in(fold_in(root, crc32(name)), m)``; the counter is the draw
+    index, as for every input. Adding months or inputs changes no other number.
+    """
+    keys = [name_keys(root, ["contract.default"])]
+    if has_price_path(priors):
+        months = jnp.arange(1, priors.horizon_months + 1, dtype=jnp.uint32)
+        for name in ("price.path.z", "price.path.w"):
+            base = jax.random.fold_in(root, zlib.crc32(name.encode()) & 0x7FFFFFFF)
+            keys.append(jax.vmap(lambda m, b=base: jax.random.key_data(jax.random.fold_in(b, m)))(months))
+    return jnp.concatenate(keys).astype(jnp.uint32)
+
+
+def add_path_draws(priors: PriorSet, inp: dict[str, Array], keys: Array, index: Array, dtype: DTypeLike) -> None:
+    """(v2) Put a tile's default months and price-path shocks into ``inp`` (keys from :func:`path_keys`).
+
+    ``contract.default_month = b + ceil(-12 ln(w_c) / default_per_year)`` (+inf at a rate of 0);
+    ``price.path.z`` (H, n) standard normal and ``price.path.w`` (H, n) uniform, for the model.
+    """
+    if "contract.default_per_year" in priors.inputs:
+        w_c = uniforms(keys[:1], index, dtype)[0]
+        rate = inp["contract.default_per_year"]
+        b = jnp.floor(inp["schedule.build_months"]) if "schedule.build_months" in inp else 0.0
+        months = jnp.ceil(-12 * jnp.log(w_c) / jnp.where(rate > 0, rate, 1.0))
+        inp[DEFAULT_MONTH] = jnp.where(rate > 0, b + months, jnp.inf)
+    if has_price_path(priors):
+        h = priors.horizon_months
+        u = uniforms(keys[1:], index, dtype)
+        inp["price.path.z"] = jax.scipy.special.ndtri(u[:h])
+        inp["price.path.w"] = u[h:]

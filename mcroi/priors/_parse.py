@@ -33,6 +33,7 @@ from mcroi.priors._schema import (
     CURVE_KEY,
     DEFAULT_HORIZON,
     GROUPS,
+    SWITCHES,
     HORIZON_KEY,
     INPUTS,
     MAX_HORIZON,
@@ -685,6 +686,7 @@ def _resolve(layers: list[_Layer], stem: str, errs: _Collector, partial: bool = 
         correlations.extend(layer.correlations)
     name, desc, strict = _scenario(top, stem, errs)
     horizon = _horizon(merged, errs)
+    switches = _switches(merged, errs)
     curve, curve_source = _curve(merged, errs)
     dists = _inputs(merged, {layer.file: layer.base for layer in layers}, errs)
     _check_throughput(top.file, merged, curve is not None, partial, errs)
@@ -711,6 +713,7 @@ def _resolve(layers: list[_Layer], stem: str, errs: _Collector, partial: bool = 
         correlations=tuple(corr),
         files=tuple(layer.file for layer in layers),
         strict=strict,
+        switches=switches,
     )
 
 
@@ -766,6 +769,22 @@ def _horizon(merged: dict[str, tuple[Any, str]], errs: _Collector) -> int:
         )
         return DEFAULT_HORIZON
     return int(raw)
+
+
+def _switches(merged: dict[str, tuple[Any, str]], errs: _Collector) -> tuple[str, ...]:
+    """(v2) The scenario switches set to true (taken out of ``merged``): constant booleans."""
+    on = []
+    for key in SWITCHES:
+        if key not in merged:
+            continue
+        raw, file = merged.pop(key)
+        if isinstance(raw, Mapping) and set(raw) <= {"value", "source"} and "value" in raw:
+            raw = raw["value"]
+        if not isinstance(raw, bool):
+            errs.add(file, key, raw, "must be true or false (a switch, not a number or a distribution)")
+        elif raw:
+            on.append(key)
+    return tuple(on)
 
 
 def _curve(

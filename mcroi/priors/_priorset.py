@@ -46,6 +46,8 @@ class PriorSet:
     correlations: tuple[Correlation, ...] = ()
     files: tuple[str, ...] = ()
     strict: bool = False
+    #: (v2) the scenario switches that are on (``finance.retire_when_unprofitable``, ...)
+    switches: tuple[str, ...] = ()
 
     @property
     def names(self) -> list[str]:
@@ -62,7 +64,7 @@ class PriorSet:
             "curve_source": self.curve_source,
             "inputs": {k: v.to_json() for k, v in self.inputs.items()},
             "correlations": [[c.a, c.b, c.spearman] for c in self.correlations],
-        }
+        } | ({"switches": sorted(self.switches)} if self.switches else {})
 
     def sha256(self) -> str:
         blob = json.dumps(self.resolved(), sort_keys=True, separators=(",", ":"), default=str)
@@ -81,4 +83,5 @@ class PriorSet:
             self.correlations,
             self.files,
             self.strict,
+            self.switches,
         )

@@ -43,6 +43,7 @@ def from_resolved(resolved: Mapping[str, Any], files: Sequence[str] = (), where:
             curve_source=resolved.get("curve_source"),
             correlations=tuple(Correlation(str(a), str(b), float(r)) for a, b, r in resolved.get("correlations", [])),
             files=tuple(files),
+            switches=tuple(str(k) for k in resolved.get("switches", ())),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise PriorsError([f"{where}: priors = {e!s:.80}: the stored resolved priors are malformed"]) from None

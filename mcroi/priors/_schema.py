@@ -121,6 +121,23 @@ INPUTS: dict[str, InputSpec] = {
         _v2("power.annual_price_change", "1/yr", "yearly change of the electricity price", RATE, 0.0),
         _v2("opex.annual_escalation", "1/yr", "yearly growth of the per-GPU opex", RATE, 0.0),
         _v2("market.gpu_hour_usd", "USD/GPU/h", "market rent of this GPU for an hour at launch", POSITIVE, None),
+        _v2(
+            "price.gain_pass_through", "1", "share of the software gain passed on to buyers as lower prices", UNIT, 0.0
+        ),
+        _v2("price.volatility_annual", "1/sqrt(yr)", "volatility of monthly log-price shocks", NONNEG, 0.0),
+        _v2("price.jumps_per_year", "1/yr", "rate of sudden price cuts (a cheaper model or chip)", NONNEG, 0.0),
+        _v2("price.jump_size", "1", "share of the price lost at each jump", UNIT, 0.0),
+        _v2("contract.share", "1", "share of the GPUs rented out on a take-or-pay contract", UNIT, 0.0),
+        _v2("contract.usd_per_gpu_hour", "USD/GPU/h", "the contract's rate per GPU-hour, paid every hour", NONNEG, 0.0),
+        _v2("contract.months", "months", "the contract's term from the first operating month", NONNEG, 0.0),
+        _v2("contract.default_per_year", "1/yr", "the contract customer's default rate", NONNEG, 0.0),
+        _v2(
+            "finance.tax_depreciation_months",
+            "months",
+            "tax depreciation life from the first operating month (1: expensed at once)",
+            POSITIVE,
+            None,
+        ),
     ]
 }
 
@@ -143,4 +160,9 @@ REQUIRED = (
 )
 
 GROUPS = sorted({n.split(".")[0] for n in INPUTS} | {"scenario", "correlation"})
-ALL_KEYS = sorted(set(INPUTS) | {HORIZON_KEY, CURVE_KEY})
+#: (v2) Scenario switches: constant booleans that change the program, not sampled.
+SWITCHES = {
+    "finance.retire_when_unprofitable": "retire and sell the cluster when a month no longer pays",
+    "finance.tax_loss_carryforward": "carry tax losses forward instead of a negative tax",
+}
+ALL_KEYS = sorted(set(INPUTS) | {HORIZON_KEY, CURVE_KEY} | set(SWITCHES))

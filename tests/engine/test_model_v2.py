@@ -26,9 +26,11 @@ V2_SCALARS = [
     "revenue_to_rent_ratio",
     "sold_share",
     "facility_mw",
+    "retire_month",
+    "price_path_log_mean",
 ]
 SCALARS = V1_SCALARS + V2_SCALARS
-ANNUAL = ["annual_cashflow_usd"]
+ANNUAL = ["annual_cashflow_usd", "price_path_multiplier"]
 
 
 def run_constants(doc: dict) -> dict[str, np.ndarray]:
@@ -104,6 +106,29 @@ ALONE = {
     "power_price_falls": {"power.annual_price_change": -0.2},
     "opex_escalation": {"opex.annual_escalation": 0.05},
     "rent": {"market.gpu_hour_usd": 2.1},
+    "pass_through": {"price.gain_pass_through": 0.6, "optimization.max_gain": 2.0},
+    "contract": {"contract.share": 0.6, "contract.usd_per_gpu_hour": 2.2, "contract.months": 30},
+    "contract_beyond_life": {"contract.share": 1.0, "contract.usd_per_gpu_hour": 1.5, "contract.months": 90.5},
+    "tax_life": {"finance.tax_depreciation_months": 24, "finance.tax_rate": 0.25},
+    "expensed": {"finance.tax_depreciation_months": 1, "finance.tax_rate": 0.3},
+    "carryforward": {
+        "finance.tax_loss_carryforward": True,
+        "finance.tax_rate": 0.3,
+        "finance.tax_depreciation_months": 6,
+        "utilization.ramp_months": 10,
+    },
+    "retire": {
+        "finance.retire_when_unprofitable": True,
+        "price.annual_decline": 0.7,
+        "finance.residual_value_pct": 0.3,
+    },
+    "retire_after_contract": {
+        "finance.retire_when_unprofitable": True,
+        "price.annual_decline": 0.8,
+        "contract.share": 0.5,
+        "contract.usd_per_gpu_hour": 3.0,
+        "contract.months": 20,
+    },
 }
 
 
@@ -139,6 +164,8 @@ def test_each_v2_input_alone_matches_reference(case):
 def test_all_v2_inputs_combined_match_reference():
     changes: dict = {}
     for c in ("power_mw", "build", "demand_growth", "revenue_share", "power_price", "opex_escalation", "rent"):
+        changes |= ALONE[c]
+    for c in ("pass_through", "contract", "tax_life", "carryforward", "retire"):
         changes |= ALONE[c]
     assert_matches_reference(_doc(changes, _interesting_base()))
     assert_matches_reference(_doc(changes))
@@ -314,3 +341,130 @@ def test_sampled_v2_inputs_match_reference_draw_by_draw():
             else:
                 atol = 1e-6 * want["capex_usd"] if k.endswith("_usd") else 1e-9
                 np.testing.assert_allclose(got, want[k], rtol=1e-8, atol=atol, err_msg=f"draw {d}: {k}")
+
+
+# --------------------------------------------------------------------------- paths and the default
+
+
+def _path_and_default_doc() -> dict:
+    return _doc(
+        {
+            "price.volatility_annual": 0.6,
+            "price.jumps_per_year": 2.0,
+            "price.jump_size": 0.3,
+            "contract.share": 0.5,
+            "contract.usd_per_gpu_hour": 2.5,
+            "contract.months": 36,
+            "contract.default_per_year": 0.4,
+            "schedule.build_months": 3,
+            "finance.retire_when_unprofitable": True,
+        },
+        _interesting_base(),
+    )
+
+
+def _path_numbers(ps: priors.PriorSet, seed: int, idx: np.ndarray) -> dict[str, np.ndarray]:
+    """The default uniforms and path shocks of draws ``idx``, from the generator itself."""
+    import jax
+    import jax.numpy as jnp
+
+    with jax.enable_x64(True):
+        root = jax.random.key(seed)
+        keys = engine.path_keys(root, ps)
+        inp = {k: jnp.full(len(idx), v.params[0]) for k, v in ps.inputs.items() if v.is_constant}
+        engine.add_path_draws(ps, inp, keys, jnp.asarray(idx, jnp.int64), jnp.float64)
+        return {k: np.asarray(inp[k]) for k in ("price.path.z", "price.path.w", "contract.default_month") if k in inp}
+
+
+def test_paths_and_default_match_reference_draw_by_draw():
+    doc = _path_and_default_doc()
+    ps = priors.from_dict(doc)
+    res = engine.run(ps, 40, seed=11)
+    assert res.names[-2:] == ["contract.default_month", "price.path"]
+    idx = np.arange(40)
+    gen = _path_numbers(ps, 11, idx)
+    np.testing.assert_array_equal(res.inputs[:, -2], gen["contract.default_month"])
+    for d in range(40):
+        x = flat(doc)
+        x["price.path.z"] = list(gen["price.path.z"][:, d])
+        x["price.path.w"] = list(gen["price.path.w"][:, d])
+        x["contract.default_month"] = float(gen["contract.default_month"][d])
+        want = ref2.outputs(x)
+        for k in SCALARS:
+            got = float(res.outputs[k][d])
+            if math.isinf(want[k]) or math.isnan(want[k]):
+                assert got == want[k] or (math.isnan(got) and math.isnan(want[k])), (d, k, got, want[k])
+            else:
+                atol = 1e-6 * want["capex_usd"] if k.endswith("_usd") else 1e-9
+                np.testing.assert_allclose(got, want[k], rtol=1e-8, atol=atol, err_msg=f"draw {d}: {k}")
+        np.testing.assert_allclose(res.outputs["price_path_multiplier"][d], want["price_path_multiplier"], rtol=1e-10)
+        np.testing.assert_allclose(res.inputs[d, -1], want["price_path_log_mean"], rtol=1e-10, atol=1e-12)
+
+
+def test_default_month_formula():
+    # M_def = b + ceil(-12 ln(w_c) / rate), checked against the formula on the generator's own w_c
+    ps = priors.from_dict(_path_and_default_doc())
+    gen = _path_numbers(ps, 5, np.arange(2000))
+    months = gen["contract.default_month"]
+    assert np.all(months == np.floor(months)) and months.min() >= 3 + 1
+    # the months after the build are geometric: P(M_def - b > k) = exp(-rate k / 12)
+    k = 12
+    share = np.mean(months - 3 > k)
+    p = math.exp(-0.4 * k / 12)
+    assert abs(share - p) < 4 * math.sqrt(p * (1 - p) / len(months))
+
+
+def test_price_path_has_mean_one_without_jumps():
+    doc = _doc({"price.volatility_annual": 0.8})
+    ps = priors.from_dict(doc)
+    n = 20_000
+    res = engine.run(ps, n, seed=2)
+    S = res.outputs["price_path_multiplier"]  # (n, years): S at months 12, 24, ...
+    for y in range(S.shape[1]):
+        mean, se = S[:, y].mean(), S[:, y].std(ddof=1) / math.sqrt(n)
+        assert abs(mean - 1) < 3 * se, (y, mean, se)
+    # and log S(12y) is normal with variance sig^2 (12y - 1) / 12 and mean minus half of it
+    var = 0.8**2 * (12 * 1 - 1) / 12
+    from scipy import stats
+
+    assert stats.kstest(np.log(S[:, 0]), stats.norm(-var / 2, math.sqrt(var)).cdf).pvalue > 1e-3
+
+
+def test_jump_share_matches_the_rate():
+    ps = priors.from_dict(_doc({"price.jumps_per_year": 3.0, "price.jump_size": 0.5}))
+    gen = _path_numbers(ps, 9, np.arange(4000))
+    jumped = gen["price.path.w"][1:] < 1 - math.exp(-3.0 / 12)
+    p = 1 - math.exp(-3.0 / 12)
+    assert abs(jumped.mean() - p) < 3 * math.sqrt(p * (1 - p) / jumped.size)
+    # every jump halves the price: S at year 1 is 0.5 ** (jumps in months 2..12)
+    res = engine.run(ps, 4000, seed=9)
+    want = 0.5 ** jumped[:11].sum(axis=0)
+    np.testing.assert_allclose(res.outputs["price_path_multiplier"][:, 0], want, rtol=1e-12)
+
+
+def test_other_inputs_draws_unchanged_by_a_path():
+    base = _doc({"utilization.steady_state": {"dist": "uniform", "min": 0.3, "max": 0.9}})
+    with_path = _doc({"price.volatility_annual": 0.4, "price.jumps_per_year": 1.0, "price.jump_size": 0.2}, base)
+    plain = engine.run(priors.from_dict(base), 300, seed=4)
+    pathy = engine.run(priors.from_dict(with_path), 300, seed=4)
+    i, j = plain.names.index("utilization.steady_state"), pathy.names.index("utilization.steady_state")
+    np.testing.assert_array_equal(plain.inputs[:, i], pathy.inputs[:, j])
+
+
+def test_path_draws_do_not_depend_on_the_chunk_or_the_horizon():
+    doc = _path_and_default_doc()
+    a = engine.run(priors.from_dict(doc), 700, seed=1, chunk_size=256)
+    b = engine.run(priors.from_dict(doc), 700, seed=1, chunk_size=4096)
+    np.testing.assert_array_equal(a.inputs, b.inputs)
+    np.testing.assert_array_equal(a.outputs["npv_usd"], b.outputs["npv_usd"])
+    longer = copy_doc = _path_and_default_doc()
+    copy_doc["finance"]["horizon_months"] = 72
+    ps_long = priors.from_dict(longer)
+    short, long_ = _path_numbers(priors.from_dict(doc), 1, np.arange(50)), _path_numbers(ps_long, 1, np.arange(50))
+    np.testing.assert_array_equal(short["price.path.z"], long_["price.path.z"][:60])
+    np.testing.assert_array_equal(short["price.path.w"], long_["price.path.w"][:60])
+
+
+def test_switches_must_be_booleans():
+    with pytest.raises(priors.PriorsError, match="finance.retire_when_unprofitable.*must be true or false"):
+        priors.from_dict(_doc({"finance.retire_when_unprofitable": 1}))
