@@ -33,11 +33,11 @@ from mcroi.priors._schema import (
     CURVE_KEY,
     DEFAULT_HORIZON,
     GROUPS,
-    SWITCHES,
     HORIZON_KEY,
     INPUTS,
     MAX_HORIZON,
     REQUIRED,
+    SWITCHES,
     Domain,
 )
 from mcroi.priors._text import fmt, is_number, num
