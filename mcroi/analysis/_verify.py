@@ -18,7 +18,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from mcroi import engine
-from mcroi.engine import canonicalize_key, name_keys
 from mcroi.priors import PriorSet
 
 
@@ -54,13 +53,13 @@ def recompute(
     index = np.asarray(index, dtype=np.int64)
     k = index.size
     if k == 0:
-        return np.zeros((0, len(priors.names))), {}
+        return np.zeros((0, len(engine.stored_names(priors)))), {}
     tile = engine.TILE
     starts = np.unique(index // tile) * tile
     with jax.enable_x64(True):
         step = _tile_step(priors, precision)
-        keys = name_keys(canonicalize_key(int(seed)), priors.names)
-        xs = np.empty((k, len(priors.names)))
+        keys = engine.run_keys(priors, int(seed))
+        xs = np.empty((k, len(engine.stored_names(priors))))
         outs: dict[str, np.ndarray] = {}
         for s0 in starts:
             sel = np.nonzero((index >= s0) & (index < s0 + tile))[0]

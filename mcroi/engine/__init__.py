@@ -68,6 +68,7 @@ from mcroi.engine._sampling import correlated_block as correlated_block
 from mcroi.engine._sampling import derived_names as derived_names
 from mcroi.engine._sampling import name_keys as name_keys
 from mcroi.engine._sampling import path_keys as path_keys
+from mcroi.engine._sampling import run_keys as run_keys
 from mcroi.engine._sampling import sample as sample
 from mcroi.engine._sampling import stored_names as stored_names
 from mcroi.engine._sampling import transform as transform
@@ -145,6 +146,7 @@ __all__ = [
     "derived_names",
     "path_keys",
     "stored_names",
+    "run_keys",
     "numeric_error_line",
     "powers",
     "price_factors",

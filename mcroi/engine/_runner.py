@@ -28,11 +28,9 @@ from mcroi.engine._outputs import SCALAR_OUTPUTS, irr_for_summaries
 from mcroi.engine._sampling import (
     PRICE_PATH,
     add_path_draws,
-    canonicalize_key,
     copula_factor,
     derived_names,
-    name_keys,
-    path_keys,
+    run_keys,
     stored_names,
     transform,
     uniforms,
@@ -360,11 +358,8 @@ def run(
         mesh = make_mesh(devices)
         ndev = mesh.devices.size
         chunk = _round_up(min(chunk_size, draws), ndev * TILE)
-        root = canonicalize_key(seed)
-        keys = name_keys(root, priors.names)
+        keys = run_keys(priors, seed)
         names = stored_names(priors)
-        if len(names) > len(priors.names):  # v2: a default month or a price path
-            keys = jnp.concatenate([keys, path_keys(root, priors)])
         want_stream = keep == "summary" or until_mcse is not None
         kept = draws if keep == "draws" else min(subsample, draws)
         grow = keep == "draws" and until_mcse is not None  # cap may be huge: grow lists instead

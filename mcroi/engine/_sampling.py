@@ -155,7 +155,7 @@ def stored_names(priors: PriorSet) -> list[str]:
     return list(priors.names) + derived_names(priors)
 
 
-def path_keys(root: Array, priors: PriorSet) -> Array:
+def path_keys(root: Array, horizon: int, price_path: bool = True) -> Array:
     """(v2) Raw key pairs of the per-draw random numbers that are not inputs, shape (k, 2):
     ``contract.default`` (one), then ``price.path.z`` and ``price.path.w`` for months 1..H.
 
@@ -163,8 +163,8 @@ def path_keys(root: Array, priors: PriorSet) -> Array:
     index, as for every input. Adding months or inputs changes no other number.
     """
     keys = [name_keys(root, ["contract.default"])]
-    if has_price_path(priors):
-        months = jnp.arange(1, priors.horizon_months + 1, dtype=jnp.uint32)
+    if price_path:
+        months = jnp.arange(1, horizon + 1, dtype=jnp.uint32)
         for name in ("price.path.z", "price.path.w"):
             base = jax.random.fold_in(root, zlib.crc32(name.encode()) & 0x7FFFFFFF)
             keys.append(jax.vmap(lambda m, b=base: jax.random.key_data(jax.random.fold_in(b, m)))(months))
@@ -184,7 +184,21 @@ def add_path_draws(priors: PriorSet, inp: dict[str, Array], keys: Array, index: 
         months = jnp.ceil(-12 * jnp.log(w_c) / jnp.where(rate > 0, rate, 1.0))
         inp[DEFAULT_MONTH] = jnp.where(rate > 0, b + months, jnp.inf)
     if has_price_path(priors):
-        h = priors.horizon_months
-        u = uniforms(keys[1:], index, dtype)
-        inp["price.path.z"] = jax.scipy.special.ndtri(u[:h])
-        inp["price.path.w"] = u[h:]
+        inp.update(path_shocks(keys[1:], index, dtype))
+
+
+def path_shocks(keys: Array, index: Array, dtype: DTypeLike) -> dict[str, Array]:
+    """(v2) The price path's ``z`` (standard normal) and ``w`` (uniform), (H, n) each, of draws ``index``
+    from the last ``2 H`` keys of :func:`path_keys`."""
+    h = keys.shape[0] // 2
+    u = uniforms(keys, index, dtype)
+    return {"price.path.z": jax.scipy.special.ndtri(u[:h]), "price.path.w": u[h:]}
+
+
+def run_keys(priors: PriorSet, seed: int | Array) -> Array:
+    """Every key pair a run's step needs: the inputs' (:func:`name_keys`), then (v2) :func:`path_keys`."""
+    root = canonicalize_key(seed)
+    keys = name_keys(root, priors.names)
+    if derived_names(priors):  # v2: a default month or a price path
+        keys = jnp.concatenate([keys, path_keys(root, priors.horizon_months, has_price_path(priors))])
+    return keys

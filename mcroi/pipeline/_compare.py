@@ -27,7 +27,7 @@ from mcroi.analysis import (
 )
 from mcroi.engine import ANNUAL_OUTPUTS, OUTPUTS, SCALAR_OUTPUTS
 from mcroi.pipeline._simulate import backend_info, load_priors, versions
-from mcroi.priors import CONTRACT_VERSION, INPUTS, PriorSet
+from mcroi.priors import CONTRACT_VERSION, PriorSet, input_unit
 
 
 def compare(
@@ -257,7 +257,7 @@ def compare_dataset(sets: Sequence[PriorSet], labels: Sequence[str], runs: Seque
         "input": ("input", np.array(names, dtype=object), {"long_name": "contract input name"}),
         "input_units": (
             "input",
-            np.array([INPUTS[k].unit for k in names], dtype=object),
+            np.array([input_unit(k) for k in names], dtype=object),
             {"long_name": "unit of each input"},
         ),
     }

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ import xarray as xr
 from mcroi import analysis as sa
 from mcroi import engine, report, runs
 from mcroi.engine import OUTPUTS
-from mcroi.priors import INPUTS, PriorSet, from_resolved
+from mcroi.priors import PriorSet, from_resolved, input_unit
 
 PER_YEAR = "annual_cashflow_usd"
 DEFAULT_SIMULATE_METHODS = ("swing", "conditional")
@@ -73,11 +74,46 @@ def _draws(
     """The Monte Carlo draws the draw-based methods use: those given, or ``draws`` new ones."""
     if x is not None and y is not None:
         return x, y
-    if fn is None:
+    if fn is None or engine.derived_names(ps):  # v2: a path or a default month comes from the generator
         arrays = engine.run(ps, draws, seed=seed)
         return arrays.inputs, np.column_stack([arrays.outputs[output], arrays.outputs[PER_YEAR]])
     x, y = sa.monte_carlo(fn, ps, draws, key=seed)
     return np.asarray(x), np.asarray(y)
+
+
+def _varying_derived(ps: PriorSet, x: np.ndarray) -> list[str]:
+    """(v2) The derived inputs (price path, default month) that vary among the draws ``x`` (stored order)."""
+    stored = engine.stored_names(ps)
+    out = []
+    for name in engine.derived_names(ps):
+        col = x[:, stored.index(name)]
+        finite = col[np.isfinite(col)]
+        if finite.size and (finite.min() < finite.max() or finite.size < col.size):
+            out.append(name)
+    return out
+
+
+def _without_derived(r: sa.Result, derived: list[str]) -> sa.Result:
+    """A design method's result with empty (NaN) rows for the derived inputs it cannot vary."""
+
+    def pad(a: np.ndarray) -> np.ndarray:
+        a = np.asarray(a)
+        fill = False if a.dtype == bool else np.nan  # a flag (swing's non-monotone) is off
+        return np.concatenate(
+            [a, np.full((len(derived), *a.shape[1:]), fill, dtype=a.dtype if a.dtype == bool else float)]
+        )
+
+    note = (
+        f"{r.method}: {', '.join(derived)} held (the median price path, no default): a path or a default "
+        "month has no percentile to set in a design; rank and conditional rank them from the draws"
+    )
+    return dataclasses.replace(
+        r,
+        names=list(r.names) + derived,
+        measures={k: pad(v) for k, v in r.measures.items()},
+        intervals={k: pad(v) for k, v in r.intervals.items()},
+        notes=[*r.notes, note],
+    )
 
 
 def _drop_infinite_means(
@@ -120,7 +156,7 @@ def compute_sensitivity(
 
     ``on_method(name)`` is called as each method starts (progress for a long analysis).
 
-    ``x`` (n, n_inputs in ``ps.names`` order) and ``y`` (n, 1 + years) are Monte Carlo draws to
+    ``x`` (n, inputs in ``engine.stored_names(ps)`` order) and ``y`` (n, 1 + years) are Monte Carlo draws to
     reuse (a run folder's); otherwise ``draws`` draws are simulated for conditional and rank.
     """
     methods = list(methods)
@@ -133,16 +169,24 @@ def compute_sensitivity(
         raise ValueError("swing and sobol are not available for irr_annual (use conditional or rank)")
     xv = None
     skipped: list[str] = []
+    derived: list[str] = []
     if any(m.needs == "draws" for m in chosen):
         x, y = _draws(ps, fn, output, draws, seed, x, y)
-        xv = np.asarray(x)[:, [ps.names.index(k) for k in names]]
+        stored = engine.stored_names(ps)
+        derived = _varying_derived(ps, np.asarray(x))
+        xv = np.asarray(x)[:, [stored.index(k) for k in names + derived]]
         chosen, skipped = _drop_infinite_means(chosen, np.asarray(y)[:, 0], output)
-    design = sa.Design(fn, ps, names, xv, y, seed, n_boot, sobol_n, low, high)
+    design = sa.Design(fn, ps, names + derived, xv, y, seed, n_boot, sobol_n, low, high)
+    on_design = sa.Design(fn, ps, names, None, y, seed, n_boot, sobol_n, low, high)
     results: dict[str, sa.Result] = {}
     for m in chosen:
         if on_method is not None:
             on_method(m.name)
-        results[m.name] = m.estimate(design)
+        if m.needs == "function" and derived:
+            results[m.name] = _without_derived(m.estimate(on_design), derived)
+        else:
+            results[m.name] = m.estimate(design)
+    names = names + derived
     notes: list[str] = list(skipped)
     for r in results.values():
         notes.extend(r.notes)
@@ -257,7 +301,7 @@ def sensitivity_dataset(c: Computed, scenario: str, source: str) -> xr.Dataset:
         data["r2_by_year"] = (("year",), r2[1:], {"long_name": "R^2 of the rank regression per year"})
     coords = {
         "input": ("input", np.array(c.names, dtype=str)),
-        "input_units": ("input", np.array([INPUTS[n].unit if n in INPUTS else "" for n in c.names], dtype=object)),
+        "input_units": ("input", np.array([input_unit(n) for n in c.names], dtype=object)),
         "method": ("method", np.array(methods, dtype=str)),
         "bound": ("bound", np.array(["lower", "upper"], dtype=str)),
         "year": ("year", c.years),
@@ -441,6 +485,6 @@ def load_sensitivity_run(path: Path) -> tuple[PriorSet, np.ndarray, dict[str, np
     ds = folder.dataset()
     order = [str(v) for v in ds["input"].values]
     x = ds["inputs"].transpose("draw", "input").values
-    x = x[:, [order.index(n) for n in ps.names]]
+    x = x[:, [order.index(n) for n in engine.stored_names(ps)]]
     outs = {str(k): ds[k].values for k in ds.data_vars if k != "inputs"}
     return ps, x, outs, man

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from mcroi import analysis, priors, runs
+from mcroi import analysis, engine, priors, runs
 from mcroi.engine import SCALAR_OUTPUTS
 
 
@@ -130,7 +130,7 @@ def _check_results(man: dict[str, Any], ds: xr.Dataset, ps: priors.PriorSet, rec
     want = _stored_draws(man)
     if n != want or not np.array_equal(ds["draw"].values, np.arange(n)):
         rec("diff", f"results.nc holds draws 0..{n - 1}, the manifest promises draws 0..{want - 1}")
-    if names != ps.names:
+    if names != engine.stored_names(ps):
         rec("diff", f"results.nc inputs {names[:3]}... differ from the priors' inputs {ps.names[:3]}...")
         return False
     rec("ok", f"results.nc: {n:,} draws x {len(names)} inputs, hash attribute matches")
@@ -166,7 +166,7 @@ def _check_draws(
     x, out = analysis.recompute(ps, man["seed"], idx, man["precision"])
     sub = ds.isel(draw=idx)
     stored = {k: sub[k].values for k in out if k in sub}
-    cmp = analysis.compare_draws(idx, ps.names, sub["inputs"].values, stored, x, out)
+    cmp = analysis.compare_draws(idx, engine.stored_names(ps), sub["inputs"].values, stored, x, out)
     how = f"first {min(first, n):,} + {idx.size - min(first, n):,} at random (--check-seed {used_seed})"
     n_in = sum(1 for v in cmp.variables if v.startswith("inputs["))
     if cmp.ok:

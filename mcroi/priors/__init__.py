@@ -44,12 +44,18 @@ from mcroi.priors._resolved import from_resolved as from_resolved
 from mcroi.priors._schema import ALL_KEYS as ALL_KEYS
 from mcroi.priors._schema import CONTRACT_VERSION as CONTRACT_VERSION
 from mcroi.priors._schema import CURVE_KEY as CURVE_KEY
+from mcroi.priors._schema import DERIVED as DERIVED
 from mcroi.priors._schema import HORIZON_KEY as HORIZON_KEY
 from mcroi.priors._schema import HOURS_PER_MONTH as HOURS_PER_MONTH
 from mcroi.priors._schema import INPUTS as INPUTS
+from mcroi.priors._schema import SWITCHES as SWITCHES
+from mcroi.priors._schema import input_unit as input_unit
 
 __all__ = [
     "ALL_KEYS",
+    "DERIVED",
+    "SWITCHES",
+    "input_unit",
     "CONTRACT_VERSION",
     "CURVE_KEY",
     "Correlation",

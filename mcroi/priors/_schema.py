@@ -160,6 +160,34 @@ REQUIRED = (
 )
 
 GROUPS = sorted({n.split(".")[0] for n in INPUTS} | {"scenario", "correlation"})
+#: (v2) Random quantities of a draw that no prior gives, kept with the inputs of a run (after them).
+DERIVED: dict[str, InputSpec] = {
+    s.name: s
+    for s in [
+        InputSpec(
+            "contract.default_month",
+            "months",
+            "month the contract customer defaults: b + ceil(-12 ln(w) / default_per_year) (inf: never)",
+            POSITIVE,
+            contract="2",
+        ),
+        InputSpec(
+            "price.path",
+            "1",
+            "the price path as one input: mean of log S(m) over the operating months",
+            Domain(-math.inf, math.inf, text="any"),
+            contract="2",
+        ),
+    ]
+}
+
+
+def input_unit(name: str) -> str:
+    """The unit of a run's input (a prior's input or a :data:`DERIVED` one); "" for another name."""
+    spec = INPUTS.get(name) or DERIVED.get(name)
+    return spec.unit if spec else ""
+
+
 #: (v2) Scenario switches: constant booleans that change the program, not sampled.
 SWITCHES = {
     "finance.retire_when_unprofitable": "retire and sell the cluster when a month no longer pays",

@@ -213,6 +213,9 @@ def _fan(
         [str(ds["input"].values[j]) for j in cols],
         horizon,
         None if not knots else np.asarray(knots, float),
+        switches=tuple(priors_doc.get("switches") or ()),
+        seed=int(ds.attrs["seed"]) if "seed" in ds.attrs else None,
+        index=ds["draw"].values[:n] if "draw" in ds.coords else None,
     )
     f = fanchart.fan(cum)
     pb = s["outputs"]["payback_months"]

@@ -81,7 +81,9 @@ def tornado(
     low, high = np.asarray(low, float), np.asarray(high, float)
     width = np.abs(high - low)
     width = np.where(np.isfinite(width), width, -1)
-    order = np.argsort(-width, kind="stable")[:max_bars]
+    # an input the method did not vary (both ends NaN: a price path in a design) gets no bar
+    shown = ~(np.isnan(low) & np.isnan(high))
+    order = np.array([i for i in np.argsort(-width, kind="stable") if shown[i]][:max_bars], dtype=int)
     k = len(order)
     fig, ax = plt.subplots(figsize=(10, 1.2 + 0.42 * max(k, 3)), constrained_layout=True)
     ys = np.arange(k)[::-1]
@@ -145,9 +147,13 @@ def heatmap(
     """Per-year drivers: ``share`` (k, years) is each input's share of that year's importance (columns sum to 1)."""
     plt = _plt()
     share = np.asarray(share, float)
+    rows = np.isfinite(share).any(axis=1) | ~np.isfinite(share).any()  # drop inputs the method did not vary
+    names, share = [n for n, r in zip(names, rows, strict=True) if r], share[rows]
     order = np.argsort(-np.nan_to_num(share).mean(axis=1), kind="stable")
     fig, ax = plt.subplots(figsize=(2.5 + 1.0 * len(years), 1.4 + 0.36 * len(names)), constrained_layout=True)
-    im = ax.imshow(share[order], aspect="auto", cmap="viridis", vmin=0, vmax=max(float(np.nanmax(share)), 1e-12))
+    im = ax.imshow(
+        share[order], aspect="auto", cmap="viridis", vmin=0, vmax=max(float(np.nanmax(share, initial=0.0)), 1e-12)
+    )
     for r, i in enumerate(order):
         for c in range(len(years)):
             v = share[i, c]

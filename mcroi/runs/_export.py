@@ -26,7 +26,7 @@ import xarray as xr
 
 from mcroi.analysis import paired_ratio
 from mcroi.engine import OUTPUTS, SCALAR_OUTPUTS
-from mcroi.priors import CURVE_KEY, HORIZON_KEY, INPUTS
+from mcroi.priors import CURVE_KEY, HORIZON_KEY, input_unit
 from mcroi.runs._read import read_run
 from mcroi.runs._store import clean_leftovers
 
@@ -226,7 +226,7 @@ def assumptions_table(ds: xr.Dataset, manifest: Mapping[str, Any]) -> list[dict[
                 {
                     "scenario": name,
                     "input": key,
-                    "unit": INPUTS[key].unit if key in INPUTS else "",
+                    "unit": input_unit(key),
                     "family": str(spec.get("dist", d.get("family", "")))
                     if d.get("family") != "constant"
                     else "constant",

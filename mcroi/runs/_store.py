@@ -23,7 +23,7 @@ import numpy as np
 import xarray as xr
 
 from mcroi.engine import ANNUAL_OUTPUTS, OUTPUTS, SCALAR_OUTPUTS, RunArrays
-from mcroi.priors import INPUTS, PriorSet
+from mcroi.priors import PriorSet, input_unit
 from mcroi.runs._format import csv_number
 
 RUN_FILES = ("results.nc", "manifest.json", "summary.json", "summary.csv")
@@ -50,7 +50,7 @@ def to_dataset(priors: PriorSet, arrays: RunArrays, attrs: Mapping[str, Any] | N
         "input": ("input", np.array(arrays.names, dtype=object), {"long_name": "contract input name"}),
         "input_units": (
             "input",
-            np.array([INPUTS[k].unit for k in arrays.names], dtype=object),
+            np.array([input_unit(k) for k in arrays.names], dtype=object),
             {"long_name": "unit of each input"},
         ),
     }

@@ -370,7 +370,7 @@ def _path_numbers(ps: priors.PriorSet, seed: int, idx: np.ndarray) -> dict[str, 
 
     with jax.enable_x64(True):
         root = jax.random.key(seed)
-        keys = engine.path_keys(root, ps)
+        keys = engine.path_keys(root, ps.horizon_months, engine.PRICE_PATH in engine.derived_names(ps))
         inp = {k: jnp.full(len(idx), v.params[0]) for k, v in ps.inputs.items() if v.is_constant}
         engine.add_path_draws(ps, inp, keys, jnp.asarray(idx, jnp.int64), jnp.float64)
         return {k: np.asarray(inp[k]) for k in ("price.path.z", "price.path.w", "contract.default_month") if k in inp}
@@ -468,3 +468,19 @@ def test_path_draws_do_not_depend_on_the_chunk_or_the_horizon():
 def test_switches_must_be_booleans():
     with pytest.raises(priors.PriorsError, match="finance.retire_when_unprofitable.*must be true or false"):
         priors.from_dict(_doc({"finance.retire_when_unprofitable": 1}))
+
+
+def test_fan_chart_cash_regenerates_each_draws_path():
+    # the report's fan chart re-evaluates months from the stored inputs: with a price path it must
+    # regenerate each draw's path, so its yearly cash equals the run's own annual cash flow
+    doc = _path_and_default_doc()
+    ps = priors.from_dict(doc)
+    res = engine.run(ps, 200, seed=7, start=1000)
+    idx = np.arange(1000, 1200)
+    cum = engine.cumulative_cash(res.inputs, res.names, ps.horizon_months, switches=ps.switches, seed=7, index=idx)
+    yearly = np.diff(cum[:, [0, 12, 24, 36, 48, 60]], axis=1)
+    scale = np.abs(res.outputs["annual_cashflow_usd"]).max()
+    np.testing.assert_allclose(yearly, res.outputs["annual_cashflow_usd"], rtol=1e-9, atol=1e-9 * scale)
+    # without the path (the median one) the cash differs: the check above can fail
+    flat_path = engine.cumulative_cash(res.inputs, res.names, ps.horizon_months, switches=ps.switches)
+    assert np.abs(np.diff(flat_path[:, [0, 12]], axis=1)[:, 0] - res.outputs["annual_cashflow_usd"][:, 0]).max() > 1
