@@ -57,6 +57,7 @@ class Outputs(NamedTuple):
     annual_output_tokens: Array
     price_path_multiplier: Array
     annual_equity_cashflow_usd: Array
+    annual_dscr: Array
 
 
 class Monthly(NamedTuple):
@@ -549,6 +550,7 @@ def evaluate_without_irr(
         annual_output_tokens=_years(mo.K, horizon),
         price_path_multiplier=_year_ends(mo.S, C, horizon),
         annual_equity_cashflow_usd=_years(eq.cf[1:], horizon) if eq.levered else annual_cf,
+        annual_dscr=eq.dscr,
     ), jnp.concatenate([-C[None], CF], axis=0)
 
 
@@ -557,6 +559,7 @@ class _Equity(NamedTuple):
     npv: Array
     multiple: Array
     min_dscr: Array
+    dscr: Array  # (years, ...) each year's DSCR, +inf in a year without debt service
     levered: bool  # whether the equity's flow differs from the project's (an IRR to solve)
 
 
@@ -569,7 +572,8 @@ def _equity(inp: Mapping[str, Array], mo: _Months, CF: Array, npv: Array, net_ro
     C = mo.C
     cf = jnp.concatenate([-C[None], CF], axis=0)
     if not any(k in inp for k in FINANCE_KEYS):  # all equity, at the project's rate
-        return _Equity(cf, npv, net_roi + 1, jnp.full(jnp.shape(C), jnp.inf, C.dtype), False)
+        never = jnp.full(jnp.shape(C), jnp.inf, C.dtype)
+        return _Equity(cf, npv, net_roi + 1, never, jnp.broadcast_to(never, (-(-horizon // 12), *jnp.shape(C))), False)
     B = inp["debt.fraction"] * C if "debt.fraction" in inp else jnp.zeros_like(C)
     DS, interest, balloon = _debt_service(inp, mo, B, horizon)
     if "debt.fraction" in inp:
@@ -587,7 +591,7 @@ def _equity(inp: Mapping[str, Array], mo: _Months, CF: Array, npv: Array, net_ro
     service = _years(DS + balloon, horizon)
     earned = _years(margin, horizon)
     ratio = jnp.where(service > 0, earned / jnp.where(service > 0, service, 1.0), jnp.inf)
-    return _Equity(eq_cf, eq_npv, multiple, jnp.min(ratio, axis=0), True)
+    return _Equity(eq_cf, eq_npv, multiple, jnp.min(ratio, axis=0), ratio, True)
 
 
 def _debt_service(inp: Mapping[str, Array], mo: _Months, B: Array, horizon: int) -> tuple[Array, Array, Array]:

@@ -326,6 +326,17 @@ OUTPUTS: dict[str, OutputSpec] = {
             per_year=True,
         ),
         _o(
+            "annual_dscr",
+            "x",
+            "debt-service coverage of each year: (R - E - O - tax) / (payments + balloon); inf without debt service",
+            "DSCR",
+            "multiple",
+            per_year=True,
+            mean_is_headline=False,
+            nonfinite=_inf_without_debt,
+            nonfinite_doc="+inf in a year without debt service",
+        ),
+        _o(
             "price_path_multiplier",
             "1",
             "the price path S at each year's last month (1 without a path)",

@@ -69,6 +69,18 @@ def check(doc: dict, rtol: float = 1e-9, skip: tuple[str, ...] = ()) -> dict:
     np.testing.assert_allclose(
         out["annual_equity_cashflow_usd"][0], want["annual_equity_cashflow_usd"], rtol=rtol, atol=1e-6 * scale
     )
+    # each year's DSCR from the reference's monthly series (the minimum is the contract's min_dscr)
+    f, H = want["monthly"], want["monthly"]["H"]
+    for y in range(-(-H // 12)):
+        months = range(12 * y + 1, min(12 * y + 12, H) + 1)
+        service = sum(f["DS"][m] + f["balloon"][m] for m in months)
+        earned = sum(f["R"][m] - f["E"][m] - f["O"][m] - f["Te"][m] for m in months)
+        expect = earned / service if service > 0 else math.inf
+        got = float(out["annual_dscr"][0][y])
+        if math.isinf(expect):
+            assert got == expect, (y, got)
+        else:
+            np.testing.assert_allclose(got, expect, rtol=rtol, atol=1e-9, err_msg=f"annual_dscr year {y + 1}")
     return out
 
 
@@ -77,6 +89,9 @@ def test_the_contracts_debt_reference_case():
     # numbers written in model.md
     np.testing.assert_allclose(out["equity_npv_usd"][0], 1.033e8, rtol=1e-12)
     np.testing.assert_allclose(out["min_dscr"][0], 5.11, rtol=1e-12)
+    # each year's coverage: 12 months of margin over 12 payments, and none in year 5's last 10 months
+    np.testing.assert_allclose(out["annual_dscr"][0][:4], [5.11] * 4, rtol=1e-12)
+    np.testing.assert_allclose(out["annual_dscr"][0][4], 12 * 2.555e6 / (2 * 5e5), rtol=1e-12)
     np.testing.assert_allclose(out["annual_equity_cashflow_usd"][0][:4], [12 * 2.055e6] * 4, rtol=1e-12)
     np.testing.assert_allclose(out["npv_usd"][0], 1.033e8, rtol=1e-12)  # the project is unchanged
 
