@@ -35,7 +35,9 @@ def test_output_record_is_complete(name: str) -> None:
     assert spec.name == name
     assert spec.unit and spec.long_name and spec.label, name
     assert spec.kind in KINDS, f"{name}: kind {spec.kind!r} has no number format"
-    assert spec.dims == (("draw", "year") if name.startswith("annual_") else ("draw",))
+    # per year: the annual line items, and the contract's price_path_multiplier[year]
+    per_year = name.startswith("annual_") or name == "price_path_multiplier"
+    assert spec.dims == (("draw", "year") if per_year else ("draw",))
     # every kind is written: a finite value never reads n/a
     assert runs.format_value(name, 1234.5) != "n/a"
     assert runs.format_value(name, math.nan) == "n/a"
@@ -72,6 +74,13 @@ def test_documented_nonfinite_rule(name: str) -> None:
         "net_roi": (np.array([np.nan]), {"capex_usd": np.zeros(1)}),
         "cost_per_mtok_usd": (np.array([np.inf]), {"total_output_tokens": np.zeros(1)}),
         "breakeven_price_usd_per_mtok": (np.array([np.nan]), {"total_output_tokens": np.zeros(1)}),
+        # contract v2
+        "mirr_annual": (np.array([np.nan]), {"capex_usd": np.zeros(1)}),
+        "discounted_payback_months": (np.array([np.inf]), {"npv_usd": -np.ones(1)}),
+        "revenue_per_gpu_hour_usd": (np.array([np.nan]), {"total_revenue_usd": np.zeros(1)}),
+        "revenue_to_rent_ratio": (np.array([np.nan]), {}),
+        "sold_share": (np.array([np.nan]), {"total_output_tokens": np.zeros(1)}),
+        "price_path_log_mean": (np.array([-np.inf]), {}),
     }
     if name in doc:
         xv, over = doc[name]

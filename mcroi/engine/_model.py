@@ -207,6 +207,18 @@ def price_path(inp: Mapping[str, Array], horizon: int) -> Array | None:
     return jnp.exp(jax.lax.associative_scan(jnp.add, step, axis=0))
 
 
+def _price_factor(
+    inp: Mapping[str, Array], row: Mapping[str, Array], g: Array, horizon: int
+) -> tuple[Array, Array | None]:
+    """The price relative to launch by month: the yearly decline, (v2) times ``g^-pass_through`` and
+    the path ``S`` (also returned, None without one)."""
+    pf = price_factors(inp["price.annual_decline"], horizon)
+    if "price.gain_pass_through" in row:  # v2: competitors pass part of the software gain on
+        pf = pf * jnp.exp(-row["price.gain_pass_through"] * jnp.log(g))
+    S = price_path(inp, horizon)
+    return (pf, None) if S is None else (pf * S, S)
+
+
 def _contract_share(
     row: Mapping[str, Array], inp: Mapping[str, Array], m: Array, a: Array, live: Array
 ) -> Array | None:
@@ -345,12 +357,7 @@ def _months(
     max_gain, ss, ramp = row["optimization.max_gain"], row["utilization.steady_state"], row["utilization.ramp_months"]
     g = 1 + (max_gain - 1) * (1 - powers(-LN2 / inp["optimization.half_life_months"], horizon)[1:])
     u = jnp.where(ramp > 0, ss * jnp.minimum(1.0, a / jnp.where(ramp > 0, ramp, 1.0)), ss)
-    pf = price_factors(inp["price.annual_decline"], horizon)
-    if "price.gain_pass_through" in row:  # v2: competitors pass part of the software gain on
-        pf = pf * jnp.exp(-row["price.gain_pass_through"] * jnp.log(g))
-    S = price_path(inp, horizon)
-    if S is not None:
-        pf = pf * S
+    pf, S = _price_factor(inp, row, g, horizon)
     cs = _contract_share(row, inp, m, a, live)
     Kcap = _capacity(gpus, tps, g, u, live, cs)
     K, u_e = _sold(row, Kcap, u, a)
