@@ -89,6 +89,26 @@ class NumericReport:
         }
 
 
+#: (v2) Non-finite values the contract documents for the inputs kept after the priors' inputs:
+#: a customer that never defaults (+inf), a path of a cluster that never operates (NaN) or whose
+#: price a jump of size 1 takes to 0 (-inf).
+DERIVED_NONFINITE = {"contract.default_month": np.isposinf, "price.path": lambda c: np.isnan(c) | np.isneginf(c)}
+
+
+def _bad_inputs(names: Sequence[str], inputs: np.ndarray, draws: int) -> np.ndarray:
+    """Draws with an input that is NaN or infinite beyond the documented cases."""
+    if not inputs.size:
+        return np.zeros(draws, dtype=bool)
+    bad = np.zeros(draws, dtype=bool)
+    for j, name in enumerate(names):
+        col = inputs[:, j]
+        wrong = ~np.isfinite(col)
+        if name in DERIVED_NONFINITE:
+            wrong &= ~DERIVED_NONFINITE[name](col)
+        bad |= wrong
+    return bad
+
+
 def check_numeric(
     names: Sequence[str],
     inputs: np.ndarray,
@@ -114,7 +134,7 @@ def check_numeric(
     draws = inputs.shape[0]
     tax = inputs[:, list(names).index("finance.tax_rate")] if "finance.tax_rate" in names else None
     rep = NumericReport(draws=draws, max_fraction=max_fraction)
-    bad = ~np.isfinite(inputs).all(axis=1) if inputs.size else np.zeros(draws, dtype=bool)
+    bad = _bad_inputs(names, inputs, draws)
     if bad.any():
         rep.unexpected["inputs"] = int(bad.sum())
     for name in (*SCALAR_OUTPUTS, *ANNUAL_OUTPUTS):
@@ -122,9 +142,11 @@ def check_numeric(
             continue
         x = np.asarray(outputs[name])
         nonfinite = ~np.isfinite(x)
-        if x.ndim > 1:
+        if x.ndim > 1:  # per year: a draw is documented when each of its non-finite years is
+            columns = {k: np.asarray(v)[:, None] if np.ndim(v) == 1 else v for k, v in outputs.items()}
+            ok = ~np.isfinite(x) <= OUTPUTS[name].nonfinite(x, columns, None if tax is None else tax[:, None])
             nonfinite = nonfinite.reshape(draws, -1).any(axis=1)
-            documented = np.zeros(draws, dtype=bool)
+            documented = nonfinite & ok.reshape(draws, -1).all(axis=1)
         else:
             documented = nonfinite & OUTPUTS[name].nonfinite(x, outputs, tax)
         if documented.any():

@@ -484,3 +484,26 @@ def test_fan_chart_cash_regenerates_each_draws_path():
     # without the path (the median one) the cash differs: the check above can fail
     flat_path = engine.cumulative_cash(res.inputs, res.names, ps.horizon_months, switches=ps.switches)
     assert np.abs(np.diff(flat_path[:, [0, 12]], axis=1)[:, 0] - res.outputs["annual_cashflow_usd"][:, 0]).max() > 1
+
+
+def test_numeric_guard_accepts_a_customer_that_never_defaults_and_a_price_taken_to_zero():
+    # contract.default_month is +inf without a default and price.path -inf after a jump of size 1:
+    # both documented, neither is a numeric failure; a NaN input still is
+    doc = _doc(
+        {
+            "contract.share": 0.5,
+            "contract.usd_per_gpu_hour": 2.0,
+            "contract.months": 24,
+            "contract.default_per_year": 0.0,
+            "price.jumps_per_year": 6.0,
+            "price.jump_size": 1.0,
+        }
+    )
+    res = engine.run(priors.from_dict(doc), 200, seed=1)
+    assert np.isposinf(res.inputs[:, res.names.index("contract.default_month")]).all()
+    assert np.isneginf(res.inputs[:, res.names.index("price.path")]).any()
+    rep = engine.check_numeric(res.names, res.inputs, res.outputs)
+    assert not rep.unexpected, rep.unexpected
+    broken = res.inputs.copy()
+    broken[3, res.names.index("contract.default_month")] = np.nan
+    assert engine.check_numeric(res.names, broken, res.outputs).unexpected == {"inputs": 1}
