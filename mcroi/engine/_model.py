@@ -44,20 +44,20 @@ class Outputs(NamedTuple):
     sold_share: Array
     facility_mw: Array
     retire_month: Array
-    price_path_log_mean: Array
     equity_npv_usd: Array
     equity_irr_annual: Array
     equity_multiple: Array
     min_dscr: Array
+    price_path_log_mean: Array
     annual_cashflow_usd: Array
     annual_revenue_usd: Array
     annual_energy_usd: Array
     annual_other_opex_usd: Array
     annual_tax_usd: Array
     annual_output_tokens: Array
-    price_path_multiplier: Array
     annual_equity_cashflow_usd: Array
     annual_dscr: Array
+    price_path_multiplier: Array
 
 
 class Monthly(NamedTuple):
