@@ -81,6 +81,9 @@ def test_documented_nonfinite_rule(name: str) -> None:
         "revenue_to_rent_ratio": (np.array([np.nan]), {}),
         "sold_share": (np.array([np.nan]), {"total_output_tokens": np.zeros(1)}),
         "price_path_log_mean": (np.array([-np.inf]), {}),
+        "equity_irr_annual": (np.array([np.nan]), {}),
+        "equity_multiple": (np.array([np.nan]), {}),
+        "min_dscr": (np.array([np.inf]), {}),
     }
     if name in doc:
         xv, over = doc[name]

@@ -30,6 +30,7 @@ from mcroi.engine._kernels import cumulative_cash as cumulative_cash
 from mcroi.engine._model import Outputs as Outputs
 from mcroi.engine._model import curve_throughput as curve_throughput
 from mcroi.engine._model import discount_factors as discount_factors
+from mcroi.engine._model import equity_cashflow as equity_cashflow
 from mcroi.engine._model import evaluate as evaluate
 from mcroi.engine._model import evaluate_batch as evaluate_batch
 from mcroi.engine._model import evaluate_without_irr as evaluate_without_irr
@@ -129,6 +130,7 @@ __all__ = [
     "evaluate_batch",
     "evaluate_inputs",
     "evaluate_without_irr",
+    "equity_cashflow",
     "fetch_rows",
     "gather_to_zero",
     "host_rows",

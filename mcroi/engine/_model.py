@@ -44,6 +44,10 @@ class Outputs(NamedTuple):
     sold_share: Array
     facility_mw: Array
     retire_month: Array
+    equity_npv_usd: Array
+    equity_irr_annual: Array
+    equity_multiple: Array
+    min_dscr: Array
     price_path_log_mean: Array
     annual_cashflow_usd: Array
     annual_revenue_usd: Array
@@ -51,6 +55,8 @@ class Outputs(NamedTuple):
     annual_other_opex_usd: Array
     annual_tax_usd: Array
     annual_output_tokens: Array
+    annual_equity_cashflow_usd: Array
+    annual_dscr: Array
     price_path_multiplier: Array
 
 
@@ -139,6 +145,9 @@ class _Months(NamedTuple):
     S: Array | None  # (H, ...) the price path, None without one
     monthly_opex: bool  # other opex varies by month (escalation, build, retirement)
     carry: bool  # tax losses are carried forward
+    earn: Array  # (H, ...) the months that earn: operating, before a retirement
+    X: Array  # (H, ...) taxable profit before interest
+    sale: Array  # (H, ...) the resale proceeds (in the last month)
 
 
 #: (v2) per-month random inputs of a draw, (H, ...) arrays: not rows like the others.
@@ -427,12 +436,35 @@ def _close_months(
         K, Kcap, R, E, O_m = (jnp.where(earn, x, 0.0) for x in (K, Kcap, R, E, O_m))
     D, D_m = _depreciation(row, C, L, b, a, earn)
     carry = CARRY in switches
-    T = _tax(row["finance.tax_rate"], R - E - O_m - D_m, earn, carry)
+    X = R - E - O_m - D_m
+    T = _tax(row["finance.tax_rate"], X, earn, carry)
     CF = R - E - O_m - T + sale
     Kp = K if cs is None else K + jnp.where(earn, cs * produced, 0.0)
     monthly_opex = any(k in row for k in ("opex.annual_escalation", "schedule.build_months")) or retire is not None
     return _Months(
-        C[0], L[0], O[0], D[0], live, K, R, E, T, CF, pf, gpus[0], b[0], Kcap, O_m, end[0], Kp, S, monthly_opex, carry
+        C[0],
+        L[0],
+        O[0],
+        D[0],
+        live,
+        K,
+        R,
+        E,
+        T,
+        CF,
+        pf,
+        gpus[0],
+        b[0],
+        Kcap,
+        O_m,
+        end[0],
+        Kp,
+        S,
+        monthly_opex,
+        carry,
+        earn,
+        X,
+        sale,
     )
 
 
@@ -492,6 +524,7 @@ def evaluate_without_irr(
     else:
         annual_other_opex = mo.O[None] * _live_months_per_year(mo.live_months, horizon)
     rev_gpu_hour = _revenue_per_gpu_hour(mo, m)
+    eq = _equity(inp, mo, CF, npv, net_roi, horizon)
     return Outputs(
         npv_usd=npv,
         irr_annual=jnp.full(jnp.shape(C), jnp.nan, C.dtype),
@@ -512,14 +545,88 @@ def evaluate_without_irr(
         facility_mw=mo.gpus * inp["power.kw_per_gpu"] * inp["power.pue"] / 1000,
         retire_month=mo.end,
         price_path_log_mean=_path_log_mean(mo, m),
-        annual_cashflow_usd=_years(CF, horizon),
+        equity_npv_usd=eq.npv,
+        equity_irr_annual=jnp.full(jnp.shape(C), jnp.nan, C.dtype),
+        equity_multiple=eq.multiple,
+        min_dscr=eq.min_dscr,
+        annual_cashflow_usd=(annual_cf := _years(CF, horizon)),
         annual_revenue_usd=_years(mo.R, horizon),
         annual_energy_usd=_years(mo.E, horizon),
         annual_other_opex_usd=annual_other_opex,
         annual_tax_usd=_years(mo.T, horizon),
         annual_output_tokens=_years(mo.K, horizon),
         price_path_multiplier=_year_ends(mo.S, C, horizon),
+        annual_equity_cashflow_usd=_years(eq.cf[1:], horizon) if eq.levered else annual_cf,
+        annual_dscr=eq.dscr,
     ), jnp.concatenate([-C[None], CF], axis=0)
+
+
+class _Equity(NamedTuple):
+    cf: Array  # (H + 1, ...) the equity cash flow, month 0 first
+    npv: Array
+    multiple: Array
+    min_dscr: Array
+    dscr: Array  # (years, ...) each year's DSCR, +inf in a year without debt service
+    levered: bool  # whether the equity's flow differs from the project's (an IRR to solve)
+
+
+#: (v2) The inputs of the capital structure: without any of them the equity is the project.
+FINANCE_KEYS = ("debt.fraction", "finance.cost_of_equity")
+
+
+def _equity(inp: Mapping[str, Array], mo: _Months, CF: Array, npv: Array, net_roi: Array, horizon: int) -> _Equity:
+    """(v2) The equity's cash flow, NPV at the cost of equity, multiple and the minimum yearly DSCR."""
+    C = mo.C
+    cf = jnp.concatenate([-C[None], CF], axis=0)
+    if not any(k in inp for k in FINANCE_KEYS):  # all equity, at the project's rate
+        never = jnp.full(jnp.shape(C), jnp.inf, C.dtype)
+        return _Equity(cf, npv, net_roi + 1, never, jnp.broadcast_to(never, (-(-horizon // 12), *jnp.shape(C))), False)
+    B = inp["debt.fraction"] * C if "debt.fraction" in inp else jnp.zeros_like(C)
+    DS, interest, balloon = _debt_service(inp, mo, B, horizon)
+    if "debt.fraction" in inp:
+        Te = _tax(inp["finance.tax_rate"][None], mo.X - interest, mo.earn, mo.carry)
+        Te = jnp.where(mo.earn, Te, 0.0)  # interest outside the earning months is not deducted
+    else:
+        Te = mo.T
+    margin = mo.R - mo.E - mo.O_m - Te
+    eq = margin - DS - balloon + mo.sale
+    eq_cf = jnp.concatenate([-(C - B)[None], eq], axis=0)
+    rate = inp["finance.cost_of_equity"] if "finance.cost_of_equity" in inp else inp["finance.discount_rate"]
+    eq_npv = jnp.sum(eq_cf * discount_factors(rate, horizon), axis=0)
+    own = C - B
+    multiple = jnp.where(own != 0, jnp.sum(eq, axis=0) / jnp.where(own != 0, own, 1.0), jnp.nan)
+    service = _years(DS + balloon, horizon)
+    earned = _years(margin, horizon)
+    ratio = jnp.where(service > 0, earned / jnp.where(service > 0, service, 1.0), jnp.inf)
+    return _Equity(eq_cf, eq_npv, multiple, jnp.min(ratio, axis=0), ratio, True)
+
+
+def _debt_service(inp: Mapping[str, Array], mo: _Months, B: Array, horizon: int) -> tuple[Array, Array, Array]:
+    """(v2) Level payments ``DS`` in months ``1 .. min(n, end)``, their interest, and the balloon at
+    ``end`` when the cluster ends before the term, (H, ...) each.
+
+    The balance after ``k`` payments is ``B (1+i)^k - DS ((1+i)^k - 1) / i`` (``B - DS k`` at
+    ``i = 0``); interest is ``i`` times the balance before the payment.
+    """
+    m = _column(jnp.arange(1, horizon + 1, dtype=mo.C.dtype), jnp.ndim(mo.C))
+    if "debt.fraction" not in inp:
+        zero = jnp.zeros((horizon, *jnp.shape(mo.C)), mo.C.dtype)
+        return zero, zero, zero
+    i = inp["debt.annual_rate"] / 12 if "debt.annual_rate" in inp else jnp.zeros_like(B)
+    n = jnp.floor(inp["debt.term_months"]) if "debt.term_months" in inp else jnp.full_like(B, 60.0)
+    has_i = i > 0
+    safe_i = jnp.where(has_i, i, 1.0)
+    level = jnp.where(has_i, B * safe_i / -jnp.expm1(-n * jnp.log1p(safe_i)), B / n)
+    paying = m <= jnp.minimum(n, mo.end)[None]
+    growth = jnp.exp((m - 1) * jnp.log1p(jnp.where(has_i, i, 0.0))[None])  # (1+i)^(m-1)
+    before = jnp.where(
+        has_i[None], B[None] * growth - level[None] * (growth - 1) / safe_i[None], B[None] - level[None] * (m - 1)
+    )
+    interest = jnp.where(paying, i[None] * before, 0.0)
+    DS = jnp.where(paying, level[None], 0.0)
+    early = (m == mo.end[None]) & (mo.end < n)[None]
+    balloon = jnp.where(early, before + interest - level[None], 0.0)
+    return DS, interest, balloon
 
 
 def _path_log_mean(mo: _Months, m: Array) -> Array:
@@ -665,7 +772,22 @@ def evaluate_batch(
     if not irr:
         return out._replace(**annual)
     i = irr_months_major(cf)
-    return out._replace(irr_annual=jnp.expm1(12 * jnp.log1p(i)), **annual)
+    out = out._replace(irr_annual=jnp.expm1(12 * jnp.log1p(i)), **annual)
+    if "debt.fraction" not in inp:  # (v2) an unlevered equity's flow is the project's
+        return out._replace(equity_irr_annual=out.irr_annual)
+    ie = irr_months_major(equity_cashflow(inp, horizon, knots, switches))
+    return out._replace(equity_irr_annual=jnp.expm1(12 * jnp.log1p(ie)))
+
+
+def equity_cashflow(
+    inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None = None, switches: Iterable[str] = ()
+) -> Array:
+    """(v2) The equity's monthly cash flow, month 0 first, (H + 1, ...)."""
+    mo = _months(inp, horizon, knots, frozenset(switches))
+    C = mo.C
+    disc = discount_factors(inp["finance.discount_rate"], horizon)[1:]
+    npv = jnp.sum(mo.CF * disc, axis=0) - C
+    return _equity(inp, mo, mo.CF, npv, jnp.zeros_like(C), horizon).cf
 
 
 def evaluate(

@@ -71,6 +71,15 @@ def _nan_without_capacity(x: np.ndarray, outputs: Mapping[str, np.ndarray], tax:
     return np.isnan(x) & (np.asarray(outputs["total_output_tokens"]) == 0)
 
 
+def _nan_without_equity(x: np.ndarray, outputs: Mapping[str, np.ndarray], tax: np.ndarray | None) -> np.ndarray:
+    # C = B: the rule cannot see the debt fraction, but then the equity NPV is the sum of its flows
+    return np.isnan(x)
+
+
+def _inf_without_debt(x: np.ndarray, outputs: Mapping[str, np.ndarray], tax: np.ndarray | None) -> np.ndarray:
+    return np.isposinf(x)
+
+
 def _path_nonfinite(x: np.ndarray, outputs: Mapping[str, np.ndarray], tax: np.ndarray | None) -> np.ndarray:
     never = np.asarray(outputs["retire_month"]) <= 0
     return (np.isnan(x) & (never | (np.asarray(outputs["total_revenue_usd"]) == 0))) | np.isneginf(x)
@@ -250,6 +259,42 @@ OUTPUTS: dict[str, OutputSpec] = {
             mean_is_headline=False,
         ),
         _o(
+            "equity_npv_usd",
+            "USD",
+            "NPV of the equity's cash flow at the cost of equity (the project's NPV without debt)",
+            "Equity NPV (USD)",
+            "usd",
+        ),
+        _o(
+            "equity_irr_annual",
+            "1/yr",
+            "annualized IRR of the equity's cash flow (NaN without a sign change)",
+            "Equity IRR (annual)",
+            "rate",
+            mean_is_headline=False,
+            nonfinite=_nan_without_sign_change,
+            nonfinite_doc="NaN where the equity's cash flow never changes sign",
+        ),
+        _o(
+            "equity_multiple",
+            "x",
+            "equity cash returned per dollar of equity put in (sum EqCF(m >= 1) / (C - B))",
+            "Equity multiple (x)",
+            "multiple",
+            nonfinite=_nan_without_equity,
+            nonfinite_doc="NaN where the debt pays for all of the capex",
+        ),
+        _o(
+            "min_dscr",
+            "x",
+            "lowest yearly debt-service coverage: (R - E - O - tax) / (payments + balloon)",
+            "Min DSCR (x)",
+            "multiple",
+            mean_is_headline=False,
+            nonfinite=_inf_without_debt,
+            nonfinite_doc="+inf without debt service; NaN never",
+        ),
+        _o(
             "price_path_log_mean",
             "1",
             "mean of log S(m), the price path, over the operating months (0 without a path)",
@@ -272,6 +317,25 @@ OUTPUTS: dict[str, OutputSpec] = {
         ),
         _o("annual_tax_usd", "USD", "tax per year (negative: tax shield)", "Tax (USD)", "usd", per_year=True),
         _o("annual_output_tokens", "tokens", "output tokens per year", "Output tokens", "count", per_year=True),
+        _o(
+            "annual_equity_cashflow_usd",
+            "USD",
+            "the equity's cash flow per year, the equity put in excluded",
+            "Equity cash flow (USD)",
+            "usd",
+            per_year=True,
+        ),
+        _o(
+            "annual_dscr",
+            "x",
+            "debt-service coverage of each year: (R - E - O - tax) / (payments + balloon); inf without debt service",
+            "DSCR",
+            "multiple",
+            per_year=True,
+            mean_is_headline=False,
+            nonfinite=_inf_without_debt,
+            nonfinite_doc="+inf in a year without debt service",
+        ),
         _o(
             "price_path_multiplier",
             "1",

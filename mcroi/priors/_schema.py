@@ -132,6 +132,16 @@ INPUTS: dict[str, InputSpec] = {
         _v2("contract.months", "months", "the contract's term from the first operating month", NONNEG, 0.0),
         _v2("contract.default_per_year", "1/yr", "the contract customer's default rate", NONNEG, 0.0),
         _v2(
+            "finance.cost_of_equity",
+            "1/yr",
+            "discount rate of the equity cash flow (default: the discount rate)",
+            RATE,
+            None,
+        ),
+        _v2("debt.fraction", "1", "share of capex borrowed at month 0", UNIT, 0.0),
+        _v2("debt.annual_rate", "1/yr", "nominal annual interest rate of the debt (monthly: rate / 12)", NONNEG, 0.0),
+        _v2("debt.term_months", "months", "whole months of level payments from month 1", GE1, 60.0),
+        _v2(
             "finance.tax_depreciation_months",
             "months",
             "tax depreciation life from the first operating month (1: expensed at once)",

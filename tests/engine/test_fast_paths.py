@@ -97,7 +97,7 @@ def test_batch_equations_equal_the_per_draw_equations(per_draw):
     inp, h, knots, one = per_draw.inp, per_draw.h, per_draw.knots, per_draw.one
     batch = engine.evaluate_batch(inp, h, knots)
     for k in engine.Outputs._fields:
-        if k == "irr_annual":
+        if k in ("irr_annual", "equity_irr_annual"):  # solved by evaluate_batch only
             continue
         got, want = np.asarray(getattr(batch, k)), np.asarray(getattr(one, k))
         assert got.shape == want.shape, k
