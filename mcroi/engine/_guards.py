@@ -19,7 +19,7 @@ This module imports no JAX at import time (the CLI maps its errors without loadi
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,7 +92,10 @@ class NumericReport:
 #: (v2) Non-finite values the contract documents for the inputs kept after the priors' inputs:
 #: a customer that never defaults (+inf), a path of a cluster that never operates (NaN) or whose
 #: price a jump of size 1 takes to 0 (-inf).
-DERIVED_NONFINITE = {"contract.default_month": np.isposinf, "price.path": lambda c: np.isnan(c) | np.isneginf(c)}
+DERIVED_NONFINITE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "contract.default_month": np.isposinf,
+    "price.path": lambda c: np.isnan(c) | np.isneginf(c),
+}
 
 
 def _bad_inputs(names: Sequence[str], inputs: np.ndarray, draws: int) -> np.ndarray:

@@ -196,11 +196,11 @@ def price_path(inp: Mapping[str, Array], horizon: int) -> Array | None:
     dtype = jnp.asarray(first).dtype
     step = jnp.zeros(shape, dtype)
     if "price.volatility_annual" in inp:
-        sig = jnp.asarray(inp["price.volatility_annual"])[None] / np.sqrt(12.0)
-        z = inp["price.path.z"] if "price.path.z" in inp else jnp.zeros(shape, dtype)
+        sig = jnp.asarray(inp["price.volatility_annual"], dtype)[None] / jnp.sqrt(jnp.asarray(12.0, dtype))
+        z = jnp.asarray(inp["price.path.z"], dtype) if "price.path.z" in inp else jnp.zeros(shape, dtype)
         step = step + sig * z - sig**2 / 2
     if "price.jumps_per_year" in inp and "price.jump_size" in inp:
-        w = inp["price.path.w"] if "price.path.w" in inp else jnp.ones(shape, dtype)
+        w = jnp.asarray(inp["price.path.w"], dtype) if "price.path.w" in inp else jnp.ones(shape, dtype)
         jumped = w < -jnp.expm1(-jnp.asarray(inp["price.jumps_per_year"])[None] / 12)
         step = step + jnp.where(jumped, jnp.log1p(-jnp.asarray(inp["price.jump_size"])[None]), 0.0)
     step = step.at[0].set(0.0)  # S(1) = 1
