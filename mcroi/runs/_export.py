@@ -320,7 +320,8 @@ def about_table(
         ),
         (
             "non_finite",
-            "NaN (undefined, e.g. IRR without a sign change) is an empty cell / null; infinity (payback never) is 'inf'",
+            "NaN (undefined, e.g. IRR without a sign change) is an empty cell / null; infinity is 'inf' "
+            "(in xlsx: a payback that never happens is 'never', a DSCR without debt service 'no debt')",
         ),
     ]
     return [{"key": k, "value": "" if v is None else v} for k, v in rows]
@@ -365,7 +366,7 @@ def _cell(v: Any) -> Any:
 #: A text cell beginning with one of these is read as a formula by spreadsheets (OWASP, CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Texts mcroi itself writes for non-finite numbers: never neutralised.
-NUMBER_WORDS = frozenset({"inf", "-inf", "never"})
+NUMBER_WORDS = frozenset({"inf", "-inf", "never", "no debt"})
 
 
 def safe_text(v: str) -> str:
@@ -446,6 +447,8 @@ def _xlsx_value(v: Any, metric: str) -> Any:
     v = _cell(v)
     if v == "inf" and "payback" in str(metric):
         return "never"
+    if v == "inf" and "dscr" in str(metric):
+        return "no debt"  # no debt service to cover: a coverage ratio is no number
     return v
 
 

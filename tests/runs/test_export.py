@@ -33,6 +33,8 @@ def oracle(x: np.ndarray, p: float) -> float:
     """The documented rule: non-NaN draws; 'linear', or 'inverted_cdf' with infinities."""
     x = np.asarray(x, dtype=float).ravel()
     x = x[~np.isnan(x)]
+    if not x.size:
+        return math.nan  # every draw undefined (no rent given, say): no percentile
     return float(np.percentile(x, p, method="linear" if np.isfinite(x).all() else "inverted_cdf"))
 
 
@@ -44,7 +46,8 @@ def expected(ds, scenario: str, metric: str, period: str, statistic: str) -> flo
         years = [j for j in range(a.shape[1]) if not np.isnan(a[:, j]).all()]
         a = a[:, years].sum(axis=1) if period == "total" else a[:, list(sub.year.values).index(int(period))]
     if statistic == "mean":
-        return float(a[np.isfinite(a)].mean())
+        f = a[np.isfinite(a)]
+        return float(f.mean()) if f.size else math.nan  # no finite draw: no mean
     return oracle(a, float(statistic[1:]))
 
 
@@ -61,7 +64,7 @@ def check_rows(ds, rows) -> int:
         got = (
             math.nan
             if got is None
-            else (math.inf if got in ("inf", "never") else (-math.inf if got == "-inf" else float(got)))
+            else (math.inf if got in ("inf", "never", "no debt") else (-math.inf if got == "-inf" else float(got)))
         )
         if math.isnan(want):
             assert math.isnan(got), r
