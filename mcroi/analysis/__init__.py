@@ -17,6 +17,7 @@ from mcroi.analysis._compare import union_inputs as union_inputs
 from mcroi.analysis._compare import variance_reduction as variance_reduction
 from mcroi.analysis._compare import versus as versus
 from mcroi.analysis._market import FLAG_RATIO as FLAG_RATIO
+from mcroi.analysis._market import finish_summary as finish_summary
 from mcroi.analysis._market import market_check as market_check
 from mcroi.analysis._market import rent_stats as rent_stats
 from mcroi.analysis._methods import METHODS as METHODS
@@ -79,6 +80,7 @@ __all__ = [
     "describe",
     "dominance",
     "evaluate_design",
+    "finish_summary",
     "first_order",
     "headline_means",
     "irr_with_total_losses",

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from mcroi.analysis._summaries import quantile
+from mcroi.analysis._summaries import headline_means, quantile
 
 #: The median revenue-to-rent ratio above which the check flags the case (issue 14: "far above 1").
 FLAG_RATIO = 2.0
@@ -73,3 +73,15 @@ def market_check(outputs: Mapping[str, Mapping[str, Any]], rent: dict[str, float
         "flag_ratio": FLAG_RATIO,
         "flagged": flagged,
     }
+
+
+def finish_summary(summary: dict[str, Any], names: list[str], inputs: np.ndarray) -> dict[str, Any]:
+    """A run's summary as summary.json holds it: with its market check, and no mean that is no headline.
+
+    One function for every writer and for ``mcroi verify``, so a summary recomputed from the stored
+    draws matches the written one bit for bit.
+    """
+    out = dict(summary)
+    out["market_check"] = market_check(summary["outputs"], rent_stats(names, inputs))
+    out["outputs"] = headline_means(summary["outputs"])
+    return out

@@ -89,7 +89,7 @@ def print_comparison(summary: dict[str, Any], title: str) -> None:
             f"! Market check: {', '.join(flagged)} earn more than 2x the market rent per GPU-hour in year 1; "
             "a buyer could rent those GPUs instead, so such a case needs a reason "
             "(scarce capacity, contracted demand, a premium model).",
-            soft_wrap=True,
+            markup=False,
         )
 
 

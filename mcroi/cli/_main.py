@@ -182,7 +182,7 @@ def print_summary(summary: Mapping[str, Any], title: str) -> None:
     for line in _fit_lines([risk[:3], risk[3:]], console.width):
         console.print(line, soft_wrap=True)
     for line in [*irr_lines(summary["outputs"]), *market_check_lines(summary.get("market_check"))]:
-        console.print(line, soft_wrap=True)
+        console.print(line, markup=False)  # wrapped at the terminal's width
     below = summary["outputs"]["breakeven_price_usd_per_mtok"].get("p5")
     if below is not None and below < 0:
         console.print(

@@ -161,9 +161,7 @@ def _summary(
     per_platform = {}
     vs = {}
     for i, (ps, label, arr) in enumerate(zip(sets, labels, results, strict=True)):
-        one = platform_summary(arr.outputs, ps.horizon_months)
-        one["market_check"] = analysis.market_check(one["outputs"], analysis.rent_stats(arr.names, arr.inputs))
-        one["outputs"] = analysis.headline_means(one["outputs"])
+        one = analysis.finish_summary(platform_summary(arr.outputs, ps.horizon_months), arr.names, arr.inputs)
         per_platform[label] = {"scenario": ps.name, **one}
         if i != ib:
             vs[label] = versus(

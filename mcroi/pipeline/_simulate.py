@@ -223,9 +223,8 @@ def _summary(ps: PriorSet, arrays: engine.RunArrays, keep: str, numeric: engine.
         summary = analysis.summarize_stream(arrays.stream)
     else:
         summary = analysis.summarize(arrays.outputs, list(SCALAR_OUTPUTS), ps.horizon_months)
-    market = analysis.market_check(summary["outputs"], analysis.rent_stats(arrays.names, arrays.inputs))
-    summary["outputs"] = analysis.headline_means(summary["outputs"])
-    return {"scenario": ps.name, **summary, "market_check": market, "numeric": numeric.to_json()}
+    summary = analysis.finish_summary(summary, arrays.names, arrays.inputs)
+    return {"scenario": ps.name, **summary, "numeric": numeric.to_json()}
 
 
 def _manifest(
