@@ -16,6 +16,10 @@ from mcroi.analysis._compare import prob_greater as prob_greater
 from mcroi.analysis._compare import union_inputs as union_inputs
 from mcroi.analysis._compare import variance_reduction as variance_reduction
 from mcroi.analysis._compare import versus as versus
+from mcroi.analysis._market import FLAG_RATIO as FLAG_RATIO
+from mcroi.analysis._market import finish_summary as finish_summary
+from mcroi.analysis._market import market_check as market_check
+from mcroi.analysis._market import rent_stats as rent_stats
 from mcroi.analysis._methods import METHODS as METHODS
 from mcroi.analysis._methods import METHODS_REGISTRY as METHODS_REGISTRY
 from mcroi.analysis._methods import Design as Design
@@ -40,6 +44,7 @@ from mcroi.analysis._sensitivity import swing as swing
 from mcroi.analysis._sensitivity import varying as varying
 from mcroi.analysis._summaries import PERCENTILES as PERCENTILES
 from mcroi.analysis._summaries import describe as describe
+from mcroi.analysis._summaries import headline_means as headline_means
 from mcroi.analysis._summaries import irr_with_total_losses as irr_with_total_losses
 from mcroi.analysis._summaries import moments as moments
 from mcroi.analysis._summaries import probability as probability
@@ -58,6 +63,7 @@ __all__ = [
     "DOMINANCE_ALPHA",
     "Design",
     "DrawFn",
+    "FLAG_RATIO",
     "INDEPENDENT_DRAWS",
     "METHODS",
     "METHODS_REGISTRY",
@@ -74,9 +80,12 @@ __all__ = [
     "describe",
     "dominance",
     "evaluate_design",
+    "finish_summary",
     "first_order",
+    "headline_means",
     "irr_with_total_losses",
     "make_priors",
+    "market_check",
     "moments",
     "monte_carlo",
     "paired_ratio",
@@ -91,6 +100,7 @@ __all__ = [
     "rank_from_draws",
     "rank_regression",
     "recompute",
+    "rent_stats",
     "risk",
     "same_bits",
     "select_indices",

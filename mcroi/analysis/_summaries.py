@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from mcroi.engine import describe_stream, irr_for_summaries
+from mcroi.engine import OUTPUTS, describe_stream, irr_for_summaries
 
 PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
 MCSE_PERCENTILES = (5, 50, 95)
@@ -156,3 +156,18 @@ def summarize_stream(stream: Any, level: float = VAR_LEVEL) -> dict[str, Any]:
             "mcse_var_npv_usd": npv.quantile_mcse(level),
         },
     }
+
+
+def headline_means(outputs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``outputs`` with mean, sd and their MCSE set to None where a mean is no headline.
+
+    An IRR's mean is dominated by a few enormous roots, a payback's is undefined when a draw never pays
+    back: summary.json then reports percentiles only, as the terminal and the exports do.
+    """
+    out = {}
+    for k, d in outputs.items():
+        spec = OUTPUTS.get(k)
+        if spec is not None and not spec.mean_is_headline:
+            d = {**d, "mean": None, "sd": None, "mcse_mean": None}
+        out[k] = d
+    return out

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from mcroi.cli._main import UserError, setup_jax, user_errors
-from mcroi.runs import format_value, probability_text
+from mcroi.runs import format_value, probability_text, usd_small
 
 
 def _p(d: dict[str, Any] | None) -> str:
@@ -54,6 +54,10 @@ def print_comparison(summary: dict[str, Any], title: str) -> None:
     row("Payback P50 (months)", out("payback_months", "p50"))
     row("ROI multiple P50 (x)", out("roi_multiple", "p50"))
     row("Cost / Mtok P50 (USD)", out("cost_per_mtok_usd", "p50"))
+    row("MIRR P50", lambda p: _opt(summary["per_platform"][p]["outputs"], "mirr_annual", "p50"))
+    row("Draws without a unique IRR", lambda p: _no_unique_irr(summary["per_platform"][p]["outputs"]))
+    row("Year-1 revenue / GPU-hour P50", lambda p: _market(summary["per_platform"][p].get("market_check"), "rev"))
+    row("  x the market rent (P50)", lambda p: _market(summary["per_platform"][p].get("market_check"), "ratio"))
     risk = lambda key: lambda p: _p(summary["per_platform"][p]["risk"].get(key))  # noqa: E731
     row("P(NPV < 0)", risk("p_npv_negative"))
     row("P(payback > 24 months)", risk("p_payback_over_24_months"))
@@ -79,6 +83,37 @@ def print_comparison(summary: dict[str, Any], title: str) -> None:
     row("NPV first-order dominance", versus(lambda v: _verdict(v["npv_dominance"])))
     row("SE of mean NPV diff: common / indep.", versus(lambda v: _se(v["npv_difference_se"])))
     console.print(t)
+    flagged = [p for p in platforms if (summary["per_platform"][p].get("market_check") or {}).get("flagged")]
+    if flagged:
+        console.print(
+            f"! Market check: {', '.join(flagged)} earn more than 2x the market rent per GPU-hour in year 1; "
+            "a buyer could rent those GPUs instead, so such a case needs a reason "
+            "(scarce capacity, contracted demand, a premium model).",
+            markup=False,
+        )
+
+
+def _opt(outputs: dict[str, Any], key: str, stat: str) -> str:
+    return _num(outputs[key][stat], key) if key in outputs else "n/a"
+
+
+def _no_unique_irr(outputs: dict[str, Any]) -> str:
+    """Share of draws whose cumulative cash changes sign other than once (the IRR is not one number)."""
+    u = outputs.get("irr_unique", {}).get("mean")
+    return "n/a" if u is None else f"{1 - float(u):.1%}"
+
+
+def _market(mc: dict[str, Any] | None, what: str) -> str:
+    """The market check's revenue per GPU-hour, or its ratio to the rent flagged with ``!`` above the flag."""
+    if not mc or mc.get("revenue_per_gpu_hour_usd") is None:
+        return "n/a"
+    if what == "rev":
+        return usd_small(mc["revenue_per_gpu_hour_usd"]["p50"])
+    ratio = mc.get("revenue_to_rent_ratio")
+    if ratio is None:
+        return "no rent given"
+    rent = usd_small(mc["market_gpu_hour_usd"]["p50"])
+    return f"{ratio['p50']:.2f}x of {rent}" + (" !" if mc.get("flagged") else "")
 
 
 def _ratio(d: dict[str, Any]) -> str:

@@ -134,6 +134,7 @@ DRAWS = DrawCount()
 SHOWN = (
     "npv_usd",
     "irr_annual",
+    "mirr_annual",
     "payback_months",
     "roi_multiple",
     "net_roi",
@@ -153,7 +154,7 @@ def print_summary(summary: Mapping[str, Any], title: str) -> None:
     from rich.table import Table
 
     from mcroi.engine import OUTPUTS
-    from mcroi.runs import format_value
+    from mcroi.runs import format_value, market_check_lines
 
     console = Console()
     t = Table(title=title, title_justify="left")
@@ -164,6 +165,8 @@ def print_summary(summary: Mapping[str, Any], title: str) -> None:
     t.add_column("MCSE P50", justify="right")
     for key in SHOWN:
         spec = OUTPUTS[key]
+        if key not in summary["outputs"]:  # a run written before contract v2 (no MIRR)
+            continue
         row = summary["outputs"][key]
         cells = ["—" if c == "mean" and not spec.mean_is_headline else format_value(key, row[c]) for c in cols]
         t.add_row(spec.label, *cells, format_value(key, row["mcse_p50"]))
@@ -178,12 +181,26 @@ def print_summary(summary: Mapping[str, Any], title: str) -> None:
     ]
     for line in _fit_lines([risk[:3], risk[3:]], console.width):
         console.print(line, soft_wrap=True)
+    for line in [*irr_lines(summary["outputs"]), *market_check_lines(summary.get("market_check"))]:
+        console.print(line, markup=False)  # wrapped at the terminal's width
     below = summary["outputs"]["breakeven_price_usd_per_mtok"].get("p5")
     if below is not None and below < 0:
         console.print(
             "Break-even P5 < 0: in those draws input-token revenue alone repays the cluster at a zero output price.",
             soft_wrap=False,
         )
+
+
+def irr_lines(outputs: Mapping[str, Any]) -> list[str]:
+    """What the IRR row cannot say: the share of draws whose IRR is not one number (the MIRR is)."""
+    u = outputs.get("irr_unique", {}).get("mean")
+    if u is None or float(u) >= 1.0:
+        return []
+    return [
+        f"IRR: {1 - float(u):.1%} of draws have no unique IRR (their cumulative cash does not change sign "
+        "exactly once: it never pays back, or turns negative again); the table shows IRR percentiles, "
+        "and the MIRR (at the discount rate) is one rate wherever the cash flow has both signs."
+    ]
 
 
 def _fit_lines(groups: list[list[str]], width: int) -> list[str]:

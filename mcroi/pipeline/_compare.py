@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from mcroi import engine, report
+from mcroi import analysis, engine, report
 from mcroi import runs as run_folder
 from mcroi.analysis import (
     DOMINANCE_ALPHA,
@@ -161,7 +161,8 @@ def _summary(
     per_platform = {}
     vs = {}
     for i, (ps, label, arr) in enumerate(zip(sets, labels, results, strict=True)):
-        per_platform[label] = {"scenario": ps.name, **platform_summary(arr.outputs, ps.horizon_months)}
+        one = analysis.finish_summary(platform_summary(arr.outputs, ps.horizon_months), arr.names, arr.inputs)
+        per_platform[label] = {"scenario": ps.name, **one}
         if i != ib:
             vs[label] = versus(
                 arr.outputs, base_out, alpha=alpha, out_independent=independent[i], base_independent=base_ind

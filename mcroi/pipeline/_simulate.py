@@ -223,6 +223,7 @@ def _summary(ps: PriorSet, arrays: engine.RunArrays, keep: str, numeric: engine.
         summary = analysis.summarize_stream(arrays.stream)
     else:
         summary = analysis.summarize(arrays.outputs, list(SCALAR_OUTPUTS), ps.horizon_months)
+    summary = analysis.finish_summary(summary, arrays.names, arrays.inputs)
     return {"scenario": ps.name, **summary, "numeric": numeric.to_json()}
 
 

@@ -205,8 +205,13 @@ def _check_summary(folder: runs.RunFolder, ds: xr.Dataset, ps: priors.PriorSet, 
     outputs = {k: ds[k].values for k in SCALAR_OUTPUTS if k in ds}
     if len(outputs) != len(SCALAR_OUTPUTS):
         return
-    full = json.loads(runs.dumps(analysis.summarize(outputs, list(SCALAR_OUTPUTS), int(ps.horizon_months))))
-    differ = [k for k in ("outputs", "risk", "draws") if not _same_json(full[k], folder.summary.get(k))]
+    summary = analysis.summarize(outputs, list(SCALAR_OUTPUTS), int(ps.horizon_months))
+    names = [str(x) for x in ds["input"].values]
+    if "market_check" in folder.summary:  # else a summary written before the market check: plain statistics
+        summary = analysis.finish_summary(summary, names, np.asarray(ds["inputs"].values))
+    full = json.loads(runs.dumps(summary))
+    keys = [k for k in ("outputs", "risk", "draws", "market_check") if k in full]
+    differ = [k for k in keys if not _same_json(full[k], folder.summary.get(k))]
     if not differ:
         rec("ok", "summary.json (statistics and risk) matches the stored draws")
     else:

@@ -22,6 +22,7 @@ from mcroi.analysis import METHODS_REGISTRY
 from mcroi.engine import SCALAR_OUTPUTS
 from mcroi.report import _fanchart as fanchart
 from mcroi.report import _figures as figures
+from mcroi.report import _market as market
 from mcroi.runs import clean_leftovers, file_hashes, money, read_run, record_file
 from mcroi.runs import finite as _finite
 from mcroi.runs import months as fmt_months
@@ -499,7 +500,12 @@ def build(run: str | Path, *, fan_draws: int = fanchart.FAN_DRAWS, name: str | N
     head_note = ""
     if platform is not None:
         head_note = f'<p class="muted">Headline, charts and assumptions below are for the baseline platform <strong>{esc(platform)}</strong>; the comparison follows.</p>'
-    add("headline", "Headline", head_note + _verdict(s, horizon) + _headline(s) + _risk_table(s, horizon))
+    add(
+        "headline",
+        "Headline",
+        head_note + market.headline_flag(s, ds) + _verdict(s, horizon) + _headline(s) + _risk_table(s, horizon),
+    )
+    add("market", "Compared with renting the GPU", market.section(s, ds, summary_doc))
     add("compare", "Platforms side by side", compare)
     add("distributions", "Distribution of outcomes", _distributions(ds))
     add("cash", "Cumulative cash by month", _fan(ds, s, priors_doc, horizon, fan_draws))

@@ -22,6 +22,7 @@ from mcroi.runs._export import tables as tables
 from mcroi.runs._format import csv_number as csv_number
 from mcroi.runs._format import finite as finite
 from mcroi.runs._format import format_value as format_value
+from mcroi.runs._format import market_check_lines as market_check_lines
 from mcroi.runs._format import money as money
 from mcroi.runs._format import months as months
 from mcroi.runs._format import multiple as multiple
@@ -30,6 +31,7 @@ from mcroi.runs._format import pct as pct
 from mcroi.runs._format import per_mtok as per_mtok
 from mcroi.runs._format import probability_text as probability_text
 from mcroi.runs._format import quantity as quantity
+from mcroi.runs._format import usd_small as usd_small
 from mcroi.runs._read import RunFolder as RunFolder
 from mcroi.runs._read import RunFolderError as RunFolderError
 from mcroi.runs._read import open_run as open_run
@@ -72,6 +74,7 @@ __all__ = [
     "finite",
     "format_value",
     "is_run_folder",
+    "market_check_lines",
     "money",
     "months",
     "multiple",
@@ -83,6 +86,7 @@ __all__ = [
     "prepare",
     "probability_text",
     "quantity",
+    "usd_small",
     "read_run",
     "record_file",
     "sha256_file",

@@ -24,9 +24,10 @@ from typing import Any, Literal
 import numpy as np
 import xarray as xr
 
-from mcroi.analysis import paired_ratio
+from mcroi.analysis import describe, market_check, paired_ratio, rent_stats
 from mcroi.engine import OUTPUTS, SCALAR_OUTPUTS
 from mcroi.priors import CURVE_KEY, HORIZON_KEY, input_unit
+from mcroi.runs._format import market_check_lines
 from mcroi.runs._read import read_run
 from mcroi.runs._store import clean_leftovers
 
@@ -280,6 +281,20 @@ def reproduce_command(manifest: Mapping[str, Any]) -> str:
     return f"mcroi simulate {files[-1]} {opts}"
 
 
+def market_check_rows(ds: xr.Dataset) -> list[tuple[str, Any]]:
+    """The market check of each scenario as a sentence (year-1 revenue per GPU-hour against the rent)."""
+    rows = []
+    scenarios = _scenarios(ds)
+    for name, sub in scenarios:
+        outs = {k: describe(sub[k].values) for k in ("revenue_per_gpu_hour_usd", "revenue_to_rent_ratio") if k in sub}
+        names = [str(x) for x in sub["input"].values] if "inputs" in sub else []
+        rent = rent_stats(names, np.asarray(sub["inputs"].values)) if names else None
+        text = " ".join(market_check_lines(market_check(outs, rent)))
+        if text:
+            rows.append(("market_check" if len(scenarios) == 1 else f"market_check.{name}", text))
+    return rows
+
+
 def about_table(
     ds: xr.Dataset, manifest: Mapping[str, Any], run: str, percentiles: Sequence[float]
 ) -> list[dict[str, Any]]:
@@ -296,6 +311,7 @@ def about_table(
             ("platforms", ", ".join(str(p) for p in ds.platform.values)),
             ("baseline", ds.attrs.get("baseline", "")),
         ]
+    rows += market_check_rows(ds)
     rows += [
         ("seed", manifest.get("seed", ds.attrs.get("seed"))),
         ("draws", manifest.get("draws", ds.sizes.get("draw"))),

@@ -124,3 +124,34 @@ def probability_text(d: dict[str, Any] | None, n: int) -> str:
             else f"{p:.1%} (no draw; <= {bound:.2%} at 95 %)"
         )
     return f"{p:.1%} ±{se:.2%}"
+
+
+def usd_small(x: Any) -> str:
+    """A small USD amount with cents (``$3.30``); ``n/a`` when not finite."""
+    return f"${x:,.2f}" if finite(x) else "n/a"
+
+
+def market_check_lines(mc: dict[str, Any] | None) -> list[str]:
+    """The market check (:func:`mcroi.analysis.market_check`) as sentences for a person.
+
+    ``Year-1 revenue per GPU-hour: P50 $5.20 (P10 $3.90, P90 $6.80), 1.6x the market rent of $3.30.``
+    plus a warning line when the median ratio is above the flag. Empty for a run without the check.
+    """
+    if not mc or mc.get("revenue_per_gpu_hour_usd") is None:
+        return []
+    r = mc["revenue_per_gpu_hour_usd"]
+    head = (
+        f"Year-1 revenue per GPU-hour: P50 {usd_small(r['p50'])} (P10 {usd_small(r['p10'])}, P90 {usd_small(r['p90'])})"
+    )
+    rent, ratio = mc.get("market_gpu_hour_usd"), mc.get("revenue_to_rent_ratio")
+    if rent is None or ratio is None:
+        return [f"{head}; no market.gpu_hour_usd in the priors, so it is compared with no market rent."]
+    spread = "" if rent["p10"] == rent["p90"] else f" (P10 {usd_small(rent['p10'])} - P90 {usd_small(rent['p90'])})"
+    lines = [f"{head}, {ratio['p50']:.2f}x the market rent of {usd_small(rent['p50'])}/GPU-hour{spread}."]
+    if mc.get("flagged"):
+        lines.append(
+            f"! Market check: above {mc['flag_ratio']:g}x the rent. A buyer could rent this GPU for "
+            f"{usd_small(rent['p50'])} an hour; earning {ratio['p50']:.1f}x that needs a reason "
+            "(scarce capacity, contracted demand, a premium model)."
+        )
+    return lines

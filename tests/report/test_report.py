@@ -361,7 +361,7 @@ def test_cli_report_writes_the_file(run_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "r.html"
     res = cli("report", run_dir, "--out", out)
     assert res.exit_code == 0, res.output
-    assert out.read_text().count("<section") == 7
+    assert out.read_text().count("<section") == 8  # with "Compared with renting the GPU"
 
 
 @pytest.mark.parametrize("bad", ["missing-folder", "empty-folder"])
@@ -474,7 +474,7 @@ def test_degenerate_runs_still_report(tmp_path: Path, case: str) -> None:
     out = tmp_path / case
     pipeline.simulate(priors.from_dict(doc), draws=20, seed=0, out=out)
     text = (out / "report.html").read_text()
-    assert text.count("<section") == 7 and "<svg" in text
+    assert text.count("<section") == 8 and "<svg" in text
     if case == "constant":
         assert "20 mo" in text  # the contract's reference payback month
     else:
