@@ -10,21 +10,26 @@ from pathlib import Path
 
 import click
 
-from mcroi.cli._main import setup_jax, user_errors
+from mcroi.cli._main import UserError, setup_jax, user_errors
 
 MARKS = {"ok": "ok  ", "diff": "DIFF", "note": "note"}
 
 
 @click.command()
 @click.argument("run", type=click.Path(path_type=Path))
-@click.option("--first", type=click.IntRange(min=0), default=1000, show_default=True, help="Check draws 0 .. FIRST-1.")
+@click.option(
+    "--sample",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Recompute only N draws (half from draw 0, half at random) for a quick check [default: every draw].",
+)
+@click.option("--first", type=click.IntRange(min=0), default=None, help="Recompute draws 0 .. FIRST-1 (with --random).")
 @click.option(
     "--random",
     "n_random",
     type=click.IntRange(min=0),
-    default=1000,
-    show_default=True,
-    help="Also check this many other draws at random.",
+    default=None,
+    help="Also recompute this many other draws at random.",
 )
 @click.option(
     "--check-seed",
@@ -36,8 +41,12 @@ MARKS = {"ok": "ok  ", "diff": "DIFF", "note": "note"}
     "--embedded", is_flag=True, help="Use only the priors stored in the manifest, even if the priors files exist here."
 )
 @user_errors
-def verify(run: Path, first: int, n_random: int, check_seed: int | None, embedded: bool) -> None:
-    """Re-check RUN: priors hash, and recompute draws bit for bit against results.nc."""
+def verify(
+    run: Path, sample: int | None, first: int | None, n_random: int | None, check_seed: int | None, embedded: bool
+) -> None:
+    """Re-check RUN: file hashes, priors hash, every draw recomputed bit for bit, and summary.json."""
+    if sample is not None and (first is not None or n_random is not None):
+        raise UserError("--sample N is a shorthand for --first and --random: give one or the other")
     setup_jax("float64")
     from mcroi import pipeline
 
@@ -46,6 +55,7 @@ def verify(run: Path, first: int, n_random: int, check_seed: int | None, embedde
 
     report = pipeline.verify(
         run,
+        sample=sample,
         first=first,
         n_random=n_random,
         check_seed=check_seed,

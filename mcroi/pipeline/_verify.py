@@ -161,13 +161,18 @@ def _check_draws(
     n = int(ds.sizes["draw"])
     idx, used_seed = analysis.select_indices(n, first, n_random, check_seed)
     if idx.size == 0:
+        rec("note", "no draw recomputed (a sample of 0)")
         return
     # each draw is recomputed inside the engine tile that produced it (see docs/reliability.md)
     x, out = analysis.recompute(ps, man["seed"], idx, man["precision"])
     sub = ds.isel(draw=idx)
     stored = {k: sub[k].values for k in out if k in sub}
     cmp = analysis.compare_draws(idx, engine.stored_names(ps), sub["inputs"].values, stored, x, out)
-    how = f"first {min(first, n):,} + {idx.size - min(first, n):,} at random (--check-seed {used_seed})"
+    how = (
+        "every stored draw"
+        if idx.size == n
+        else f"first {min(first, n):,} + {idx.size - min(first, n):,} at random (--check-seed {used_seed})"
+    )
     n_in = sum(1 for v in cmp.variables if v.startswith("inputs["))
     if cmp.ok:
         rec(
@@ -182,6 +187,15 @@ def _check_draws(
             else m.detail
         )
         rec("diff", f"{m.variable}: {m.n_different} of {m.n_checked} draws differ ({where})")
+
+
+def _sample(n: int, sample: int | None, first: int | None, n_random: int | None) -> tuple[int, int]:
+    """``(first, n_random)`` of the draws to recompute: every draw unless a sample is asked for."""
+    if sample is not None:
+        return sample - sample // 2, sample // 2
+    if first is None and n_random is None:
+        return n, 0
+    return first or 0, n_random or 0
 
 
 def _same_json(a: Any, b: Any) -> bool:
@@ -221,8 +235,9 @@ def _check_summary(folder: runs.RunFolder, ds: xr.Dataset, ps: priors.PriorSet, 
 def verify(
     run: str | Path,
     *,
-    first: int = 1000,
-    n_random: int = 1000,
+    sample: int | None = None,
+    first: int | None = None,
+    n_random: int | None = None,
     check_seed: int | None = None,
     embedded: bool = False,
     on_header: Callable[[str], None] | None = None,
@@ -234,9 +249,12 @@ def verify(
     ----------
     run
         A folder written by ``mcroi simulate``.
+    sample
+        Recompute only ``sample`` draws, a quick check: the first half of them from draw 0 on,
+        the rest at random (picked with ``check_seed``). Default: every stored draw.
     first, n_random, check_seed
-        Recompute draws ``0 .. first - 1`` and ``n_random`` others picked with ``check_seed``
-        (default: a fresh seed, reported in the check's message).
+        Or choose the sample exactly: draws ``0 .. first - 1`` and ``n_random`` others picked with
+        ``check_seed`` (default: a fresh seed, reported in the check's message).
     embedded
         Use only the priors stored in the manifest, even where the priors files exist.
     on_header
@@ -279,6 +297,7 @@ def verify(
         rec("diff", str(e).removeprefix(f"{folder.results_path}: "))
         return report
     if _check_results(man, ds, ps, rec):
-        _check_draws(man, ds, ps, first, n_random, check_seed, rec)
+        head, rand = _sample(int(ds.sizes["draw"]), sample, first, n_random)
+        _check_draws(man, ds, ps, head, rand, check_seed, rec)
         _check_summary(folder, ds, ps, rec)
     return report

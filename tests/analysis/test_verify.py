@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from mcroi import analysis, engine, pipeline, priors
+from mcroi import analysis, engine, pipeline, priors, runs
 from tests.helpers import cli, default_priors, subprocess_env
 
 DRAWS = 1500
@@ -290,3 +290,25 @@ def test_a_report_of_a_tampered_folder_says_so_at_the_top(full_run: Path, tmp_pa
     assert text.index("fails verification") < text.index('id="headline"')
     clean = _tampered(full_run, tmp_path / "b", lambda r: None)
     assert cli("report", clean).exit_code == 0 and "fails verification" not in (clean / "report.html").read_text()
+
+
+def test_verify_recomputes_every_draw_by_default(run_dir: Path, tmp_path: Path) -> None:
+    """Issue 18: one changed draw far from the start is found by default, even with every hash re-synced."""
+    tampered = tmp_path / "one-draw"
+    shutil.copytree(run_dir, tampered)
+    ds = xr.load_dataset(tampered / "results.nc", engine="h5netcdf")
+    ds["npv_usd"].values[1237] = np.nextafter(ds["npv_usd"].values[1237], np.inf)
+    ds.to_netcdf(tampered / "results.nc", engine="h5netcdf")
+    man = json.loads((tampered / "manifest.json").read_text())
+    man["files"]["results.nc"] = runs.file_hashes(tampered)["results.nc"]  # a forger re-syncs the hash
+    (tampered / "manifest.json").write_text(json.dumps(man))
+    code, out = _invoke(str(tampered))
+    assert code == 1 and "npv_usd: 1 of 1500 draws differ (first at draw 1237" in out
+    # the untouched run: every draw, said so
+    code, out = _invoke(str(run_dir))
+    assert code == 0 and "recomputed 1,500 draws (every stored draw)" in out
+    # a quick sample says what it covered
+    code, out = _invoke(str(run_dir), "--sample", "20", "--check-seed", "5")
+    assert code == 0 and "recomputed 20 draws (first 10 + 10 at random (--check-seed 5))" in out
+    code, out = _invoke(str(run_dir), "--sample", "20", "--first", "3")
+    assert code == 2 and out.count("\n") == 1 and "--sample" in out
