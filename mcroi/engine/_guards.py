@@ -223,17 +223,24 @@ def itemsize(precision: str) -> int:
     return 4 if precision == "float32" else 8
 
 
-def run_memory(draws: int, n_inputs: int, horizon_months: int, precision: str, chunk: int) -> tuple[int, int]:
-    """(stored, working) bytes of a run that keeps every draw.
+def run_memory(
+    draws: int, n_inputs: int, horizon_months: int, precision: str, chunk: int, total: int | None = None
+) -> tuple[int, int]:
+    """(stored, working) bytes of a run that stores ``draws`` draws out of ``total`` (default all).
 
     stored = draws x (inputs + scalar outputs + annual outputs x years) x itemsize + the draw
-    coordinate; working = one chunk's monthly line items (an estimate).
+    coordinate; working = one chunk's monthly line items (an estimate). A streamed run stores a
+    subsample but still evaluates chunks of up to ``chunk`` of its ``total`` draws.
     """
 
     years = -(-horizon_months // 12)
     per_draw = (n_inputs + len(SCALAR_OUTPUTS) + len(ANNUAL_OUTPUTS) * years) * itemsize(precision) + 8
-    work = min(chunk, draws) * (horizon_months + 1) * _WORK_ITEMS_PER_MONTH * itemsize(precision)
+    work = min(chunk, max(draws, total or 0)) * _work_per_draw(horizon_months, precision)
     return draws * per_draw, work
+
+
+def _work_per_draw(horizon_months: int, precision: str) -> int:
+    return (horizon_months + 1) * _WORK_ITEMS_PER_MONTH * itemsize(precision)
 
 
 def _gib(b: float) -> str:
@@ -247,6 +254,7 @@ def check_memory(
     precision: str,
     chunk: int,
     *,
+    total: int | None = None,
     available: int | None = None,
     headroom: float = MEMORY_HEADROOM,
 ) -> dict[str, Any]:
@@ -258,11 +266,17 @@ def check_memory(
         When ``stored + working > headroom * available``; the message suggests ``--keep summary``
         or the largest number of draws that fits.
     """
-    stored, work = run_memory(draws, n_inputs, horizon_months, precision, chunk)
+    stored, work = run_memory(draws, n_inputs, horizon_months, precision, chunk, total)
     avail = available_memory() if available is None else available
     est = {"stored_bytes": stored, "working_bytes": work, "available_bytes": avail}
     if avail is None or stored + work <= headroom * avail:
         return est
+    if work > headroom * avail:  # the chunk alone does not fit: no number of draws helps
+        fit_chunk = max(int((headroom * avail - stored) // _work_per_draw(horizon_months, precision)), 1)
+        raise MemoryGuardError(
+            f"--chunk-size = {chunk}: one chunk needs about {_gib(work)} of working memory but {_gib(avail)} "
+            f"is available; give --chunk-size {fit_chunk:,} or less (memory is O(chunk))"
+        )
     per_draw = stored / draws
     fit = max(int((headroom * avail - work) // per_draw), 0)
     raise MemoryGuardError(

@@ -83,6 +83,9 @@ def compare(
     labels = platform_labels([ps.name for ps in sets])
     ib = baseline_index(baseline, labels, sources)
     m = min(draws, INDEPENDENT_DRAWS) if independent_draws is None else max(0, int(independent_draws))
+    # every platform keeps every draw: refuse before sampling when they (or one chunk) would not fit
+    n_inputs = sum(len(ps.names) for ps in sets)
+    engine.check_memory(draws, n_inputs, max(ps.horizon_months for ps in sets), precision, chunk_size, total=draws)
 
     results, independent = _simulate_each(sets, labels, ib, draws, m, seed, chunk_size, precision, on_platform)
     summary = _summary(sets, labels, ib, results, independent, m, draws, seed, alpha)

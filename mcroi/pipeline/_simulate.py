@@ -192,7 +192,7 @@ def _plan(
     cap = (max_draws or draws) if until_mcse is not None else draws
     # streaming keeps O(chunk + subsample) in memory, not O(draws)
     stored = min(cap, engine.SUBSAMPLE) if keep == "summary" or distributed else cap
-    memory = engine.check_memory(stored, len(ps.names), ps.horizon_months, precision, chunk_size)
+    memory = engine.check_memory(stored, len(ps.names), ps.horizon_months, precision, chunk_size, total=cap)
     if not distributed:
         return _Plan(cap, 0, keep, 1, memory)
     import jax

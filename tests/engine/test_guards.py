@@ -190,3 +190,18 @@ def test_cli_refuses_a_run_whose_tail_overflows(tmp_path: Path) -> None:
     assert involved.startswith("capex.usd_per_gpu (") and involved.count("(") == 1, line
     assert not out.exists()
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_a_chunk_too_large_for_memory_is_refused_even_when_streaming(tmp_path) -> None:
+    """Issue 18: --keep summary stores a subsample, but each chunk still runs in memory."""
+    with pytest.raises(engine.MemoryGuardError) as info:
+        engine.check_memory(10_000, 20, 60, "float64", 10**9, total=10**9, available=2**34)
+    msg = str(info.value)
+    assert msg.startswith("--chunk-size = 1000000000: one chunk needs") and "--chunk-size" in msg.split(";")[1]
+    fit = int(msg.rsplit("--chunk-size ", 1)[1].split(" ")[0].replace(",", ""))
+    assert sum(engine.run_memory(10_000, 20, 60, "float64", fit, 10**9)) <= engine.MEMORY_HEADROOM * 2**34
+    res = cli(
+        "simulate", "--keep", "summary", "--chunk-size", "1000000000", "--draws", "1e9", "--out", tmp_path / "r", "-q"
+    )
+    assert res.exit_code == 2 and res.output.count("\n") == 1 and "--chunk-size = 1000000000" in res.output
+    assert not (tmp_path / "r").exists()
