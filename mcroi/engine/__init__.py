@@ -22,6 +22,7 @@ from mcroi.engine._guards import NumericReport as NumericReport
 from mcroi.engine._guards import check_memory as check_memory
 from mcroi.engine._guards import check_numeric as check_numeric
 from mcroi.engine._guards import enforce_numeric as enforce_numeric
+from mcroi.engine._guards import merge_numeric as merge_numeric
 from mcroi.engine._guards import numeric_error_line as numeric_error_line
 from mcroi.engine._guards import run_memory as run_memory
 from mcroi.engine._irr import irr_batch as irr_batch
@@ -115,6 +116,7 @@ __all__ = [
     "canonicalize_key",
     "check_memory",
     "check_numeric",
+    "merge_numeric",
     "clear_caches",
     "configure_host_devices",
     "copula_factor",

@@ -89,6 +89,22 @@ class NumericReport:
         }
 
 
+def merge_numeric(total: NumericReport | None, part: NumericReport, offset: int, limit: int = 5) -> NumericReport:
+    """``total`` with the report of one more chunk added; ``offset`` is the chunk's first draw index."""
+    if total is None:
+        total = NumericReport(draws=0, max_fraction=part.max_fraction)
+    total.draws += part.draws
+    for mine, theirs in ((total.documented, part.documented), (total.unexpected, part.unexpected)):
+        for k, v in theirs.items():
+            mine[k] = mine.get(k, 0) + v
+    total.bad_draws += part.bad_draws
+    room = limit - len(total.first_bad_draws)
+    total.first_bad_draws += [offset + i for i in part.first_bad_draws[: max(room, 0)]]
+    total.inputs_involved += [n for n in part.inputs_involved if n not in total.inputs_involved]
+    total.inputs_involved = total.inputs_involved[:limit]
+    return total
+
+
 #: (v2) Non-finite values the contract documents for the inputs kept after the priors' inputs:
 #: a customer that never defaults (+inf), a path of a cluster that never operates (NaN) or whose
 #: price a jump of size 1 takes to 0 (-inf).

@@ -24,6 +24,7 @@ from jax.sharding import PartitionSpec as P
 
 from mcroi.engine import _model as model
 from mcroi.engine._devices import local_devices
+from mcroi.engine._guards import NumericReport, check_numeric, merge_numeric
 from mcroi.engine._outputs import SCALAR_OUTPUTS, irr_for_summaries
 from mcroi.engine._sampling import (
     PRICE_PATH,
@@ -69,6 +70,7 @@ class RunArrays:
     errors: dict[str, float] | None = None  # achieved MCSEs (convergence stopping)
     converged: bool | None = None
     devices: int = 1
+    numeric: NumericReport | None = None  # the numeric guard over every draw of a streamed run
 
 
 def batch_function(priors: PriorSet) -> Callable[[Mapping[str, Array]], model.Outputs]:
@@ -374,6 +376,7 @@ def run(
             stream=RunStream(tuple(SCALAR_OUTPUTS), priors.horizon_months) if want_stream else None,
             progress=progress,
             until_mcse=until_mcse,
+            guard_names=names if kept < draws else None,
         )
         loop.run_chunks()
         return loop.finish(names, keep, ndev)
@@ -461,6 +464,8 @@ class _ChunkLoop:
     t_compile: float = 0.0  # the first chunk's wall time, its compilation included
     errors: dict[str, float] | None = None
     converged: bool | None = None
+    guard_names: list[str] | None = None  # with a stream that keeps a subsample: guard every chunk
+    numeric: NumericReport | None = None
 
     def __post_init__(self) -> None:
         self.stop = self.start + self.draws  # one past the last draw index
@@ -499,6 +504,7 @@ class _ChunkLoop:
             errors=self.errors,
             converged=self.converged,
             devices=devices,
+            numeric=self.numeric,
         )
 
     def _dispatch(self, s: int) -> Any:
@@ -510,6 +516,10 @@ class _ChunkLoop:
         """Stream a finished chunk of ``n`` draws, file its kept draws, report progress."""
         if self.stream is not None:
             self.stream.add_stats(jax.tree.map(np.asarray, res[2]))
+        if self.guard_names is not None:  # the kept subsample is not every draw: guard this chunk
+            outs = {k: host_rows(v, n) for k, v in res[1]._asdict().items()}
+            part = check_numeric(self.guard_names, host_rows(res[0], n), outs)
+            self.numeric = merge_numeric(self.numeric, part, self.start + self.done)
         self.kept.file(res[0], res[1], self.done, n)
         self.done += n
         self._report_progress(n)

@@ -141,8 +141,11 @@ def simulate(
         start=plan.start,
         devices=devices,
     )
-    # with keep="summary" the guard sees the kept subsample (the streamed draws are not stored)
-    numeric = engine.check_numeric(arrays.names, arrays.inputs, arrays.outputs, max_fraction=max_nonfinite)
+    # a streamed run was guarded chunk by chunk over every draw; a kept run is guarded here
+    numeric = arrays.numeric or engine.check_numeric(
+        arrays.names, arrays.inputs, arrays.outputs, max_fraction=max_nonfinite
+    )
+    numeric.max_fraction = max_nonfinite
     engine.enforce_numeric(numeric, ps.files[-1] if ps.files else ps.name)
     t1 = time.perf_counter()
     if plan.nproc > 1 and not _merge_streams(arrays):

@@ -205,3 +205,22 @@ def test_a_chunk_too_large_for_memory_is_refused_even_when_streaming(tmp_path) -
     )
     assert res.exit_code == 2 and res.output.count("\n") == 1 and "--chunk-size = 1000000000" in res.output
     assert not (tmp_path / "r").exists()
+
+
+def test_a_streamed_run_is_guarded_over_every_draw_not_its_subsample() -> None:
+    """Issue 16: with keep="summary" the guard counts every draw, chunk by chunk, as a kept run would."""
+    ps = priors.load(priors.default_path())
+    full = engine.run(ps, 5000, seed=4, chunk_size=1024)
+    want = engine.check_numeric(full.names, full.inputs, full.outputs)
+    streamed = engine.run(ps, 5000, seed=4, chunk_size=1024, keep="summary", subsample=700)
+    got = streamed.numeric
+    assert got is not None and streamed.inputs.shape[0] == 700
+    assert got.draws == 5000 and got.documented == want.documented and got.unexpected == want.unexpected
+    assert sum(got.documented.values()) > sum(  # the subsample alone would have seen far fewer
+        engine.check_numeric(streamed.names, streamed.inputs, streamed.outputs).documented.values()
+    )
+    # a chunk's draw indices are offset into the run: the merge keeps absolute indices
+    a = engine.NumericReport(draws=10, unexpected={"npv_usd": 1}, bad_draws=1, first_bad_draws=[3])
+    b = engine.NumericReport(draws=10, unexpected={"npv_usd": 2}, bad_draws=2, first_bad_draws=[0, 9])
+    m = engine.merge_numeric(engine.merge_numeric(None, a, 0), b, 10)
+    assert (m.draws, m.bad_draws, m.unexpected, m.first_bad_draws) == (20, 3, {"npv_usd": 3}, [3, 10, 19])
