@@ -196,7 +196,9 @@ def contract_fn(priors: PriorSet, with_irr: bool = False) -> DrawFn | None:
         knots = np.asarray(priors.curve, dtype=float) if priors.curve else None
         horizon = priors.horizon_months
         # batch-capable: designs run it on whole tiles, months-major, as simulate does
-        _CONTRACT_FNS[key] = engine.Batched(partial(engine.evaluate_batch, horizon=horizon, knots=knots, irr=False))
+        _CONTRACT_FNS[key] = engine.Batched(
+            partial(engine.evaluate_batch, horizon=horizon, knots=knots, irr=False, switches=priors.switches)
+        )
     return _CONTRACT_FNS[key]
 
 

@@ -10,9 +10,9 @@ import pytest
 import xarray as xr
 from scipy import stats
 
-from mcroi import analysis, priors
+from mcroi import analysis, engine, priors
 from mcroi.priors import Correlation, Dist
-from tests.helpers import cli, default_priors
+from tests.helpers import cli, default_priors, reference_doc, to_toml
 
 A = {"x1": 3.0, "x2": -2.0, "x3": 0.5, "x4": 1.0}
 LIN = {
@@ -365,3 +365,18 @@ def test_sensitivity_out_never_overwrites_a_run_folder(tmp_path):
     res = cli("sensitivity", run, "--method", "rank", "--bootstrap", 5, "--out", run)
     assert res.exit_code == 2 and "not an earlier `mcroi sensitivity` output" in res.output, res.output
     assert (run / "sensitivity.nc").read_bytes() == before
+
+
+def test_sensitivity_designs_keep_the_scenarios_switches(tmp_path):
+    """The design function evaluates the scenario as simulate does: retirement (a switch) included."""
+    doc = reference_doc(
+        price={"annual_decline": {"dist": "uniform", "min": 0.5, "max": 0.95}},
+        finance={"retire_when_unprofitable": True, "residual_value_pct": 0.2},
+    )
+    (tmp_path / "r.toml").write_text(to_toml(doc))
+    ps = priors.load(tmp_path / "r.toml")
+    run = engine.run(ps, 256, seed=1)
+    assert (run.outputs["retire_month"] < 60).mean() > 0.5  # retirement decides these draws
+    fn = analysis.contract_fn(ps)
+    out = fn({n: run.inputs[:, j] for j, n in enumerate(run.names) if n in ps.names})
+    np.testing.assert_array_equal(np.asarray(out.npv_usd), run.outputs["npv_usd"])
