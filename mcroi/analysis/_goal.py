@@ -101,11 +101,12 @@ def _bracket(h: _Counted, neutral: float, step: float) -> tuple[float, float, fl
             if np.sign(h.side(s)) != np.sign(f0):
                 prev = neutral + sgn * step * 2.0 ** (k - 1) if k else neutral
                 return min(prev, s), max(prev, s), f0
-    raise StressError(
-        "target",
-        h.target.label(),
-        f"unreachable: no shift of the input within +-{step * 2.0 ** (MAX_DOUBLINGS - 1):.3g} meets it",
-    )
+    reach = f"+-{step * 2.0 ** (MAX_DOUBLINGS - 1):.3g}"
+    if h.target.rel != "=" and f0 < 0:
+        reason = f"holds for every shift of the input within {reach}: it has no edge to seek"
+    else:
+        reason = f"unreachable: no shift of the input within {reach} meets it"
+    raise StressError("target", h.target.label(), reason)
 
 
 def _root(h: _Counted, a: float, b: float, scale: float) -> float:
