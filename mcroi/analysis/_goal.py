@@ -27,8 +27,10 @@ from mcroi.analysis._summaries import quantile_mcse
 
 #: Bracket expansions (doubling) before a target is declared unreachable.
 MAX_DOUBLINGS = 30
-#: Bisection steps of an inequality target (the bracket shrinks 2^-48: far below the MC error).
-BISECTIONS = 48
+#: A scale search stops at factors exp(+-30): a target out of that range is unreachable.
+MAX_LOG_FACTOR = 30.0
+#: Bisection steps of an inequality target (the bracket shrinks 2^-32: far below the MC error).
+BISECTIONS = 32
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class GoalResult:
 
     ``shift`` is added to the input (mode ``add``) or multiplies it (``scale``); ``value`` is the
     input's reference value after the shift (its value if constant, else its median) and
-    ``base_value`` before. ``se_shift`` and ``se_value`` are their Monte Carlo SEs (delta method).
+    ``base_value`` before; ``slope`` is d statistic / d value at the answer. ``se_shift`` and ``se_value`` are their Monte Carlo SEs (delta method).
     ``feasible`` says on which side of ``value`` the target holds (``at most``, ``at least`` or
     ``exactly`` for an equality target).
     """
@@ -90,18 +92,20 @@ class _Counted:
         return -1.0 if holds else 1.0
 
 
-def _bracket(h: _Counted, neutral: float, step: float) -> tuple[float, float, float]:
-    """A bracket ``(a, b)`` around a sign change of ``h.side``, and the side at ``neutral``."""
+def _bracket(h: _Counted, neutral: float, step: float, limit: float) -> tuple[float, float, float]:
+    """A bracket ``(a, b)`` around a sign change of ``h.side`` within ``+-limit``, and the side at ``neutral``."""
     f0 = h.side(neutral)
     if f0 == 0:
         return neutral, neutral, f0
     for k in range(MAX_DOUBLINGS):
+        if step * 2.0**k > limit:
+            break
         for sgn in (1.0, -1.0):
             s = neutral + sgn * step * 2.0**k
             if np.sign(h.side(s)) != np.sign(f0):
                 prev = neutral + sgn * step * 2.0 ** (k - 1) if k else neutral
                 return min(prev, s), max(prev, s), f0
-    reach = f"+-{step * 2.0 ** (MAX_DOUBLINGS - 1):.3g}"
+    reach = f"+-{min(limit, step * 2.0 ** (MAX_DOUBLINGS - 1)):.3g}" + (" in log scale" if limit < math.inf else "")
     if h.target.rel != "=" and f0 < 0:
         reason = f"holds for every shift of the input within {reach}: it has no edge to seek"
     else:
@@ -163,32 +167,36 @@ def goal_seek(
     """
     x = np.asarray(x, dtype=float)
     base_value = float(np.median(x))
-    neutral = 0.0 if mode == "add" else 1.0
+    # search in t: the shift is t (add) or the factor exp(t) (scale: a factor never turns negative)
+    move = (lambda t: t) if mode == "add" else math.exp
     if step is None:
         sd = float(np.std(x))
         step = 0.1 if mode == "scale" else (sd if sd > 0 else (0.1 * abs(base_value) or 1.0))
-    h = _Counted(evaluate, target)
-    a, b, _ = _bracket(h, neutral, step)
-    s = _root(h, a, b, step)
-    y = np.asarray(evaluate(s), dtype=float)
+    h = _Counted(lambda t: evaluate(move(t)), target)
+    a, b, _ = _bracket(h, 0.0, step, math.inf if mode == "add" else MAX_LOG_FACTOR)
+    t = _root(h, a, b, step)
+    y = np.asarray(h.evaluate(t), dtype=float)
     stat, se = target.statistic(y), statistic_se(target, y)
-    slope = _slope(h, s, se, step)
-    above = h.side(s + step * 1e-2) < 0 if target.rel != "=" else False
-    se_shift = abs(se / slope) if slope != 0 else math.inf
+    slope_t = _slope(h, t, se, step)
+    above = h.side(t + step * 1e-2) < 0 if target.rel != "=" else False
+    shift = move(t)
+    # d value / d t: 1 (add), base * exp(t) (scale)
+    dvalue = 1.0 if mode == "add" else base_value * shift
+    se_t = abs(se / slope_t) if slope_t != 0 else math.inf
     feasible = "exactly" if target.rel == "=" else ("at least" if above else "at most")
     return GoalResult(
         input=input_name,
         mode=mode,
         target=target.label(),
-        shift=float(s),
-        value=base_value + s if mode == "add" else base_value * s,
+        shift=float(shift),
+        value=base_value + shift if mode == "add" else base_value * shift,
         base_value=base_value,
         statistic=stat,
-        base_statistic=h(neutral),
+        base_statistic=h(0.0),
         se_statistic=se,
-        slope=slope,
-        se_shift=se_shift,
-        se_value=se_shift if mode == "add" else abs(base_value) * se_shift,
+        slope=slope_t / dvalue if dvalue != 0 else math.nan,
+        se_shift=se_t if mode == "add" else shift * se_t,
+        se_value=abs(dvalue) * se_t,
         feasible=feasible,
         evaluations=h.calls,
     )

@@ -11,7 +11,8 @@ which platform for a compare run (net benefits ``NPV_d``, optionally with "build
   decision's incremental net benefit on the input(s), here with a penalized cubic B-spline
   (a P-spline, Eilers and Marx 1996) on the normal scores of the input's ranks, smoothing chosen by
   generalized cross-validation; a group is an additive fit plus the pairwise products of its inputs'
-  normal scores. The fitted values stand in for ``E[NB_d | x]``. Its SE is the bootstrap one
+  normal scores. The fitted values, clipped to the range of the values they fit, stand in for
+  ``E[NB_d | x]``. Its SE is the bootstrap one
   (Poisson weights on the draws, the smoothing held at its chosen value).
 
 NumPy/SciPy only: no files, no xarray.
@@ -179,6 +180,7 @@ def _batch_bootstrap(
     coefs = [_solve(np.tensordot(w, grams, 1), pen, lam, np.tensordot(w, rhss, 1)) for w in wb]
     d = y.shape[1]
     fitted = (b @ np.hstack(coefs)).reshape(n, n_boot, d)  # one product for every resample
+    fitted = np.clip(fitted, y.min(axis=0), y.max(axis=0))
     full = np.concatenate([np.zeros((n, n_boot, 1)), fitted], axis=2)
     w = wb[:, block].T  # (n, n_boot)
     sw = w.sum(axis=0)
@@ -198,6 +200,9 @@ def evppi(
     inc = np.asarray(inc, dtype=float).reshape(inc.shape[0], -1)
     b, pen = design(z, segments)
     fitted, lam, edf = fit_smoother(b, pen, inc)
+    # a conditional mean lies within the values it averages: a fit that strays outside them (in a
+    # sparse tail) is clipped back, so that an alternative no draw favours is never favoured
+    fitted = np.clip(fitted, inc.min(axis=0), inc.max(axis=0))
     value = _gain(fitted)
     ss = ((inc - inc.mean(axis=0)) ** 2).sum()
     r2 = float(1 - ((inc - fitted) ** 2).sum() / ss) if ss > 0 else math.nan

@@ -92,3 +92,23 @@ def pipeline_open(run: Path) -> Any:
     from mcroi.runs import open_run
 
     return open_run(run)
+
+
+def test_lowest_contract_rate_for_a_dscr_covenant_matches_the_closed_form(tmp_path: Path) -> None:
+    # half the GPUs on a take-or-pay contract, 60 % debt over 48 months; every year alike, so
+    # min DSCR = monthly (merchant margin + contract revenue) / level payment
+    mu, sd = 0.75, 0.1
+    doc = reference_doc(
+        price={"usd_per_mtok_output": {"dist": "normal", "mean": mu, "sd": sd, "lower": 0}},
+        contract={"share": 0.5, "usd_per_gpu_hour": 1.0, "months": 60},
+        debt={"fraction": 0.6, "annual_rate": 0.08, "term_months": 48},
+    )
+    run = write_run(tmp_path, doc)
+    res = pipeline.goal_seek(run, "contract.usd_per_gpu_hour", "P(min_dscr < 1.2) <= 5%", write=False)
+    i = 0.08 / 12
+    ds = 3e7 * i / (1 - (1 + i) ** -48)
+    merchant = 0.5 * 1.314e6  # USD per month per USD/Mtok of the merchant half
+    contract = 1000 * 0.5 * 730  # USD per month per USD/GPU-h
+    closed = (1.2 * ds + 73_000 - merchant * (mu + sd * norm.ppf(0.05))) / contract
+    assert res["feasible"] == "at least"
+    assert abs(res["value"] - closed) < 3 * res["se_value"], (res, closed)
