@@ -126,8 +126,8 @@ def _median_mcse(y: np.ndarray) -> float:
     if n < 10:
         return math.nan
     s = math.sqrt(0.25 / n)
-    lo, hi = np.quantile(y, [0.5 - s, 0.5 + s], method="inverted_cdf")
-    return 0.5 * float(hi - lo) if np.isfinite(hi - lo) else math.nan
+    lo, hi = (float(v) for v in np.quantile(y, [0.5 - s, 0.5 + s], method="inverted_cdf"))
+    return 0.5 * (hi - lo) if math.isfinite(lo) and math.isfinite(hi) else math.nan
 
 
 def every_band(

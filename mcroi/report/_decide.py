@@ -104,10 +104,11 @@ def _load(run: Path, key: str) -> Any:
 
 def _voi_html(doc: dict[str, Any]) -> str:
     ev = doc["evpi"]
+    named = [("group: " + r["name"], r) for r in doc["groups"]] + [(r["name"], r) for r in doc["inputs"][:TOP]]
     rows = "".join(
-        f"<tr><td>{_esc(r['name'])}</td><td class=num>{_money(r['value'])}</td><td class=num>{_money(r['se'])}</td>"
+        f"<tr><td>{_esc(name)}</td><td class=num>{_money(r['value'])}</td><td class=num>{_money(r['se'])}</td>"
         f"<td class=num>{pct(r['value'] / ev['value']) if ev['value'] > 0 else 'n/a'}</td></tr>"
-        for r in doc["groups"] + doc["inputs"][:TOP]
+        for name, r in named
     )
     svg = figures._svg(voi_figure(doc), "fig-voi")
     return (
@@ -121,13 +122,20 @@ def _voi_html(doc: dict[str, Any]) -> str:
     )
 
 
+def _value(output: str, v: Any) -> str:
+    """An output's value as stored in JSON: +inf is stored as null (a payback that never happens)."""
+    if v is None:
+        return "never" if "payback" in output else ("no debt" if "dscr" in output else "n/a")
+    return format_value(output, v)
+
+
 def _stress_html(doc: dict[str, Any]) -> str:
     parts = ["<h3>Stress: outputs with one input held to a band</h3>"]
     for key, b in doc.get("bands", {}).items():
         rows = "".join(
-            f"<tr><td>{_esc(o)}</td><td class=num>{format_value(o, s['all']['p50'])}</td>"
-            f"<td class=num>{format_value(o, s['band']['p50'])}</td>"
-            f"<td class=num>{format_value(o, s['band']['p5'])} &ndash; {format_value(o, s['band']['p95'])}</td></tr>"
+            f"<tr><td>{_esc(o)}</td><td class=num>{_value(o, s['all']['p50'])}</td>"
+            f"<td class=num>{_value(o, s['band']['p50'])}</td>"
+            f"<td class=num>{_value(o, s['band']['p5'])} &ndash; {_value(o, s['band']['p95'])}</td></tr>"
             for o, s in b["outputs"].items()
         )
         neg = b.get("p_npv_negative")
@@ -151,7 +159,7 @@ def _reverse_html(doc: dict[str, Any]) -> str:
     parts = ["<h3>Reverse stress: what it takes</h3>"]
     for i, (key, e) in enumerate(doc.items()):
         rows = "".join(
-            f"<tr><td>{_esc(r['input'])}</td><td class=num>{r['shift_sd']:+.2f} &plusmn; {r.get('shift_sd_se', math.nan):.2f}</td>"
+            f"<tr><td>{_esc(r['input'])}</td><td class=num>{r['shift_sd']:+.3f} &plusmn; {r.get('shift_sd_se', math.nan):.3f}</td>"
             f"<td class=num>{r['base']['p50']:.4g} &rarr; {r['stressed']['p50']:.4g}</td></tr>"
             for r in sorted(e["inputs"], key=lambda r: -abs(r["shift_sd"]))[:8]
         )
