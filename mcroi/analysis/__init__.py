@@ -68,8 +68,8 @@ from mcroi.analysis._verify import compare_draws as compare_draws
 from mcroi.analysis._verify import recompute as recompute
 from mcroi.analysis._verify import same_bits as same_bits
 from mcroi.analysis._verify import select_indices as select_indices
+from mcroi.analysis._voi import FOLDS as VOI_FOLDS
 from mcroi.analysis._voi import GROUPS as GROUPS
-from mcroi.analysis._voi import N_BOOT as N_BOOT_VOI
 from mcroi.analysis._voi import Value as Value
 from mcroi.analysis._voi import VoiResult as VoiResult
 from mcroi.analysis._voi import evpi as evpi
@@ -88,7 +88,7 @@ __all__ = [
     "band_mask",
     "band_stress",
     "describe_weighted",
-    "N_BOOT_VOI",
+    "VOI_FOLDS",
     "every_band",
     "parse_target",
     "reverse_stress",

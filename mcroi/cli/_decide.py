@@ -80,17 +80,17 @@ platform_opt = click.option("--platform", default=None, help="Compare runs: the 
 @run_arg
 @click.option("--or-nothing", is_flag=True, help="Compare runs: 'build nothing' (NPV 0) is also a choice.")
 @click.option(
-    "--boot", type=click.IntRange(min=0), default=100, show_default=True, help="Bootstrap resamples per EVPPI."
+    "--folds", type=click.IntRange(min=2), default=5, show_default=True, help="Folds of the cross-fitted decision rule."
 )
 @json_opt
 @user_errors
 @decide_errors
-def voi(run: Path, or_nothing: bool, boot: int, as_json: bool) -> None:
+def voi(run: Path, or_nothing: bool, folds: int, as_json: bool) -> None:
     """Value of information of RUN's decision: EVPI and EVPPI per input and group, in USD, with SEs."""
     setup_jax("float64")
     from mcroi import pipeline
 
-    doc = pipeline.value_of_information(run, or_nothing=or_nothing, n_boot=boot)
+    doc = pipeline.value_of_information(run, or_nothing=or_nothing, folds=folds)
 
     def table(d: dict[str, Any]) -> None:
         ev = d["evpi"]
@@ -102,6 +102,8 @@ def voi(run: Path, or_nothing: bool, boot: int, as_json: bool) -> None:
         for r in d["groups"] + d["inputs"]:
             share = f"{100 * r['value'] / ev['value']:.0f}%" if ev["value"] > 0 else "n/a"
             name = f"[group] {r['name']}" if r in d["groups"] else r["name"]
+            if str(r.get("rule", "")).startswith("its member"):
+                name += " (via member)"
             click.echo(f"{name[:48]:48} {_money(r['value']):>10} {_money(r['se']):>10} {share:>8}")
         click.echo(f"written: {run / 'voi.json'}, {run / 'voi.png'} ({d['runtime_s']} s)")
 

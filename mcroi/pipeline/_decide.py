@@ -155,7 +155,7 @@ def _compare_features(ds: xr.Dataset, names: list[str]) -> dict[str, np.ndarray]
 
 
 def value_of_information(
-    run: str | Path, *, or_nothing: bool = False, n_boot: int = analysis.N_BOOT_VOI, seed: int = 0, write: bool = True
+    run: str | Path, *, or_nothing: bool = False, folds: int = analysis.VOI_FOLDS, write: bool = True
 ) -> dict[str, Any]:
     """EVPI and EVPPI per input and per group of the run's decision (see :mod:`mcroi.analysis._voi`).
 
@@ -181,15 +181,15 @@ def value_of_information(
         decision = "which platform to build" + (" (or nothing)" if or_nothing else "")
     if not np.isfinite(nb).all():
         raise StressError("run", str(folder.path), "NPV has non-finite draws: value of information needs finite ones")
-    res = analysis.value_of_information(nb, decisions, feats, n_boot=n_boot, seed=seed)
-    doc = _voi_doc(res, decision, n_boot, time.perf_counter() - t0)
+    res = analysis.value_of_information(nb, decisions, feats, folds=folds)
+    doc = _voi_doc(res, decision, folds, time.perf_counter() - t0)
     if write:
         _write_json(folder.path, "voi", doc)
         _save_png(report.voi_figure(doc), folder.path / "voi.png")
     return doc
 
 
-def _voi_doc(res: analysis.VoiResult, decision: str, n_boot: int, seconds: float) -> dict[str, Any]:
+def _voi_doc(res: analysis.VoiResult, decision: str, folds: int, seconds: float) -> dict[str, Any]:
     def row(v: analysis.Value) -> dict[str, Any]:
         return {k: (list(x) if isinstance(x, tuple) else x) for k, x in asdict(v).items()}
 
@@ -202,13 +202,14 @@ def _voi_doc(res: analysis.VoiResult, decision: str, n_boot: int, seconds: float
         "evpi": row(res.evpi),
         "inputs": sorted((row(v) for v in res.inputs), key=lambda r: -r["value"]),
         "groups": sorted((row(v) for v in res.groups), key=lambda r: -r["value"]),
-        "n_boot": n_boot,
+        "folds": folds,
         "runtime_s": round(seconds, 2),
         "method": (
-            "EVPI = E[max_d NB_d] - max_d E[NB_d] over the stored draws, SE = sd / sqrt(n). EVPPI by the regression "
-            "method of Strong, Oakley and Brennan (2014): each decision's incremental net benefit regressed on the "
-            "input's normal rank scores with a penalized cubic spline (GCV), groups additively plus pairwise products; "
-            f"SE from {n_boot} block-bootstrap resamples. Net benefit in USD (NPV); all values in USD."
+            "EVPI = E[max_d NB_d] - max_d E[NB_d] over the stored draws, SE = sd / sqrt(n). EVPPI: E[NB | input] learned "
+            "by the regression method of Strong, Oakley and Brennan (2014), a penalized cubic spline on the input's normal "
+            "rank scores (GCV; groups additive plus pairwise products), and the value of the decision rule it implies "
+            f"measured on the observed net benefits with {folds}-fold cross-fitting, SE = sd / sqrt(n). Net benefit is "
+            "NPV; all values in USD."
         ),
     }
 

@@ -102,9 +102,16 @@ def _load(run: Path, key: str) -> Any:
         return None
 
 
+def _group_label(r: dict[str, Any]) -> str:
+    rule = str(r.get("rule") or "")
+    return f"group: {r['name']}" + (
+        f" (via {rule.removeprefix('its member ')})" if rule.startswith("its member") else ""
+    )
+
+
 def _voi_html(doc: dict[str, Any]) -> str:
     ev = doc["evpi"]
-    named = [("group: " + r["name"], r) for r in doc["groups"]] + [(r["name"], r) for r in doc["inputs"][:TOP]]
+    named = [(_group_label(r), r) for r in doc["groups"]] + [(r["name"], r) for r in doc["inputs"][:TOP]]
     rows = "".join(
         f"<tr><td>{_esc(name)}</td><td class=num>{_money(r['value'])}</td><td class=num>{_money(r['se'])}</td>"
         f"<td class=num>{pct(r['value'] / ev['value']) if ev['value'] > 0 else 'n/a'}</td></tr>"
@@ -115,7 +122,8 @@ def _voi_html(doc: dict[str, Any]) -> str:
         f"<h3>Value of information</h3><p>Decision: <strong>{_esc(doc['decision'])}</strong>; on current information "
         f"the best choice is <strong>{_esc(doc['best'])}</strong>. Knowing every input exactly before committing "
         f"would be worth <strong>{_money(ev['value'])}</strong> (EVPI, &plusmn;{_money(ev['se'])} Monte Carlo SE). "
-        "Learning one input (or group) exactly is worth its EVPPI below: an upper bound on what a study of it is worth.</p>"
+        "Learning one input (or group) exactly is worth its EVPPI below: an upper bound on what a study of it is worth. "
+        "Each EVPPI is the gain of the best decision rule on that input found in the draws (a conservative estimate).</p>"
         '<table class="compact"><thead><tr><th>input or group</th><th class=num>EVPPI</th><th class=num>SE</th>'
         f"<th class=num>share of EVPI</th></tr></thead><tbody>{rows}</tbody></table>"
         f"<figure>{svg}<figcaption>{_esc(doc['method'])}</figcaption></figure>"

@@ -104,7 +104,7 @@ def test_evpi_of_a_choice_between_two_normals() -> None:
 
 
 def test_voi_json_is_written_into_the_run(normal_run: Path) -> None:
-    doc = pipeline.value_of_information(normal_run, n_boot=10)
+    doc = pipeline.value_of_information(normal_run, folds=3)
     assert (normal_run / "voi.json").is_file() and (normal_run / "voi.png").is_file()
     assert doc["decisions"] == ["do not build", "build"]
     assert [g["name"] for g in doc["groups"]] == []  # one varying input per group: no group rows

@@ -40,7 +40,7 @@ def run_json(*args: Any) -> dict[str, Any]:
 def decided(compare_folder: Path) -> dict[str, dict[str, Any]]:
     """Every decision command once on the compare run (each writes its file into the folder)."""
     return {
-        "voi": run_json("voi", compare_folder, "--or-nothing", "--boot", 20),
+        "voi": run_json("voi", compare_folder, "--or-nothing"),
         "stress": run_json("stress", compare_folder, "--input", "utilization.steady_state", "--band", "0:10"),
         "reverse": run_json("reverse-stress", compare_folder, "--target", "P(npv_usd < 0) = 20%", "--boot", 20),
         "goal": run_json(
@@ -63,7 +63,7 @@ def test_voi_chooses_between_the_platforms(decided: dict[str, dict[str, Any]], c
     ev = doc["evpi"]
     assert ev["value"] >= 0 and ev["se"] >= 0
     for row in doc["inputs"] + doc["groups"]:
-        assert row["value"] <= ev["value"] + 3 * (row["se"] + ev["se"]) + 1e-6, row
+        assert 0 <= row["value"] <= ev["value"] + 1e-6, row  # a decision rule never beats perfect information
     assert json.loads((compare_folder / "voi.json").read_text())["evpi"]["value"] == pytest.approx(ev["value"])
     assert (compare_folder / "voi.png").is_file()
 
