@@ -74,6 +74,7 @@ from mcroi.analysis._voi import Value as Value
 from mcroi.analysis._voi import VoiResult as VoiResult
 from mcroi.analysis._voi import evpi as evpi
 from mcroi.analysis._voi import evppi as evppi
+from mcroi.analysis._voi import study_value as study_value
 from mcroi.analysis._voi import value_of_information as value_of_information
 
 __all__ = [
@@ -89,6 +90,7 @@ __all__ = [
     "band_stress",
     "describe_weighted",
     "VOI_FOLDS",
+    "study_value",
     "every_band",
     "parse_target",
     "reverse_stress",

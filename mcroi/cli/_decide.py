@@ -46,6 +46,17 @@ def _band(text: str | None) -> tuple[float, float] | None:
     return lo, hi
 
 
+def _study(text: str) -> tuple[str, float]:
+    name, _, sd = text.rpartition(":")
+    try:
+        value = float(sd)
+    except ValueError:
+        value = math.nan
+    if not name or not value > 0:
+        raise UserError(f"--study = {text}: give INPUT:SD with SD > 0, e.g. utilization.steady_state:0.05")
+    return name, value
+
+
 def _refresh_report(run: Path) -> None:
     if (run / "report.html").is_file():
         from mcroi import report
@@ -82,15 +93,22 @@ platform_opt = click.option("--platform", default=None, help="Compare runs: the 
 @click.option(
     "--folds", type=click.IntRange(min=2), default=5, show_default=True, help="Folds of the cross-fitted decision rule."
 )
+@click.option(
+    "--study",
+    "studies",
+    multiple=True,
+    metavar="INPUT:SD",
+    help="Also value a study that measures INPUT with a normal error of SD (input units), e.g. utilization.steady_state:0.05 (EVSI).",
+)
 @json_opt
 @user_errors
 @decide_errors
-def voi(run: Path, or_nothing: bool, folds: int, as_json: bool) -> None:
+def voi(run: Path, or_nothing: bool, folds: int, studies: tuple[str, ...], as_json: bool) -> None:
     """Value of information of RUN's decision: EVPI and EVPPI per input and group, in USD, with SEs."""
     setup_jax("float64")
     from mcroi import pipeline
 
-    doc = pipeline.value_of_information(run, or_nothing=or_nothing, folds=folds)
+    doc = pipeline.value_of_information(run, or_nothing=or_nothing, folds=folds, studies=[_study(s) for s in studies])
 
     def table(d: dict[str, Any]) -> None:
         ev = d["evpi"]
@@ -105,6 +123,11 @@ def voi(run: Path, or_nothing: bool, folds: int, as_json: bool) -> None:
             if str(r.get("rule", "")).startswith("its member"):
                 name += " (via member)"
             click.echo(f"{name[:48]:48} {_money(r['value']):>10} {_money(r['se']):>10} {share:>8}")
+        for st in d.get("studies", []):
+            click.echo(
+                f"EVSI of a study measuring {st['name']} with error SD {st['error_sd']:g}: "
+                f"{_money(st['value'])} +- {_money(st['se'])}"
+            )
         click.echo(f"written: {run / 'voi.json'}, {run / 'voi.png'} ({d['runtime_s']} s)")
 
     _emit(doc, as_json, table)

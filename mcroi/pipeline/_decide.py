@@ -13,6 +13,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -91,10 +92,10 @@ def _mean_ok() -> list[str]:
     return [k for k in DECISION_OUTPUTS if OUTPUTS[k].mean_is_headline]
 
 
-def _check_input(name: str, names: list[str], what: str = "a varying input of this run") -> None:
+def _check_input(name: str, names: list[str], what: str = "a varying input of this run", option: str = "input") -> None:
     if name not in names:
         near = ", ".join(names[:8]) + (" ..." if len(names) > 8 else "")
-        raise StressError("input", name, f"not {what} (inputs: {near})")
+        raise StressError(option, name, f"not {what} (inputs: {near})")
 
 
 # --------------------------------------------------------------------------- writing
@@ -155,12 +156,19 @@ def _compare_features(ds: xr.Dataset, names: list[str]) -> dict[str, np.ndarray]
 
 
 def value_of_information(
-    run: str | Path, *, or_nothing: bool = False, folds: int = analysis.VOI_FOLDS, write: bool = True
+    run: str | Path,
+    *,
+    or_nothing: bool = False,
+    folds: int = analysis.VOI_FOLDS,
+    studies: Sequence[tuple[str, float]] = (),
+    write: bool = True,
 ) -> dict[str, Any]:
     """EVPI and EVPPI per input and per group of the run's decision (see :mod:`mcroi.analysis._voi`).
 
     A simulate run's decision is build or not (net benefit ``max(NPV, 0)``); a compare run's is
-    which platform to build (``or_nothing`` adds "build nothing" at NPV 0). Returns the
+    which platform to build (``or_nothing`` adds "build nothing" at NPV 0). ``studies`` are
+    ``(input, error SD)`` pairs: the EVSI of a study that measures the input with that normal error
+    (e.g. a load test measuring utilization to +-0.05). Returns the
     ``voi.json`` document; writes it and ``voi.png`` into the run folder unless ``write=False``.
     """
     t0 = time.perf_counter()
@@ -181,8 +189,20 @@ def value_of_information(
         decision = "which platform to build" + (" (or nothing)" if or_nothing else "")
     if not np.isfinite(nb).all():
         raise StressError("run", str(folder.path), "NPV has non-finite draws: value of information needs finite ones")
+    for name, sd in studies:
+        _check_input(name, list(feats), option="study")
+        if not sd > 0:
+            raise StressError("study", f"{name}:{sd:g}", "the study's error SD must be > 0")
     res = analysis.value_of_information(nb, decisions, feats, folds=folds)
     doc = _voi_doc(res, decision, folds, time.perf_counter() - t0)
+    evppi = {v.name: v.value for v in res.inputs}
+    doc["studies"] = []
+    for i, (n, sd) in enumerate(studies):
+        st = {**asdict(analysis.study_value(nb, feats[n], sd, name=n, seed=i, folds=folds)), "error_sd": sd}
+        # a study is worth at most perfect information on what it measures: two estimates within
+        # their SEs of each other may cross, the answer may not
+        st["value"] = min(st["value"], evppi[n])
+        doc["studies"].append(st)
     if write:
         _write_json(folder.path, "voi", doc)
         _save_png(report.voi_figure(doc), folder.path / "voi.png")

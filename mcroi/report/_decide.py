@@ -111,7 +111,8 @@ def _group_label(r: dict[str, Any]) -> str:
 
 def _voi_html(doc: dict[str, Any]) -> str:
     ev = doc["evpi"]
-    named = [(_group_label(r), r) for r in doc["groups"]] + [(r["name"], r) for r in doc["inputs"][:TOP]]
+    named = [(f"study: measure {r['name']} with error SD {r['error_sd']:g} (EVSI)", r) for r in doc.get("studies", [])]
+    named += [(_group_label(r), r) for r in doc["groups"]] + [(r["name"], r) for r in doc["inputs"][:TOP]]
     rows = "".join(
         f"<tr><td>{_esc(name)}</td><td class=num>{_money(r['value'])}</td><td class=num>{_money(r['se'])}</td>"
         f"<td class=num>{pct(r['value'] / ev['value']) if ev['value'] > 0 else 'n/a'}</td></tr>"

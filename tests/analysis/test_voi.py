@@ -108,3 +108,20 @@ def test_voi_json_is_written_into_the_run(normal_run: Path) -> None:
     assert (normal_run / "voi.json").is_file() and (normal_run / "voi.png").is_file()
     assert doc["decisions"] == ["do not build", "build"]
     assert [g["name"] for g in doc["groups"]] == []  # one varying input per group: no group rows
+
+
+def test_evsi_of_a_noisy_measurement_of_a_normal_input_is_the_closed_form() -> None:
+    # NB = b p, p ~ N(mu, s), study result t = p + e, e ~ N(0, tau): E[NB | t] is normal with mean
+    # b mu and SD b s^2 / sqrt(s^2 + tau^2), so EVSI = E[max(Y, 0)] - max(E[Y], 0) for that Y
+    rng = np.random.default_rng(9)
+    mu, s, tau, b = 0.2, 1.0, 0.75, 3.0
+    p = rng.normal(mu, s, DRAWS)
+    nb = np.column_stack([np.zeros(DRAWS), b * p])
+    m, sy = b * mu, b * s**2 / math.hypot(s, tau)
+    truth = m * norm.cdf(m / sy) + sy * norm.pdf(m / sy) - m
+    v = analysis.study_value(nb, p, tau, name="p", seed=1)
+    assert abs(v.value - truth) < 3 * v.se, (v, truth)
+    perfect = analysis.value_of_information(nb, ["no", "yes"], {"p": p}).inputs[0].value
+    assert v.value < perfect
+    useless = analysis.study_value(nb, p, 1e4 * s, name="p", seed=2)
+    assert useless.value < 3 * useless.se + 0.01 * perfect

@@ -40,7 +40,7 @@ def run_json(*args: Any) -> dict[str, Any]:
 def decided(compare_folder: Path) -> dict[str, dict[str, Any]]:
     """Every decision command once on the compare run (each writes its file into the folder)."""
     return {
-        "voi": run_json("voi", compare_folder, "--or-nothing"),
+        "voi": run_json("voi", compare_folder, "--or-nothing", "--study", "utilization.steady_state:0.05"),
         "stress": run_json("stress", compare_folder, "--input", "utilization.steady_state", "--band", "0:10"),
         "reverse": run_json("reverse-stress", compare_folder, "--target", "P(npv_usd < 0) = 20%", "--boot", 20),
         "goal": run_json(
@@ -65,6 +65,10 @@ def test_voi_chooses_between_the_platforms(decided: dict[str, dict[str, Any]], c
     for row in doc["inputs"] + doc["groups"]:
         assert 0 <= row["value"] <= ev["value"] + 1e-6, row  # a decision rule never beats perfect information
     assert json.loads((compare_folder / "voi.json").read_text())["evpi"]["value"] == pytest.approx(ev["value"])
+    (study,) = doc["studies"]
+    util = next(r for r in doc["inputs"] if r["name"] == "utilization.steady_state")
+    assert study["name"] == "utilization.steady_state" and study["error_sd"] == 0.05
+    assert 0 <= study["value"] <= util["value"]
     assert (compare_folder / "voi.png").is_file()
 
 
@@ -118,6 +122,8 @@ def test_the_report_renders_every_decision_section(decided: dict[str, dict[str, 
         (("reverse-stress", "{run}", "--target", "P(npv_usd < -1e15) = 20%"), ("--target = P(npv_usd < -1e15)", "unreachable")),
         (("reverse-stress", "{run}", "--target", "npv below zero"), ("--target = npv below zero",)),
         (("goal", "{run}", "--input", "nope", "--target", "P(npv_usd < 0) <= 10%"), ("--input = nope",)),
+        (("voi", "{run}", "--study", "nope.input:0.1"), ("--study = nope.input", "not a varying input")),
+        (("voi", "{run}", "--study", "utilization.steady_state:-1"), ("--study = utilization.steady_state:-1",)),
         (("goal", "{run}", "--input", "capex.usd_per_gpu", "--target", "P(foo < 0) <= 10%"), ("--target = P(foo < 0)",)),
     ],
 )  # fmt: skip
