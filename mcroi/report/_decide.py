@@ -36,12 +36,16 @@ def _money(x: Any) -> str:
 def voi_figure(doc: dict[str, Any]) -> Any:
     """Bars: EVPPI of each group and of the top inputs, +-2 SE; the dashed line is the EVPI."""
     rows = [(f"[group] {g['name']}", g) for g in doc["groups"]] + [(i["name"], i) for i in doc["inputs"][:TOP]]
+    rows += [(f"[study] {st['name']} +-{st['error_sd']:g}", st) for st in doc.get("studies", [])]
     rows = sorted(rows, key=lambda r: r[1]["value"])
     fig, ax = figures._fig((7.4, 0.32 * len(rows) + 1.4))
     y = np.arange(len(rows))
     v = np.array([r[1]["value"] for r in rows]) / 1e6
     se = np.array([r[1]["se"] for r in rows]) / 1e6
-    colors = [figures.GREY if r[0].startswith("[group]") else figures.BLUE for r in rows]
+    colors = [
+        figures.GREY if r[0].startswith("[group]") else figures.GREEN if r[0].startswith("[study]") else figures.BLUE
+        for r in rows
+    ]
     ax.barh(y, v, xerr=2 * np.nan_to_num(se), color=colors, ecolor=figures.INK, capsize=2, height=0.6)
     ax.axvline(
         doc["evpi"]["value"] / 1e6, color=figures.RED, ls="--", lw=1.2, label="EVPI (perfect information on all)"
