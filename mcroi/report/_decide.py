@@ -87,7 +87,7 @@ def reverse_figure(entry: dict[str, Any]) -> Any:
     y = np.arange(len(rows))
     v = np.array([r["shift_sd"] for r in rows])
     se = np.array([r.get("shift_sd_se", math.nan) for r in rows])
-    ax.barh(y, v, xerr=2 * np.nan_to_num(se), color=np.where(v < 0, figures.RED, figures.GREEN), ecolor=figures.INK,
+    ax.barh(y, v, xerr=2 * np.nan_to_num(se), color=np.where(v < 0, "#d68910", figures.BLUE), ecolor=figures.INK,
             capsize=2, height=0.6)  # fmt: skip
     ax.axvline(0, color=figures.INK, lw=0.8)
     ax.set_yticks(y, [r["input"] for r in rows], fontsize=8)
