@@ -16,13 +16,13 @@ from mcroi.analysis._compare import prob_greater as prob_greater
 from mcroi.analysis._compare import union_inputs as union_inputs
 from mcroi.analysis._compare import variance_reduction as variance_reduction
 from mcroi.analysis._compare import versus as versus
-from mcroi.analysis._goal import GoalResult as GoalResult
-from mcroi.analysis._goal import goal_seek as goal_seek
-from mcroi.analysis._goal import statistic_se as statistic_se
 from mcroi.analysis._methods import METHODS as METHODS
 from mcroi.analysis._methods import METHODS_REGISTRY as METHODS_REGISTRY
 from mcroi.analysis._methods import Design as Design
 from mcroi.analysis._methods import SensitivityMethod as SensitivityMethod
+from mcroi.analysis._seek import GoalResult as GoalResult
+from mcroi.analysis._seek import goal_seek as goal_seek
+from mcroi.analysis._seek import statistic_se as statistic_se
 from mcroi.analysis._sensitivity import CLT_BIN as CLT_BIN
 from mcroi.analysis._sensitivity import R2_WARN as R2_WARN
 from mcroi.analysis._sensitivity import DrawFn as DrawFn
