@@ -24,6 +24,9 @@ from mcroi.analysis._methods import METHODS as METHODS
 from mcroi.analysis._methods import METHODS_REGISTRY as METHODS_REGISTRY
 from mcroi.analysis._methods import Design as Design
 from mcroi.analysis._methods import SensitivityMethod as SensitivityMethod
+from mcroi.analysis._seek import GoalResult as GoalResult
+from mcroi.analysis._seek import goal_seek as goal_seek
+from mcroi.analysis._seek import statistic_se as statistic_se
 from mcroi.analysis._sensitivity import CLT_BIN as CLT_BIN
 from mcroi.analysis._sensitivity import R2_WARN as R2_WARN
 from mcroi.analysis._sensitivity import DrawFn as DrawFn
@@ -42,6 +45,19 @@ from mcroi.analysis._sensitivity import rank_regression as rank_regression
 from mcroi.analysis._sensitivity import sobol as sobol
 from mcroi.analysis._sensitivity import swing as swing
 from mcroi.analysis._sensitivity import varying as varying
+from mcroi.analysis._stress import HIGH_BAND as HIGH_BAND
+from mcroi.analysis._stress import LOW_BAND as LOW_BAND
+from mcroi.analysis._stress import ReverseStress as ReverseStress
+from mcroi.analysis._stress import StressError as StressError
+from mcroi.analysis._stress import Target as Target
+from mcroi.analysis._stress import band_mask as band_mask
+from mcroi.analysis._stress import band_stress as band_stress
+from mcroi.analysis._stress import describe_weighted as describe_weighted
+from mcroi.analysis._stress import every_band as every_band
+from mcroi.analysis._stress import parse_target as parse_target
+from mcroi.analysis._stress import reverse_stress as reverse_stress
+from mcroi.analysis._stress import tilt_weights as tilt_weights
+from mcroi.analysis._stress import weighted_quantile as weighted_quantile
 from mcroi.analysis._summaries import PERCENTILES as PERCENTILES
 from mcroi.analysis._summaries import describe as describe
 from mcroi.analysis._summaries import headline_means as headline_means
@@ -57,8 +73,40 @@ from mcroi.analysis._verify import compare_draws as compare_draws
 from mcroi.analysis._verify import recompute as recompute
 from mcroi.analysis._verify import same_bits as same_bits
 from mcroi.analysis._verify import select_indices as select_indices
+from mcroi.analysis._voi import FOLDS as VOI_FOLDS
+from mcroi.analysis._voi import GROUPS as GROUPS
+from mcroi.analysis._voi import Value as Value
+from mcroi.analysis._voi import VoiResult as VoiResult
+from mcroi.analysis._voi import evpi as evpi
+from mcroi.analysis._voi import evppi as evppi
+from mcroi.analysis._voi import study_value as study_value
+from mcroi.analysis._voi import value_of_information as value_of_information
 
 __all__ = [
+    "GoalResult",
+    "goal_seek",
+    "statistic_se",
+    "HIGH_BAND",
+    "LOW_BAND",
+    "ReverseStress",
+    "StressError",
+    "Target",
+    "band_mask",
+    "band_stress",
+    "describe_weighted",
+    "VOI_FOLDS",
+    "study_value",
+    "every_band",
+    "parse_target",
+    "reverse_stress",
+    "tilt_weights",
+    "weighted_quantile",
+    "GROUPS",
+    "Value",
+    "VoiResult",
+    "evpi",
+    "evppi",
+    "value_of_information",
     "CLT_BIN",
     "DOMINANCE_ALPHA",
     "Design",

@@ -72,6 +72,10 @@ LAZY_COMMANDS: dict[str, str] = {
     "priors": "mcroi.cli._priors:priors",
     "report": "mcroi.cli._report:report",
     "verify": "mcroi.cli._verify:verify",
+    "voi": "mcroi.cli._decide:voi",
+    "stress": "mcroi.cli._decide:stress",
+    "reverse-stress": "mcroi.cli._decide:reverse_stress",
+    "goal": "mcroi.cli._decide:goal",
 }
 
 

@@ -75,6 +75,8 @@ from mcroi.engine._sampling import sample as sample
 from mcroi.engine._sampling import stored_names as stored_names
 from mcroi.engine._sampling import transform as transform
 from mcroi.engine._sampling import uniforms as uniforms
+from mcroi.engine._shift import SHIFT_MODES as SHIFT_MODES
+from mcroi.engine._shift import shifted_outputs as shifted_outputs
 from mcroi.engine._sketch import ALPHA as ALPHA
 from mcroi.engine._sketch import MIN_ABS as MIN_ABS
 from mcroi.engine._sketch import Moments as Moments
@@ -110,6 +112,7 @@ __all__ = [
     "RunArrays",
     "RunStream",
     "SCALAR_OUTPUTS",
+    "SHIFT_MODES",
     "SUBSAMPLE",
     "TILE",
     "available_memory",
@@ -158,6 +161,7 @@ __all__ = [
     "run",
     "run_memory",
     "sample",
+    "shifted_outputs",
     "summary_dict",
     "transform",
     "uniforms",

@@ -8,6 +8,10 @@ scenarios on common random numbers (``_compare``), the sensitivity tables and ch
 from mcroi.pipeline._compare import compare as compare
 from mcroi.pipeline._compare import compare_dataset as compare_dataset
 from mcroi.pipeline._compare import write_compare as write_compare
+from mcroi.pipeline._decide import goal_seek as goal_seek
+from mcroi.pipeline._decide import reverse_stress as reverse_stress
+from mcroi.pipeline._decide import stress as stress
+from mcroi.pipeline._decide import value_of_information as value_of_information
 from mcroi.pipeline._sensitivity import PER_YEAR as PER_YEAR
 from mcroi.pipeline._sensitivity import compute_sensitivity as compute_sensitivity
 from mcroi.pipeline._sensitivity import load_sensitivity_run as load_sensitivity_run
@@ -26,6 +30,10 @@ from mcroi.pipeline._verify import verify as verify
 
 __all__ = [
     "Check",
+    "goal_seek",
+    "reverse_stress",
+    "stress",
+    "value_of_information",
     "PER_YEAR",
     "backend_info",
     "command_line",

@@ -5,6 +5,10 @@ engine's functions; nothing here computes the contract.
 """
 
 from mcroi.report._compare_plots import all_plots as compare_plots
+from mcroi.report._decide import FILES as DECISION_FILES
+from mcroi.report._decide import section as decide_section
+from mcroi.report._decide import stress_figure as stress_figure
+from mcroi.report._decide import voi_figure as voi_figure
 from mcroi.report._fanchart import FAN_DRAWS as FAN_DRAWS
 from mcroi.report._fanchart import cumulative_cash as cumulative_cash
 from mcroi.report._fanchart import fan as fan
@@ -21,6 +25,10 @@ from mcroi.report._tornado import tornado as tornado
 
 __all__ = [
     "CSP",
+    "DECISION_FILES",
+    "decide_section",
+    "stress_figure",
+    "voi_figure",
     "FAN_DRAWS",
     "build_html",
     "clean_svg",

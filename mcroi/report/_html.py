@@ -20,6 +20,7 @@ import xarray as xr
 from mcroi import analysis
 from mcroi.analysis import METHODS_REGISTRY
 from mcroi.engine import SCALAR_OUTPUTS
+from mcroi.report import _decide as decide
 from mcroi.report import _fanchart as fanchart
 from mcroi.report import _figures as figures
 from mcroi.report import _market as market
@@ -518,6 +519,7 @@ def build(run: str | Path, *, fan_draws: int = fanchart.FAN_DRAWS, name: str | N
         if tornado is not None
         else '<p class="muted">No sensitivity analysis in this run folder. Run <code>mcroi sensitivity</code> on it to add a tornado chart.</p>',
     )
+    add("decisions", "Decision analytics", decide.section(run))
     add("assumptions", "Assumptions", _assumptions(ds, priors_doc))
     add("method", "Method and reproducibility", _method(manifest, ds, run))
 
