@@ -8,6 +8,9 @@ from typing import Any
 
 import click
 
+from mcroi.analysis import DEFAULT_COVENANT
+from mcroi.cli._capital import compare_rows as capital_rows
+from mcroi.cli._capital import covenant_option
 from mcroi.cli._main import UserError, setup_jax, user_errors
 from mcroi.runs import format_value, probability_text
 
@@ -60,6 +63,7 @@ def print_comparison(summary: dict[str, Any], title: str) -> None:
     row("P(payback > 36 months)", risk("p_payback_over_36_months"))
     row("NPV VaR 5% (USD)", lambda p: _num(summary["per_platform"][p]["risk"]["var_npv_usd"], "npv_usd"))
     row("NPV CVaR 5% (USD)", lambda p: _num(summary["per_platform"][p]["risk"]["cvar_npv_usd"], "npv_usd"))
+    capital_rows(summary, row, base)
     t.add_section()
     vs = summary["vs_baseline"]
 
@@ -110,7 +114,14 @@ def _se(d: dict[str, Any]) -> str:
 
 
 def _command(
-    scenarios: tuple[str, ...], baseline: str, draws: int, seed: int, precision: str, chunk: int, ind: int | None
+    scenarios: tuple[str, ...],
+    baseline: str,
+    draws: int,
+    seed: int,
+    precision: str,
+    chunk: int,
+    ind: int | None,
+    covenant: float = DEFAULT_COVENANT,
 ) -> str:
     """The command line that reproduces these draws (without --out/--force)."""
     import shlex
@@ -130,6 +141,8 @@ def _command(
     ]
     if ind is not None:
         parts += ["--independent-draws", str(ind)]
+    if covenant != DEFAULT_COVENANT:
+        parts += ["--covenant", f"{covenant:g}"]
     return " ".join(shlex.quote(p) for p in parts)
 
 
@@ -176,6 +189,7 @@ def _command(
 )
 @click.option("--no-plots", is_flag=True, help="Skip the figures.")
 @click.option("--quiet", "-q", is_flag=True, help="No table.")
+@covenant_option
 @user_errors
 def compare(
     scenarios: tuple[str, ...],
@@ -189,6 +203,7 @@ def compare(
     independent_draws: int | None,
     no_plots: bool,
     quiet: bool,
+    covenant: float,
 ) -> None:
     """Compare two or more scenarios (platforms) on common random numbers.
 
@@ -227,7 +242,8 @@ def compare(
         precision=precision,
         independent_draws=independent_draws,
         on_platform=status,
-        command=_command(scenarios, labels[ib], draws, seed, precision, chunk_size, independent_draws),
+        command=_command(scenarios, labels[ib], draws, seed, precision, chunk_size, independent_draws, covenant),
+        covenant=covenant,
     )
     pipeline.write_compare(ds, out, force=force, plots=not no_plots)
     if not quiet:
