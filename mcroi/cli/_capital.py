@@ -15,9 +15,18 @@ import click
 from mcroi.analysis import DEFAULT_COVENANT
 
 
+class CovenantError(click.ClickException):
+    """A bad ``--covenant``: one line on stderr, exit code 2 (as every mcroi user error)."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.format_message(), err=True)
+
+
 def _check(ctx: click.Context, param: click.Parameter, value: float) -> float:
     if not (math.isfinite(value) and value > 0):
-        raise click.BadParameter(f"{value}: must be a positive number (a minimum DSCR), e.g. 1.2")
+        raise CovenantError(f"--covenant = {value:g}: must be a positive number (a minimum DSCR), e.g. 1.2")
     return value
 
 

@@ -22,6 +22,7 @@ from mcroi.analysis import METHODS_REGISTRY
 from mcroi.engine import SCALAR_OUTPUTS
 from mcroi.report import _fanchart as fanchart
 from mcroi.report import _figures as figures
+from mcroi.report import _lender as lender
 from mcroi.runs import clean_leftovers, file_hashes, money, read_run, record_file
 from mcroi.runs import finite as _finite
 from mcroi.runs import months as fmt_months
@@ -504,6 +505,11 @@ def build(run: str | Path, *, fan_draws: int = fanchart.FAN_DRAWS, name: str | N
     add("distributions", "Distribution of outcomes", _distributions(ds))
     add("cash", "Cumulative cash by month", _fan(ds, s, priors_doc, horizon, fan_draws))
     add("payback", "When is the capex paid back?", _payback(ds, horizon))
+    add(
+        "lender",
+        "The lender's view: debt service and equity",
+        lender.section(ds, lender.capital_of(summary_doc, s, platform), priors_doc),
+    )
     tornado = _tornado(run)
     add(
         "sensitivity",
