@@ -16,7 +16,6 @@ import numpy as np
 
 from mcroi.analysis import _summaries as summaries
 from mcroi.analysis._compare import describe_paired, prob_greater
-from mcroi.engine import irr_for_summaries
 
 #: The usual minimum DSCR in GPU-backed and project loans (``mcroi simulate --covenant``).
 DEFAULT_COVENANT = 1.2
@@ -101,24 +100,28 @@ def returns(outputs: Mapping[str, np.ndarray]) -> dict[str, Any]:
     The project side is the unlevered cash flow (``npv_usd``, ``irr_annual``, cash multiple ``net_roi
     + 1``); the equity side is the levered one (``equity_npv_usd`` at the cost of equity,
     ``equity_irr_annual``, ``equity_multiple``). A draw whose cash never comes back counts as an IRR
-    of -100 % on either side (:func:`mcroi.engine.irr_for_summaries`, :func:`equity_irr_for_summaries`),
-    never dropped.
+    of -100 % on either side (:func:`irr_ranked`), never dropped.
     """
     f = {k: np.asarray(v, dtype=float) for k, v in outputs.items()}
-    project_irr = irr_for_summaries(f["irr_annual"], f["net_roi"])
-    equity_irr = equity_irr_for_summaries(f["equity_irr_annual"], f["equity_multiple"])
-    equity = _side(f["equity_npv_usd"], equity_irr, f["equity_multiple"])
-    equity["irr_loss_without_root"] = float((np.isnan(f["equity_irr_annual"]) & (f["equity_multiple"] < 1)).sum())
-    return {"project": _side(f["npv_usd"], project_irr, f["net_roi"] + 1), "equity": equity}
+    sides = {
+        "project": (f["npv_usd"], f["irr_annual"], f["net_roi"] + 1),
+        "equity": (f["equity_npv_usd"], f["equity_irr_annual"], f["equity_multiple"]),
+    }
+    out = {}
+    for name, (npv, irr, mult) in sides.items():
+        out[name] = _side(npv, irr_ranked(irr, mult), mult)
+        out[name]["irr_loss_without_root"] = float((np.isnan(irr) & (mult < 1)).sum())
+    return out
 
 
-def equity_irr_for_summaries(irr: np.ndarray, multiple: np.ndarray) -> np.ndarray:
-    """The equity IRR as summaries rank it: a draw without an IRR that returns less than it put in is -100 %.
+def irr_ranked(irr: np.ndarray, multiple: np.ndarray) -> np.ndarray:
+    """The IRR as the returns table ranks it: a draw without an IRR that returns less than it put in is -100 %.
 
-    A balloon repaid at an early end makes the equity's last flow negative (- + ... + -): when the
-    equity gets back less than it put in (multiple < 1), its NPV is then negative at every rate and
-    no IRR exists. Dropping such draws would flatter exactly the losing cases, so they rank at the
-    bottom, as -100 % (:func:`mcroi.engine.irr_for_summaries` does the same for total losses).
+    A balloon repaid at an early end makes the equity's last flow negative (- + ... + -); when the
+    cash returned is less than the cash put in (multiple < 1), the NPV is then negative at every
+    rate and no IRR exists. Dropping such draws would flatter exactly the losing cases, so they rank
+    at the bottom, as -100 % (a superset of :func:`mcroi.engine.irr_for_summaries`'s total losses).
+    The same rule on both sides makes the two columns equal without debt.
     """
     irr, multiple = np.asarray(irr, dtype=float), np.asarray(multiple, dtype=float)
     return np.where(np.isnan(irr) & (multiple < 1), -1.0, irr)

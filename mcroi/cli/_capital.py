@@ -101,7 +101,7 @@ def print_capital(cap: Mapping[str, Any] | None) -> None:
 
 
 def compare_rows(summary: Mapping[str, Any], row: Callable[[str, Callable[[str], str]], None], base: str) -> None:
-    """The compare table's capital rows: DSCR, covenant, equity returns, equity vs the baseline."""
+    """The compare table's capital rows per platform: DSCR, covenant, equity returns and losses."""
 
     def cap(p: str) -> Mapping[str, Any]:
         return summary["per_platform"][p].get("capital") or {}
@@ -125,10 +125,18 @@ def compare_rows(summary: Mapping[str, Any], row: Callable[[str, Callable[[str],
     )
     row("P(equity NPV < 0)", lambda p: f"{cap(p)['p_equity_loss']['p']:.1%}" if cap(p) else "n/a")
 
+
+def compare_versus_rows(
+    summary: Mapping[str, Any], row: Callable[[str, Callable[[str], str]], None], base: str
+) -> None:
+    """The compare table's paired equity row: P(equity NPV above the baseline's) on the same draws."""
+    from mcroi.runs import probability_text
+
     def versus(p: str) -> str:
         v = summary["vs_baseline"].get(p, {}).get("capital")
         if p == base or not v:
             return "-"
-        return f"{v['p_equity_npv_above_baseline']['p']:.1%}"
+        return probability_text(v["p_equity_npv_above_baseline"], int(summary["draws"]))
 
-    row(f"P(equity NPV > {base}'s), same draws", versus)
+    if any(summary["vs_baseline"].get(p, {}).get("capital") for p in summary["platforms"]):
+        row(f"P(equity NPV > {base}'s), same draws", versus)

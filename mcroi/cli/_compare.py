@@ -10,6 +10,7 @@ import click
 
 from mcroi.analysis import DEFAULT_COVENANT
 from mcroi.cli._capital import compare_rows as capital_rows
+from mcroi.cli._capital import compare_versus_rows as capital_versus_rows
 from mcroi.cli._capital import covenant_option
 from mcroi.cli._main import UserError, setup_jax, user_errors
 from mcroi.runs import format_value, probability_text
@@ -82,6 +83,7 @@ def print_comparison(summary: dict[str, Any], title: str) -> None:
     row("Cost / Mtok ratio P50 [P5, P95]", versus(lambda v: _ratio(v["cost_per_mtok_ratio"])))
     row("NPV first-order dominance", versus(lambda v: _verdict(v["npv_dominance"])))
     row("SE of mean NPV diff: common / indep.", versus(lambda v: _se(v["npv_difference_se"])))
+    capital_versus_rows(summary, row, base)
     console.print(t)
 
 

@@ -508,7 +508,7 @@ def build(run: str | Path, *, fan_draws: int = fanchart.FAN_DRAWS, name: str | N
     add(
         "lender",
         "The lender's view: debt service and equity",
-        lender.section(ds, lender.capital_of(summary_doc, s, platform), priors_doc),
+        lender.page(ds_all, ds, summary_doc, s, platform, priors_doc),
     )
     tornado = _tornado(run)
     add(

@@ -179,7 +179,7 @@ def section(ds: xr.Dataset, cap: Mapping[str, Any] | None, priors_doc: Mapping[s
         return None
     covenant = float((cap or {}).get("covenant") or analysis.DEFAULT_COVENANT)
     if not cap or "returns" not in cap:
-        outs = {k: ds[k].values for k in ds.data_vars if ds[k].dims[-1] == "draw" or k == "annual_dscr"}
+        outs = {str(k): ds[k].values for k in ds.data_vars if ds[k].dims[-1] == "draw" or k == "annual_dscr"}
         cap = analysis.capital_summary(outs, covenant)
     dscr = np.asarray(ds["annual_dscr"].values, float)
     keep = [j for j in range(dscr.shape[1]) if not np.isnan(dscr[:, j]).all()]
@@ -238,3 +238,58 @@ def section(ds: xr.Dataset, cap: Mapping[str, Any] | None, priors_doc: Mapping[s
         "is not in the bars.</figcaption></figure>"
         "<h3>Capital-structure assumptions</h3>" + _assumptions(priors_doc)
     )
+
+
+def _compare_table(ds_all: xr.Dataset, summary_doc: Any) -> str | None:
+    """Every platform's lender figures side by side (compare runs with debt somewhere), from its capital block."""
+    per = summary_doc.get("per_platform") if isinstance(summary_doc, Mapping) else None
+    if "platform" not in ds_all.dims or not isinstance(per, Mapping):
+        return None
+    caps = {str(p): (per.get(str(p)) or {}).get("capital") for p in ds_all["platform"].values}
+    if not any(c and c.get("has_debt") for c in caps.values()):
+        return None
+    rows = []
+    for name, c in caps.items():
+        if not c:
+            continue
+        debt = c.get("has_debt")
+        cov = probability_text(c["p_min_dscr_below_covenant"], int(c["draws"])) if debt else "no debt"
+        rows.append(
+            f"<tr data-platform='{_esc(name)}'><th scope=row>{_esc(name)}</th>"
+            f"<td class=num>{multiple(c['min_dscr']['p50']) if debt else 'no debt'}</td><td class=num>{cov}</td>"
+            f"<td class=num>{pct(c['returns']['equity']['irr_p50'])}</td>"
+            f"<td class=num>{money(c['returns']['equity']['npv_p50'])}</td>"
+            f"<td class=num>{probability_text(c['p_equity_loss'], int(c['draws']))}</td></tr>"
+        )
+    covenant = next(c["covenant"] for c in caps.values() if c)
+    return (
+        '<table class="compare capital"><thead><tr><th>structure</th><th class=num>min DSCR P50</th>'
+        f"<th class=num>P(min DSCR &lt; {covenant:g})</th><th class=num>equity IRR P50</th>"
+        "<th class=num>equity NPV P50</th><th class=num>P(equity NPV &lt; 0)</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
+
+
+def page(
+    ds_all: xr.Dataset,
+    ds: xr.Dataset,
+    summary_doc: Any,
+    s: Mapping[str, Any],
+    platform: str | None,
+    priors_doc: Mapping[str, Any] | None,
+) -> str | None:
+    """The lender's page: in a compare run every structure's figures first, then the shown one's page."""
+    table = _compare_table(ds_all, summary_doc)
+    own = section(ds, capital_of(summary_doc, s, platform), priors_doc)
+    if table is None:
+        return own
+    rest = (
+        own
+        if own is not None
+        else (
+            f'<p class="muted">The baseline ({_esc(platform)}) has no debt: its DSCR charts would be empty. Run the '
+            "compare with a structure that borrows as <code>--baseline</code> to see that structure's lender's page.</p>"
+        )
+    )
+    return table + (f"<h3>{_esc(platform)}</h3>" if own is not None else "") + rest
