@@ -12,6 +12,7 @@ from mcroi.analysis._capital import capital_versus as capital_versus
 from mcroi.analysis._capital import check_covenant as check_covenant
 from mcroi.analysis._capital import dscr_bands as dscr_bands
 from mcroi.analysis._capital import has_debt as has_debt
+from mcroi.analysis._capital import irr_ranked as irr_ranked
 from mcroi.analysis._compare import DOMINANCE_ALPHA as DOMINANCE_ALPHA
 from mcroi.analysis._compare import INDEPENDENT_DRAWS as INDEPENDENT_DRAWS
 from mcroi.analysis._compare import baseline_index as baseline_index
@@ -91,6 +92,7 @@ __all__ = [
     "evaluate_design",
     "first_order",
     "has_debt",
+    "irr_ranked",
     "irr_with_total_losses",
     "make_priors",
     "moments",
