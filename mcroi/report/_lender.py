@@ -123,6 +123,11 @@ def _waterfall_fig(w: Waterfall) -> Any:
     return fig
 
 
+def dscr_text(x: float) -> str:
+    """A DSCR as the page writes it: ``1.35x``; ``none due`` where no payment falls in the year (+inf)."""
+    return "none due" if x == np.inf else multiple(float(x))
+
+
 def _returns_table(cap: Mapping[str, Any]) -> str:
     p, e = cap["returns"]["project"], cap["returns"]["equity"]
     n = int(cap["draws"])
@@ -203,9 +208,9 @@ def section(ds: xr.Dataset, cap: Mapping[str, Any] | None, priors_doc: Mapping[s
     table = "".join(
         f"<tr data-year='{y}'><td class=num>{y}</td>"
         + "".join(
-            f"<td class=num data-p='{q}'>{multiple(bands[i, j])}</td>" for i, q in enumerate(pcts) if q in (10, 50, 90)
+            f"<td class=num data-p='{q}'>{dscr_text(bands[i, j])}</td>" for i, q in enumerate(pcts) if q in (10, 50, 90)
         )
-        + f"<td class=num data-breach='{p[j]!r}'>{pct(p[j])} &plusmn;{pct(se[j], 2)}</td>"
+        + f"<td class=num data-breach='{float(p[j])!r}'>{pct(p[j])} &plusmn;{pct(se[j], 2)}</td>"
         f"<td class=num>{pct(by_year[j]['p_debt_service'])}</td></tr>"
         for j, y in enumerate(years)
     )

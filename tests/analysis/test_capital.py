@@ -20,7 +20,10 @@ def levered_doc() -> dict:
     """The reference case with an uncertain price, a price decline, an early end and 60 % debt at 8 %."""
     return reference_doc(
         scenario={"name": "levered"},
-        price={"usd_per_mtok_output": {"ci90": [0.4, 2.0]}, "annual_decline": {"dist": "uniform", "min": 0, "max": 0.5}},
+        price={
+            "usd_per_mtok_output": {"ci90": [0.4, 2.0]},
+            "annual_decline": {"dist": "uniform", "min": 0, "max": 0.5},
+        },
         finance={"tax_rate": 0.21, "useful_life_months": {"dist": "triangular", "min": 40, "mode": 60, "max": 72}},
         debt={"fraction": 0.6, "annual_rate": {"dist": "uniform", "min": 0.06, "max": 0.1}, "term_months": 48},
     )
