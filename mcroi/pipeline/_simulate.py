@@ -236,7 +236,7 @@ def _summary(ps: PriorSet, arrays: engine.RunArrays, keep: str, numeric: engine.
 def _capital_basis(arrays: engine.RunArrays, keep: str) -> str:
     """Which draws the capital block counts: a streamed run keeps only its first draws."""
     if keep == "summary":
-        return f"the first {int(arrays.inputs.shape[0]):,} draws (the kept subsample of a streamed run)"
+        return f"the first {int(arrays.inputs.shape[0]):,} draws, the kept subsample of a streamed run"
     return "all draws"
 
 

@@ -87,7 +87,7 @@ def _dscr_fig(years: np.ndarray, bands: np.ndarray, covenant: float, pcts: tuple
     ax.set_xticks(years, [f"year {y}" for y in years])
     ax.set_ylabel("DSCR (x)")
     ax.grid(alpha=0.25)
-    ax.legend(loc="upper right", frameon=False, fontsize=8.5, ncol=4)
+    ax.legend(loc="upper right", frameon=True, framealpha=0.9, edgecolor="none", fontsize=8.5, ncol=4)
     return fig
 
 
@@ -117,6 +117,8 @@ def _waterfall_fig(w: Waterfall) -> Any:
         ax.text(i, (b + max(s, 0)) / 1e6, f"{money(s)}", ha="center", va="bottom", fontsize=8.5)
     ax.text(x[-1], max(w.equity, 0) / 1e6, money(w.equity), ha="center", va="bottom", fontsize=8.5)
     ax.axhline(0, color=figures.INK, lw=0.8)
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi + 0.08 * (hi - lo))  # room for the labels above the bars
     ax.set_xticks(x, [*w.labels, "equity cash"], fontsize=8.5)
     ax.set_ylabel("USD million over the horizon")
     ax.grid(alpha=0.25, axis="y")
