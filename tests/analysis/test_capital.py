@@ -135,3 +135,15 @@ def test_no_debt_reads_no_debt_in_the_terminal(tmp_path: Path):
     res = cli("simulate", f, "--draws", "200", "--out", tmp_path / "run")
     assert res.exit_code == 0, res.output
     assert "no debt" in res.output and "P(min DSCR" not in res.output
+
+
+def test_verify_recounts_the_capital_block(tmp_path: Path):
+    out = tmp_path / "run"
+    pipeline.simulate(priors.from_dict(levered_doc()), draws=400, seed=6, out=out, plots=False, covenant=1.4)
+    res = cli("verify", out)
+    assert "summary.json (statistics and risk) matches the stored draws" in res.output, res.output
+    summary = json.loads((out / "summary.json").read_text())
+    summary["capital"]["p_min_dscr_below_covenant"]["p"] = 0.01  # a flattering edit
+    (out / "summary.json").write_text(json.dumps(summary))
+    res = cli("verify", out)
+    assert "summary.json differs from the stored draws in: capital" in res.output, res.output
