@@ -9,6 +9,7 @@ the tax the interest saves.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -26,8 +27,6 @@ WATERFALL_BAND = (45, 55)
 
 
 def _esc(x: Any) -> str:
-    import html
-
     return html.escape("" if x is None else str(x), quote=True)
 
 
@@ -36,7 +35,8 @@ class Waterfall(NamedTuple):
 
     labels: tuple[str, ...]
     steps: np.ndarray  # signed USD: revenue, -energy, -opex, -tax, +resale, -debt service net of the shield
-    equity: float  # their sum: the equity's cash after it put its share of the capex in
+    equity: float  # their sum: the equity's cash over the horizon (its capex share at month 0 not counted)
+    equity_in: float  # the same draws' mean capex share the equity paid at month 0
     draws: int  # draws averaged
 
 
@@ -55,7 +55,11 @@ def waterfall(ds: xr.Dataset, band: tuple[int, int] = WATERFALL_BAND) -> Waterfa
     service = CF - Eq
     steps = np.array([x[sel].mean() for x in (R, -E, -O, -T, resale, -service)])
     labels = ("revenue", "energy", "other opex", "tax", "resale", "debt service\nnet of tax shield")
-    return Waterfall(labels, steps, float(Eq[sel].mean()), int(sel.sum()))
+    frac = 0.0
+    if "inputs" in ds and "debt.fraction" in [str(x) for x in ds["input"].values]:
+        frac = np.asarray(ds["inputs"].sel(input="debt.fraction").values, float)[sel]
+    equity_in = float((np.asarray(ds["capex_usd"].values, float)[sel] * (1 - frac)).mean())
+    return Waterfall(labels, steps, float(Eq[sel].mean()), equity_in, int(sel.sum()))
 
 
 def dscr_axis_top(bands: np.ndarray, covenant: float, pcts: tuple[int, ...]) -> float:
@@ -242,7 +246,8 @@ def section(ds: xr.Dataset, cap: Mapping[str, Any] | None, priors_doc: Mapping[s
         f"the equity's cash: the average of the {w.draws:,} draws whose total equity cash lies between its P"
         f"{WATERFALL_BAND[0]} and P{WATERFALL_BAND[1]}, so the steps add up. Tax is the project's; debt service is "
         "the payments and any balloon less the tax the interest saves. The equity's own capex share (paid at month 0) "
-        "is not in the bars.</figcaption></figure>"
+        "is not in the bars: it was "
+        f"{money(w.equity_in)} on average in these draws.</figcaption></figure>"
         "<h3>Capital-structure assumptions</h3>" + _assumptions(priors_doc)
     )
 

@@ -77,6 +77,7 @@ def test_waterfall_adds_up_and_its_debt_service_is_numpy_financial_pmt(run_dir: 
     # no tax, no early end: every draw pays TERM level payments, numpy-financial's pmt
     np.testing.assert_allclose(-w.steps[-1], TERM * -npf.pmt(RATE / 12, TERM, B), rtol=1e-10, atol=1e-3)
     assert w.steps[0] > 0 and w.draws >= 0.09 * DRAWS
+    assert w.equity_in == pytest.approx(1000 * 50000 - B, rel=1e-12)  # the equity paid the other half
 
 
 def test_no_lender_page_without_debt(tmp_path: Path) -> None:
