@@ -4,6 +4,15 @@ NumPy/SciPy functions of per-draw arrays (and the engine, for designs that re-ev
 contract). No files, no xarray: :mod:`mcroi.pipeline` and :mod:`mcroi.runs` are the shell.
 """
 
+from mcroi.analysis._capital import DEFAULT_COVENANT as DEFAULT_COVENANT
+from mcroi.analysis._capital import DSCR_PERCENTILES as DSCR_PERCENTILES
+from mcroi.analysis._capital import breach_by_year as breach_by_year
+from mcroi.analysis._capital import capital_summary as capital_summary
+from mcroi.analysis._capital import capital_versus as capital_versus
+from mcroi.analysis._capital import check_covenant as check_covenant
+from mcroi.analysis._capital import dscr_bands as dscr_bands
+from mcroi.analysis._capital import has_debt as has_debt
+from mcroi.analysis._capital import irr_ranked as irr_ranked
 from mcroi.analysis._compare import DOMINANCE_ALPHA as DOMINANCE_ALPHA
 from mcroi.analysis._compare import INDEPENDENT_DRAWS as INDEPENDENT_DRAWS
 from mcroi.analysis._compare import baseline_index as baseline_index
@@ -108,6 +117,8 @@ __all__ = [
     "evppi",
     "value_of_information",
     "CLT_BIN",
+    "DEFAULT_COVENANT",
+    "DSCR_PERCENTILES",
     "DOMINANCE_ALPHA",
     "Design",
     "DrawFn",
@@ -120,6 +131,10 @@ __all__ = [
     "Result",
     "SensitivityMethod",
     "baseline_index",
+    "breach_by_year",
+    "capital_summary",
+    "capital_versus",
+    "check_covenant",
     "combined_sha256",
     "compare_draws",
     "conditional",
@@ -127,10 +142,13 @@ __all__ = [
     "contract_fn",
     "describe",
     "dominance",
+    "dscr_bands",
     "evaluate_design",
     "finish_summary",
     "first_order",
     "headline_means",
+    "has_debt",
+    "irr_ranked",
     "irr_with_total_losses",
     "make_priors",
     "market_check",

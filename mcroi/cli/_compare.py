@@ -8,6 +8,10 @@ from typing import Any
 
 import click
 
+from mcroi.analysis import DEFAULT_COVENANT
+from mcroi.cli._capital import compare_rows as capital_rows
+from mcroi.cli._capital import compare_versus_rows as capital_versus_rows
+from mcroi.cli._capital import covenant_option
 from mcroi.cli._main import UserError, setup_jax, user_errors
 from mcroi.runs import format_value, probability_text, usd_small
 
@@ -64,6 +68,7 @@ def print_comparison(summary: dict[str, Any], title: str) -> None:
     row("P(payback > 36 months)", risk("p_payback_over_36_months"))
     row("NPV VaR 5% (USD)", lambda p: _num(summary["per_platform"][p]["risk"]["var_npv_usd"], "npv_usd"))
     row("NPV CVaR 5% (USD)", lambda p: _num(summary["per_platform"][p]["risk"]["cvar_npv_usd"], "npv_usd"))
+    capital_rows(summary, row, base)
     t.add_section()
     vs = summary["vs_baseline"]
 
@@ -82,6 +87,7 @@ def print_comparison(summary: dict[str, Any], title: str) -> None:
     row("Cost / Mtok ratio P50 [P5, P95]", versus(lambda v: _ratio(v["cost_per_mtok_ratio"])))
     row("NPV first-order dominance", versus(lambda v: _verdict(v["npv_dominance"])))
     row("SE of mean NPV diff: common / indep.", versus(lambda v: _se(v["npv_difference_se"])))
+    capital_versus_rows(summary, row, base)
     console.print(t)
     flagged = [p for p in platforms if (summary["per_platform"][p].get("market_check") or {}).get("flagged")]
     if flagged:
@@ -145,7 +151,14 @@ def _se(d: dict[str, Any]) -> str:
 
 
 def _command(
-    scenarios: tuple[str, ...], baseline: str, draws: int, seed: int, precision: str, chunk: int, ind: int | None
+    scenarios: tuple[str, ...],
+    baseline: str,
+    draws: int,
+    seed: int,
+    precision: str,
+    chunk: int,
+    ind: int | None,
+    covenant: float = DEFAULT_COVENANT,
 ) -> str:
     """The command line that reproduces these draws (without --out/--force)."""
     import shlex
@@ -165,6 +178,8 @@ def _command(
     ]
     if ind is not None:
         parts += ["--independent-draws", str(ind)]
+    if covenant != DEFAULT_COVENANT:
+        parts += ["--covenant", f"{covenant:g}"]
     return " ".join(shlex.quote(p) for p in parts)
 
 
@@ -211,6 +226,7 @@ def _command(
 )
 @click.option("--no-plots", is_flag=True, help="Skip the figures.")
 @click.option("--quiet", "-q", is_flag=True, help="No table.")
+@covenant_option
 @user_errors
 def compare(
     scenarios: tuple[str, ...],
@@ -224,6 +240,7 @@ def compare(
     independent_draws: int | None,
     no_plots: bool,
     quiet: bool,
+    covenant: float,
 ) -> None:
     """Compare two or more scenarios (platforms) on common random numbers.
 
@@ -262,7 +279,8 @@ def compare(
         precision=precision,
         independent_draws=independent_draws,
         on_platform=status,
-        command=_command(scenarios, labels[ib], draws, seed, precision, chunk_size, independent_draws),
+        command=_command(scenarios, labels[ib], draws, seed, precision, chunk_size, independent_draws, covenant),
+        covenant=covenant,
     )
     pipeline.write_compare(ds, out, force=force, plots=not no_plots)
     if not quiet:

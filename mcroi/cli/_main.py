@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from mcroi.cli._capital import covenant_option, print_capital
 from mcroi.priors import PriorsError
 
 EXIT_USAGE = 2
@@ -385,6 +386,7 @@ def _parse_tolerance(value: str | None) -> float | None:
     help="This process's id for --distributed [env MCROI_PROCESS_ID].",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+@covenant_option
 @user_errors
 def simulate(
     priors_file: str | None,
@@ -403,6 +405,7 @@ def simulate(
     num_processes: int | None,
     process_id: int | None,
     quiet: bool,
+    covenant: float,
 ) -> None:
     """Simulate a scenario (default: the embedded default scenario) and write a run folder."""
     tol = _parse_tolerance(until_mcse)
@@ -437,6 +440,7 @@ def simulate(
             max_draws=max_draws,
             devices=devices,
             distributed=distributed,
+            covenant=covenant,
         )
     if ds is None:  # a worker process of a distributed run: process 0 writes
         return
@@ -446,6 +450,7 @@ def simulate(
     if not quiet:
         n = summary["draws"]
         print_summary(summary, f"{ps.name}: {n:,} draws, seed {seed}, {precision}")
+        print_capital(summary.get("capital"))
         conv = json.loads(ds.attrs["manifest"]).get("convergence")
         if conv:
             errs = ", ".join(f"{k} {v:.3%}" for k, v in (conv["achieved_mcse"] or {}).items())

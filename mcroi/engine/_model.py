@@ -371,7 +371,7 @@ def _months(
     )
     if "revenue.share" in row:
         R = R * (1 - row["revenue.share"])
-    if cs is not None:
+    if cs is not None and "contract.usd_per_gpu_hour" in row:  # the rate's default is 0: no contract revenue
         R = R + gpus * cs * row["contract.usd_per_gpu_hour"] * HOURS
     E = _energy(row, inp, gpus, u_e, cs, live, horizon)
     O, O_m = _other_opex(row, inp, gpus, C, live, horizon)  # noqa: E741 - the contract's name

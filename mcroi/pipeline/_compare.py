@@ -16,9 +16,13 @@ import xarray as xr
 from mcroi import analysis, engine, report
 from mcroi import runs as run_folder
 from mcroi.analysis import (
+    DEFAULT_COVENANT,
     DOMINANCE_ALPHA,
     INDEPENDENT_DRAWS,
     baseline_index,
+    capital_summary,
+    capital_versus,
+    check_covenant,
     combined_sha256,
     platform_labels,
     platform_summary,
@@ -42,6 +46,7 @@ def compare(
     alpha: float = DOMINANCE_ALPHA,
     on_platform: Callable[[int, str], None] | None = None,
     command: str | None = None,
+    covenant: float = DEFAULT_COVENANT,
 ) -> xr.Dataset:
     """Simulate scenarios on common random numbers and compare them with a baseline.
 
@@ -64,6 +69,8 @@ def compare(
         Level of the dominance tolerance (:func:`dominance_tolerance`).
     on_platform
         Called as ``on_platform(index, label)`` before each scenario is simulated.
+    covenant
+        The loan's minimum DSCR: each platform's ``capital`` block counts P(min DSCR < covenant).
 
     Returns
     -------
@@ -86,9 +93,11 @@ def compare(
     # every platform keeps every draw: refuse before sampling when they (or one chunk) would not fit
     n_inputs = sum(len(ps.names) for ps in sets)
     engine.check_memory(draws, n_inputs, max(ps.horizon_months for ps in sets), precision, chunk_size, total=draws)
+    covenant = check_covenant(covenant)
 
     results, independent = _simulate_each(sets, labels, ib, draws, m, seed, chunk_size, precision, on_platform)
     summary = _summary(sets, labels, ib, results, independent, m, draws, seed, alpha)
+    _add_capital(summary, labels, ib, results, covenant)
     settings = {
         "seed": seed,
         "draws": draws,
@@ -96,6 +105,7 @@ def compare(
         "chunk_size": chunk_size,
         "independent_draws": m,
         "dominance_alpha": alpha,
+        "covenant": covenant,
     }
     manifest = _manifest(sets, labels, ib, sources, results, settings, command)
     ds = compare_dataset(sets, labels, results)
@@ -179,6 +189,16 @@ def _summary(
         "per_platform": per_platform,
         "vs_baseline": vs,
     }
+
+
+def _add_capital(
+    summary: dict[str, Any], labels: Sequence[str], ib: int, results: Sequence[engine.RunArrays], covenant: float
+) -> None:
+    """Each platform's capital block (DSCR, equity) and its paired equity statistics against the baseline."""
+    for i, (label, arr) in enumerate(zip(labels, results, strict=True)):
+        summary["per_platform"][label]["capital"] = capital_summary(arr.outputs, covenant)
+        if i != ib:
+            summary["vs_baseline"][label]["capital"] = capital_versus(arr.outputs, results[ib].outputs)
 
 
 def _manifest(

@@ -81,6 +81,7 @@ def simulate(
     devices: int | None = None,
     distributed: bool = False,
     max_nonfinite: float = engine.DEFAULT_MAX_FRACTION,
+    covenant: float = analysis.DEFAULT_COVENANT,
 ) -> xr.Dataset | None:
     """Run the Monte Carlo and return the run Dataset.
 
@@ -116,6 +117,9 @@ def simulate(
         the run is refused (:class:`mcroi.guards.NumericGuardError`); counts always go to the
         summary and manifest (``numeric``). A run that would not fit in memory is refused before
         sampling (:class:`mcroi.guards.MemoryGuardError`).
+    covenant
+        The minimum DSCR of the loan: ``summary["capital"]`` counts P(min DSCR < covenant); the
+        manifest records it (docs/capital-structure.md).
 
     Returns
     -------
@@ -125,6 +129,7 @@ def simulate(
     """
     t0 = time.perf_counter()
     ps = load_priors(priors)
+    covenant = analysis.check_covenant(covenant)
     if out is not None:
         runs.prepare(Path(out), force)
     plan = _plan(ps, draws, chunk_size, precision, keep, until_mcse, max_draws, distributed)
@@ -151,9 +156,11 @@ def simulate(
     if plan.nproc > 1 and not _merge_streams(arrays):
         return None
     summary = _summary(ps, arrays, plan.keep, numeric)
+    summary["capital"] = analysis.capital_summary(arrays.outputs, covenant, _capital_basis(arrays, plan.keep))
     t_summary = time.perf_counter() - t1
     settings = {"seed": seed, "precision": precision, "chunk_size": chunk_size, "until_mcse": until_mcse}
     manifest = _manifest(ps, arrays, plan, settings, numeric, command)
+    manifest["covenant"] = covenant
     ds = runs.to_dataset(ps, arrays, _dataset_attrs(manifest))
     timings = {"priors_s": t_priors, **arrays.timings, "summary_s": t_summary}
     if out is not None:
@@ -228,6 +235,13 @@ def _summary(ps: PriorSet, arrays: engine.RunArrays, keep: str, numeric: engine.
         summary = analysis.summarize(arrays.outputs, list(SCALAR_OUTPUTS), ps.horizon_months)
     summary = analysis.finish_summary(summary, arrays.names, arrays.inputs)
     return {"scenario": ps.name, **summary, "numeric": numeric.to_json()}
+
+
+def _capital_basis(arrays: engine.RunArrays, keep: str) -> str:
+    """Which draws the capital block counts: a streamed run keeps only its first draws."""
+    if keep == "summary":
+        return f"the first {int(arrays.inputs.shape[0]):,} draws, the kept subsample of a streamed run"
+    return "all draws"
 
 
 def _manifest(

@@ -226,6 +226,10 @@ def _check_summary(folder: runs.RunFolder, ds: xr.Dataset, ps: priors.PriorSet, 
     full = json.loads(runs.dumps(summary))
     keys = [k for k in ("outputs", "risk", "draws", "market_check") if k in full]
     differ = [k for k in keys if not _same_json(full[k], folder.summary.get(k))]
+    if "capital" in folder.summary and "annual_dscr" in ds:  # at the covenant the manifest records
+        covenant = folder.manifest.get("covenant", analysis.DEFAULT_COVENANT)
+        cap = analysis.capital_summary({**outputs, "annual_dscr": ds["annual_dscr"].values}, covenant)
+        differ += [] if _same_json(json.loads(runs.dumps(cap)), folder.summary["capital"]) else ["capital"]
     if not differ:
         rec("ok", "summary.json (statistics and risk) matches the stored draws")
     else:

@@ -18,6 +18,8 @@ from mcroi.report._html import CSP as CSP
 from mcroi.report._html import build as build_html
 from mcroi.report._html import fmt_num as fmt_num
 from mcroi.report._html import write as write_html
+from mcroi.report._lender import Waterfall as Waterfall
+from mcroi.report._lender import waterfall as waterfall
 from mcroi.report._plots import distribution as distribution_plot
 from mcroi.report._tornado import heatmap as heatmap
 from mcroi.report._tornado import scale_for as scale_for
@@ -30,6 +32,7 @@ __all__ = [
     "stress_figure",
     "voi_figure",
     "FAN_DRAWS",
+    "Waterfall",
     "build_html",
     "clean_svg",
     "compare_plots",
@@ -41,5 +44,6 @@ __all__ = [
     "payback_cdf",
     "scale_for",
     "tornado",
+    "waterfall",
     "write_html",
 ]

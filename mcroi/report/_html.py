@@ -24,6 +24,7 @@ from mcroi.report import _decide as decide
 from mcroi.report import _fanchart as fanchart
 from mcroi.report import _figures as figures
 from mcroi.report import _market as market
+from mcroi.report import _lender as lender
 from mcroi.runs import clean_leftovers, file_hashes, money, read_run, record_file
 from mcroi.runs import finite as _finite
 from mcroi.runs import months as fmt_months
@@ -511,6 +512,11 @@ def build(run: str | Path, *, fan_draws: int = fanchart.FAN_DRAWS, name: str | N
     add("distributions", "Distribution of outcomes", _distributions(ds))
     add("cash", "Cumulative cash by month", _fan(ds, s, priors_doc, horizon, fan_draws))
     add("payback", "When is the capex paid back?", _payback(ds, horizon))
+    add(
+        "lender",
+        "The lender's view: debt service and equity",
+        lender.page(ds_all, ds, summary_doc, s, platform, priors_doc),
+    )
     tornado = _tornado(run)
     add(
         "sensitivity",

@@ -44,7 +44,12 @@ LINE_ITEMS = {
     "annual_tax_usd": "tax_usd",
     "annual_cashflow_usd": "cashflow_usd",
     "annual_output_tokens": "output_tokens",
+    "annual_equity_cashflow_usd": "equity_cashflow_usd",
+    "annual_dscr": "dscr",
 }
+#: Per-year ratios: no ``total`` row (a ratio's years do not add up; ``min_dscr`` in the totals is
+#: the per-draw minimum over the years).
+NO_TOTAL = frozenset({"annual_dscr"})
 PERCENTILE_METHOD = (
     "mean: over draws with a finite value; pNN: numpy.quantile over draws that are not NaN, "
     "method 'linear', or 'inverted_cdf' where infinities are present (payback 'never'), "
@@ -150,9 +155,11 @@ def annual_table(ds: xr.Dataset, percentiles: Sequence[float]) -> list[dict[str,
             a = np.asarray(sub[var].values, dtype=float)  # (draw, year)
             years = [j for j in range(a.shape[1]) if not np.isnan(a[:, j]).all()]  # NaN: past this platform's horizon
             unit = OUTPUTS[var].unit
-            for j in years:
-                rows += _rows(name, metric, int(sub.year.values[j]), a[:, j], unit, percentiles)
-            rows += _rows(name, metric, "total", a[:, years].sum(axis=1), unit, percentiles)
+            got = [r for j in years for r in _rows(name, metric, int(sub.year.values[j]), a[:, j], unit, percentiles)]
+            if var not in NO_TOTAL:
+                got += _rows(name, metric, "total", a[:, years].sum(axis=1), unit, percentiles)
+            # a mean that is no headline (a DSCR's, over the draws that owe debt) is no budget figure
+            rows += [r for r in got if OUTPUTS[var].mean_is_headline or r["statistic"] != "mean"]
     return rows
 
 
