@@ -23,8 +23,8 @@ from mcroi.engine import SCALAR_OUTPUTS
 from mcroi.report import _decide as decide
 from mcroi.report import _fanchart as fanchart
 from mcroi.report import _figures as figures
-from mcroi.report import _market as market
 from mcroi.report import _lender as lender
+from mcroi.report import _market as market
 from mcroi.runs import clean_leftovers, file_hashes, money, read_run, record_file
 from mcroi.runs import finite as _finite
 from mcroi.runs import months as fmt_months
