@@ -499,7 +499,16 @@ def _years(x: Array, horizon: int) -> Array:
 def evaluate_without_irr(
     inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None, switches: Iterable[str] = ()
 ) -> tuple[Outputs, Array]:
-    """Every output except the IRR (left NaN), and the monthly cashflow (month 0 first).
+    """Every output except the IRR (left NaN), and the monthly cashflow (month 0 first); see
+    :func:`_evaluate_parts`."""
+    out, cf, _ = _evaluate_parts(inp, horizon, knots, switches)
+    return out, cf
+
+
+def _evaluate_parts(
+    inp: Mapping[str, Array], horizon: int, knots: np.ndarray | None, switches: Iterable[str] = ()
+) -> tuple[Outputs, Array, Array]:
+    """Every output except the IRR (left NaN), the monthly cashflow and the equity's (month 0 first).
 
     One draw (0-d inputs) or n draws ((n,) inputs); months lead every array: the cashflow is
     (H + 1,) or (H + 1, n) and the ``annual_*`` outputs (years,) or (years, n). This is
@@ -525,7 +534,7 @@ def evaluate_without_irr(
         annual_other_opex = mo.O[None] * _live_months_per_year(mo.live_months, horizon)
     rev_gpu_hour = _revenue_per_gpu_hour(mo, m)
     eq = _equity(inp, mo, CF, npv, net_roi, horizon)
-    return Outputs(
+    out = Outputs(
         npv_usd=npv,
         irr_annual=jnp.full(jnp.shape(C), jnp.nan, C.dtype),
         payback_months=_payback_months(CF, C, m),
@@ -558,7 +567,8 @@ def evaluate_without_irr(
         price_path_multiplier=_year_ends(mo.S, C, horizon),
         annual_equity_cashflow_usd=_years(eq.cf[1:], horizon) if eq.levered else annual_cf,
         annual_dscr=eq.dscr,
-    ), jnp.concatenate([-C[None], CF], axis=0)
+    )
+    return out, jnp.concatenate([-C[None], CF], axis=0), eq.cf
 
 
 class _Equity(NamedTuple):
@@ -767,7 +777,7 @@ def evaluate_batch(
     ``irr=False`` the IRR is left NaN (and, the solve skipped, ``inp`` may also be one draw of
     0-d arrays).
     """
-    out, cf = evaluate_without_irr(inp, horizon, knots, switches)
+    out, cf, eq_cf = _evaluate_parts(inp, horizon, knots, switches)
     annual = {k: jnp.swapaxes(getattr(out, k), 0, -1) for k in ANNUAL_OUTPUTS}  # (years, n) -> (n, years)
     if not irr:
         return out._replace(**annual)
@@ -775,7 +785,8 @@ def evaluate_batch(
     out = out._replace(irr_annual=jnp.expm1(12 * jnp.log1p(i)), **annual)
     if "debt.fraction" not in inp:  # (v2) an unlevered equity's flow is the project's
         return out._replace(equity_irr_annual=out.irr_annual)
-    ie = irr_months_major(equity_cashflow(inp, horizon, knots, switches))
+    # the equity's flow of this same evaluation (never a second one XLA might fuse differently)
+    ie = irr_months_major(eq_cf)
     return out._replace(equity_irr_annual=jnp.expm1(12 * jnp.log1p(ie)))
 
 
