@@ -4,7 +4,8 @@ Run from the repository root:  python priors/tools/build_library.py
 Inputs are copies kept inside priors/data/ (so the library never needs shared/ at run time):
 - priors/data/inferencex_dsr1_pareto_knots.csv  (SemiAnalysis InferenceX, Apache-2.0)
 The platform numbers below are copied from shared/data/reference_facts.csv (key names given in
-each source string as ref:KEY). Hand-written layers (workloads, markets, finance, optimization,
+each source string as ref:KEY); capex from hardware prices and the market rent per GPU-hour come from
+priors/tools/market_numbers.py. Hand-written layers (workloads, markets, finance, optimization,
 scenarios) are not touched.
 """
 
