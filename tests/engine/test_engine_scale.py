@@ -82,7 +82,7 @@ def full():
 def test_keep_summary_streams_and_keeps_the_first_draws(full):
     ps, a = full
     b = engine.run(ps, 3000, seed=5, chunk_size=CHUNK, keep="summary", subsample=700)
-    assert b.inputs.shape == (700, len(ps.names)) and b.draws == 3000 and b.stream is not None
+    assert b.inputs.shape == (700, len(engine.stored_names(ps))) and b.draws == 3000 and b.stream is not None
     np.testing.assert_array_equal(b.inputs, a.inputs[:700])
     for k, v in b.outputs.items():
         np.testing.assert_array_equal(v, a.outputs[k][:700])
@@ -106,10 +106,11 @@ def test_keep_summary_streams_and_keeps_the_first_draws(full):
 
 def test_until_mcse_stops_at_a_chunk_boundary_with_achieved_errors(full):
     ps, a = full
-    r = engine.run(ps, 3000, seed=5, chunk_size=CHUNK, until_mcse=0.1)
+    # 15 %: the default's NPV has a long right tail (its P95 needs about 2,000 draws for 12 %)
+    r = engine.run(ps, 3000, seed=5, chunk_size=CHUNK, until_mcse=0.15)
     assert r.converged and r.draws % CHUNK == 0 and r.draws < 3000
     assert set(r.errors) == {"mean", "p5", "p50", "p95", "p_npv_negative"}
-    assert all(0 < e <= 0.1 for e in r.errors.values())
+    assert all(0 < e <= 0.15 for e in r.errors.values())
     np.testing.assert_array_equal(r.outputs["npv_usd"], a.outputs["npv_usd"][: r.draws])
     capped = engine.run(ps, 1000, seed=5, chunk_size=CHUNK, until_mcse=1e-6)
     assert not capped.converged and capped.draws == 1000
@@ -137,7 +138,7 @@ def test_cli_keep_summary_and_until_mcse_write_the_manifest(tmp_path, full, monk
 
     out = tmp_path / "run"
     r = cli(
-        "simulate", "--seed", 5, "--chunk-size", CHUNK, "--keep", "summary", "--until-mcse", "10%",
+        "simulate", "--seed", 5, "--chunk-size", CHUNK, "--keep", "summary", "--until-mcse", "15%",
         "--max-draws", 3000, "-q", "--out", out,
     )  # fmt: skip
     assert r.exit_code == 0, r.output
@@ -145,7 +146,7 @@ def test_cli_keep_summary_and_until_mcse_write_the_manifest(tmp_path, full, monk
     assert man["keep"] == "summary" and man["convergence"]["converged"]
     assert man["draws"] == man["convergence"]["draws"] < 3000
     assert man["streaming"]["relative_error_bound"] == ALPHA
-    assert max(man["convergence"]["achieved_mcse"].values()) <= 0.1
+    assert max(man["convergence"]["achieved_mcse"].values()) <= 0.15
     import mcroi
 
     ds = mcroi.open_run(out)
