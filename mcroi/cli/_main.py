@@ -173,8 +173,9 @@ def print_summary(summary: Mapping[str, Any], title: str) -> None:
         if key not in summary["outputs"]:  # a run written before contract v2 (no MIRR)
             continue
         row = summary["outputs"][key]
-        cells = ["—" if c == "mean" and not spec.mean_is_headline else format_value(key, row[c]) for c in cols]
-        t.add_row(spec.label, *cells, format_value(key, row["mcse_p50"]))
+        cells = ["—" if c == "mean" and not spec.mean_is_headline else _cell(key, row[c]) for c in cols]
+        mcse = "—" if row.get("p50") is None and key in NEVER_WHEN_NULL else format_value(key, row["mcse_p50"])
+        t.add_row(spec.label, *cells, mcse)
     console.print(t)
     r = summary["risk"]
     risk = [
@@ -194,6 +195,17 @@ def print_summary(summary: Mapping[str, Any], title: str) -> None:
             "Break-even P5 < 0: in those draws input-token revenue alone repays the cluster at a zero output price.",
             soft_wrap=False,
         )
+
+
+#: Outputs whose only non-finite value is +inf ("never"), which summary.json writes as null.
+NEVER_WHEN_NULL = frozenset({"payback_months", "discounted_payback_months"})
+
+
+def _cell(key: str, v: Any) -> str:
+    """A table cell; a payback percentile that JSON wrote as null is a payback that never happens."""
+    from mcroi.runs import format_value
+
+    return "never" if v is None and key in NEVER_WHEN_NULL else format_value(key, v)
 
 
 def irr_lines(outputs: Mapping[str, Any]) -> list[str]:

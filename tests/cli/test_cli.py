@@ -326,3 +326,16 @@ def test_random_options_never_traceback(tmp_path_factory, small_priors_text, opt
 @pytest.fixture(scope="module")
 def small_priors_text() -> str:
     return SMALL
+
+
+def test_a_payback_that_never_happens_reads_never_in_the_table(tmp_path):
+    """summary.json writes +inf as null: the table must say "never", not "n/a" (issue 16)."""
+    from tests.helpers import reference_doc, to_toml
+
+    doc = reference_doc(price={"usd_per_mtok_output": {"dist": "uniform", "min": 0.4, "max": 0.6}})
+    (tmp_path / "low.toml").write_text(to_toml(doc))  # at most 60 x (0.79M - 0.073M) = 43M < 50M capex
+    res = cli("simulate", tmp_path / "low.toml", "-n", 500, "-o", tmp_path / "r", env={"COLUMNS": "80"})
+    assert res.exit_code == 0, res.output
+    pay = next(ln for ln in res.output.splitlines() if ln.startswith("│ Payback"))
+    cells = [c.strip() for c in pay.split("│")[2:-1]]
+    assert cells == ["—", "never", "never", "never", "—"], cells
