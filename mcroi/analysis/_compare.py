@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from mcroi.analysis import _summaries as summarize
-from mcroi.engine import SCALAR_OUTPUTS
-from mcroi.priors import INPUTS, PriorSet
+from mcroi.engine import SCALAR_OUTPUTS, stored_names
+from mcroi.priors import DERIVED, INPUTS, PriorSet
 
 #: Default significance level of the first-order dominance tolerance.
 DOMINANCE_ALPHA = 0.05
@@ -270,9 +270,9 @@ def baseline_index(baseline: str | int | None, labels: Sequence[str], sources: S
 
 
 def union_inputs(prior_sets: Sequence[PriorSet]) -> list[str]:
-    """The names of every scenario's inputs, in contract order."""
-    present = {n for ps in prior_sets for n in ps.names}
-    return [n for n in INPUTS if n in present]
+    """The names of every scenario's stored inputs (the priors' and the derived ones), in contract order."""
+    present = {n for ps in prior_sets for n in stored_names(ps)}
+    return [n for n in (*INPUTS, *DERIVED) if n in present]  # derived ones after, as a run keeps them
 
 
 def combined_sha256(hashes: Sequence[str]) -> str:

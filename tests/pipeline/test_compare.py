@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import scipy.stats as st
 
-from mcroi import analysis, pipeline
+from mcroi import analysis, engine, pipeline, priors
 from tests.compare_cases import DRAWS, blackwell, hopper, write_files
-from tests.helpers import assert_one_line_error, cli
+from tests.helpers import assert_one_line_error, cli, reference_doc, to_toml
 
 SHARED_SAME = [
     "price.usd_per_mtok_output",
@@ -283,3 +283,22 @@ def test_a_certain_probability_prints_a_bound_not_plus_minus_zero() -> None:
     assert p_with_error({"p": 0.0, "mcse": 0.0}, 3000) == "0.0% (no draw; <= 0.10% at 95 %)"
     assert p_with_error({"p": 0.25, "mcse": 0.0079}, 3000) == "25.0% ±0.79%"
     assert "±0.00%" not in p_with_error({"p": 1.0, "mcse": 0.0}, 10)
+
+
+def test_compare_keeps_the_derived_inputs_of_price_paths_and_defaults(tmp_path):
+    """Scenarios with a price path and a defaulting contract keep ``price.path`` and
+    ``contract.default_month`` with their inputs, as each one's simulate run does."""
+    a = reference_doc(price={"volatility_annual": 0.3, "jumps_per_year": 1.0, "jump_size": 0.3})
+    b = reference_doc(contract={"share": 0.5, "usd_per_gpu_hour": 2.0, "months": 24, "default_per_year": 0.2})
+    a["scenario"], b["scenario"] = {"name": "paths"}, {"name": "contract"}
+    (tmp_path / "a.toml").write_text(to_toml(a))
+    (tmp_path / "b.toml").write_text(to_toml(b))
+    ds = pipeline.compare([tmp_path / "a.toml", tmp_path / "b.toml"], draws=1024, seed=5)
+    names = [str(n) for n in ds.input.values]
+    assert names[-2:] == ["contract.default_month", "price.path"]
+    for label, f in (("paths", "a.toml"), ("contract", "b.toml")):
+        ps = priors.load(tmp_path / f)
+        run = engine.run(ps, 1024, seed=5)
+        got = ds.inputs.sel(platform=label)
+        for j, n in enumerate(run.names):
+            np.testing.assert_array_equal(got.sel(input=n).values, run.inputs[:, j])
