@@ -36,13 +36,13 @@ def user_errors[F: Callable[..., Any]](fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from mcroi.engine import MemoryGuardError, NumericGuardError, OptionError
-        from mcroi.runs import RunExistsError, RunFolderError
+        from mcroi.runs import RunExistsError, RunFolderError, RunWriteError
 
         try:
             return fn(*args, **kwargs)
         except PriorsError as e:
             raise UserError("\n".join(e.lines)) from None
-        except (RunExistsError, RunFolderError) as e:
+        except (RunExistsError, RunFolderError, RunWriteError) as e:
             raise UserError(str(e)) from None
         except (NumericGuardError, MemoryGuardError, OptionError) as e:
             raise UserError(str(e)) from None

@@ -133,6 +133,8 @@ def simulate(
     if out is not None:
         runs.prepare(Path(out), force)
     plan = _plan(ps, draws, chunk_size, precision, keep, until_mcse, max_draws, distributed)
+    if out is not None:  # a disk that cannot take results.nc is refused before the draws
+        runs.check_space(int(plan.memory["stored_bytes"]), Path(out))
     t_priors = time.perf_counter() - t0
     arrays = engine.run(
         ps,

@@ -38,6 +38,8 @@ from mcroi.runs._read import open_run as open_run
 from mcroi.runs._read import read_run as read_run
 from mcroi.runs._store import RUN_FILES as RUN_FILES
 from mcroi.runs._store import RunExistsError as RunExistsError
+from mcroi.runs._store import RunWriteError as RunWriteError
+from mcroi.runs._store import check_space as check_space
 from mcroi.runs._store import check_destination as check_destination
 from mcroi.runs._store import clean_leftovers as clean_leftovers
 from mcroi.runs._store import dumps as dumps
@@ -59,6 +61,8 @@ __all__ = [
     "LINE_ITEMS",
     "RUN_FILES",
     "RunExistsError",
+    "RunWriteError",
+    "check_space",
     "RunFolder",
     "RunFolderError",
     "SCHEMA_VERSION",

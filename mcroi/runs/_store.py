@@ -33,6 +33,32 @@ class RunExistsError(Exception):
     """The destination run folder exists and ``force`` was not given."""
 
 
+class RunWriteError(Exception):
+    """The run could not be written (no space on the disk, say); nothing was left behind. One line."""
+
+
+#: Room kept free beyond the dataset's bytes: netCDF metadata, the summary, manifest and plots.
+WRITE_MARGIN_BYTES = 32 * 2**20
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def check_space(ds: xr.Dataset | int, out: Path) -> None:
+    """Refuse when the disk holding ``out`` cannot take the run: ``ds`` or the bytes it will hold
+    (results.nc is uncompressed). Called before the draws (from the memory estimate) and before writing."""
+    need = (ds if isinstance(ds, int) else int(ds.nbytes)) + WRITE_MARGIN_BYTES
+    out = Path(out)
+    try:
+        where = next((p for p in (out.parent, *out.parent.parents) if p.exists()), Path.cwd())
+        free = shutil.disk_usage(where).free
+    except OSError:
+        return
+    if need > free:
+        raise RunWriteError(
+            f"{out}: the run needs about {need / 2**20:,.0f} MB and the disk has {free / 2**20:,.0f} MB free; "
+            "free some space, choose another --out, or use --keep summary (results.nc then keeps 10,000 draws)"
+        )
+
+
 def to_dataset(priors: PriorSet, arrays: RunArrays, attrs: Mapping[str, Any] | None = None) -> xr.Dataset:
     """Build the run Dataset: per-draw outputs on ``draw``, annual items on (draw, year), inputs."""
     n = arrays.inputs.shape[0]
@@ -245,6 +271,7 @@ def write_run(
     out = Path(out)
     prepare(out, force)
     out.parent.mkdir(parents=True, exist_ok=True)
+    check_space(ds, out)
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -261,6 +288,13 @@ def write_run(
         _fsync_tree(tmp)
         _land(tmp, out, force)
         _fsync_dir(out.parent)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if e.errno in _DISK_FULL:
+            raise RunWriteError(
+                f"{out}: the disk filled up while writing the run ({os.strerror(e.errno)}); nothing was written"
+            ) from None
+        raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

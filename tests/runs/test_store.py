@@ -8,7 +8,9 @@ next start while those of a live process are left alone.
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +20,7 @@ import pytest
 import xarray as xr
 
 from mcroi import runs
+from tests.helpers import assert_one_line_error, cli
 
 MANIFEST = {"contract_version": "1", "versions": {"mcroi": "test"}}  # what marks a folder as mcroi's
 
@@ -162,3 +165,24 @@ def test_a_killed_report_or_exports_half_file_is_cleaned_next_time(tmp_path: Pat
     mine.write_text("x")
     removed = runs.clean_leftovers(run)
     assert half in removed and not half.exists() and mine.exists()
+
+
+def test_a_full_disk_is_refused_before_the_draws_in_one_line(tmp_path, monkeypatch):
+    """Issue 18: a full disk gave a traceback, then a segfault from HDF5 closing the half-written file."""
+    real = shutil.disk_usage
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: real(p)._replace(free=3 * 2**20))
+    res = cli("simulate", "-n", "20000", "-q", "--out", tmp_path / "run")
+    line = assert_one_line_error(res, "the run needs about", "MB free")
+    assert str(tmp_path / "run") in line and not list(tmp_path.iterdir())
+
+
+def test_the_disk_filling_up_while_writing_leaves_nothing(tmp_path, monkeypatch):
+    ds = xr.Dataset({"x": ("draw", np.arange(10.0))})
+
+    def full(self, *a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", full)
+    with pytest.raises(runs.RunWriteError, match="the disk filled up while writing the run"):
+        runs.write_run(tmp_path / "run", ds, {"kind": "simulate"}, {"outputs": {}})
+    assert not list(tmp_path.iterdir())  # no run, no .partial folder
