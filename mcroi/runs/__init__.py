@@ -39,8 +39,8 @@ from mcroi.runs._read import read_run as read_run
 from mcroi.runs._store import RUN_FILES as RUN_FILES
 from mcroi.runs._store import RunExistsError as RunExistsError
 from mcroi.runs._store import RunWriteError as RunWriteError
-from mcroi.runs._store import check_space as check_space
 from mcroi.runs._store import check_destination as check_destination
+from mcroi.runs._store import check_space as check_space
 from mcroi.runs._store import clean_leftovers as clean_leftovers
 from mcroi.runs._store import dumps as dumps
 from mcroi.runs._store import file_hashes as file_hashes
