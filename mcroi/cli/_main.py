@@ -103,6 +103,15 @@ class LazyGroup(click.Group):
         mod, attr = target.split(":")
         return getattr(importlib.import_module(mod), attr)  # type: ignore[no-any-return]
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """A bad option or argument is one line (exit 2), like every other user error, not click's
+        three lines of usage."""
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as e:
+            where = e.ctx.command_path if e.ctx is not None else "mcroi"
+            raise UserError(f"{e.format_message()} ({where} -h lists the options)") from None
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="mcroi")

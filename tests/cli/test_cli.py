@@ -339,3 +339,19 @@ def test_a_payback_that_never_happens_reads_never_in_the_table(tmp_path):
     pay = next(ln for ln in res.output.splitlines() if ln.startswith("│ Payback"))
     cells = [c.strip() for c in pay.split("│")[2:-1]]
     assert cells == ["—", "never", "never", "never", "—"], cells
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("simulate", "-n", "10", "--seed", str(2**63)), "Invalid value for '--seed'"),
+        (("simulat",), "No such command 'simulat'"),
+        (("verify",), "Missing argument 'RUN'"),
+        (("simulate", "--no-such-option"), "No such option"),
+    ],
+)
+def test_a_bad_option_is_one_line_not_clicks_usage(args, needle):
+    """Issue 18: every user error is one line with exit 2, options included (click printed three)."""
+    res = cli(*args)
+    line = assert_one_line_error(res, needle)
+    assert "-h lists the options" in line and "Usage:" not in res.output
