@@ -28,6 +28,8 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.stats import rankdata
 
+from mcroi.engine import OUTPUTS
+
 #: Percentiles reported for inputs and outputs.
 STRESS_PERCENTILES = (5, 25, 50, 75, 95)
 #: The low and high band of the every-input chart (percentiles of each input).
@@ -91,9 +93,14 @@ def describe_weighted(y: np.ndarray, w: np.ndarray | None = None, *, with_mean: 
     qs = weighted_quantile(y, [p / 100 for p in STRESS_PERCENTILES], w)
     out = {f"p{p}": float(v) for p, v in zip(STRESS_PERCENTILES, qs, strict=True)}
     fin = np.isfinite(y)
-    if with_mean:
+    # a mean that drops the draws at +-inf (a payback that never happens) would flatter: none then
+    if with_mean and not np.isinf(y).any():
         out["mean"] = float(np.average(y[fin], weights=w[fin])) if w[fin].sum() > 0 else math.nan
     return out
+
+
+def _mean_is_headline(name: str) -> bool:
+    return OUTPUTS[name].mean_is_headline if name in OUTPUTS else True
 
 
 def band_stress(
@@ -330,8 +337,8 @@ def _boot_errors(
         sd = np.sqrt((b @ (x - m0) ** 2) / b.sum())
         shifts[r] = np.where(sd > 0, ((bw @ x) / bw.sum() - m0) / np.where(sd > 0, sd, 1.0), 0.0)
         for n, v in outs.items():
-            d = describe_weighted(v, bw)
-            ostats[n].append([d[f"p{p}"] for p in STRESS_PERCENTILES] + [d["mean"]])
+            d = describe_weighted(v, bw, with_mean=_mean_is_headline(n))
+            ostats[n].append([d[f"p{p}"] for p in STRESS_PERCENTILES] + [d.get("mean", math.nan)])
     return shifts.std(axis=0, ddof=1), {n: _finite_sd(np.asarray(v)) for n, v in ostats.items()}
 
 
@@ -373,7 +380,8 @@ def reverse_stress(
     rs.weights = w
     rs.inputs = [_input_row(n, x[:, j], w) for j, n in enumerate(names)]
     for n, v in outputs.items():
-        rs.outputs[n] = {"base": describe_weighted(v), "stressed": describe_weighted(v, w)}
+        m = _mean_is_headline(n)
+        rs.outputs[n] = {"base": describe_weighted(v, with_mean=m), "stressed": describe_weighted(v, w, with_mean=m)}
     if n_boot >= 2:
         se_shift, se_out = _boot_errors(x, y, target, outputs, n_boot, seed)
         for row, se in zip(rs.inputs, se_shift, strict=True):

@@ -105,3 +105,19 @@ def test_parse_target() -> None:
     for bad in ("npv < 0", "P(npv_usd < 0) = 120%", "p0(npv_usd) = 1", "mean(npv_usd) ~ 3"):
         with pytest.raises(analysis.StressError):
             analysis.parse_target(bad)
+
+
+def test_no_mean_where_a_mean_is_no_headline_or_drops_never() -> None:
+    """A payback mean over the draws that pay back (27 months where the median is "never") is refused."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=2000)
+    npv = x - 0.5
+    payback = np.where(npv > 0, 20 + 10 * rng.random(2000), np.inf)
+    irr = np.where(npv > 0, 0.1 + x, np.nan)
+    target = analysis.parse_target("P(npv_usd < 0) = 20%")
+    outs = {"npv_usd": npv, "payback_months": payback, "irr_annual": irr}
+    rs = analysis.reverse_stress(x[:, None], ["x"], outs, target, n_boot=5)
+    assert "mean" in rs.outputs["npv_usd"]["base"]
+    for k in ("payback_months", "irr_annual"):
+        assert "mean" not in rs.outputs[k]["base"] and "mean" not in rs.outputs[k]["stressed"]
+    assert "mean" not in analysis.describe_weighted(np.array([1.0, 2.0, np.inf]))
