@@ -102,9 +102,32 @@ def conditional_means(
     """
     n = x.shape[0]
     b = max(1, int(np.floor(q * n)))
-    order = np.argsort(x, axis=0, kind="stable")  # (n, k)
-    lo_idx, hi_idx = order[:b].T, order[n - b :].T
+    lo_idx, hi_idx = extreme_bins(x, b)
     return y[lo_idx].mean(axis=1), y[hi_idx].mean(axis=1), lo_idx, hi_idx
+
+
+def extreme_bins(x: np.ndarray, b: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first and the last ``b`` rows of each column's stable argsort, (k, b) each.
+
+    Exactly ``np.argsort(x, axis=0, kind="stable")[:b].T`` and ``[n - b:].T`` (ties by row index),
+    found by selecting each bin with ``np.partition`` and sorting only its ``b`` rows: O(n) a
+    column instead of O(n log n), which is most of a million-draw conditional tornado.
+    """
+    n, k = x.shape
+    if 2 * b >= n or np.isnan(x).any():
+        order = np.argsort(x, axis=0, kind="stable")  # small, or NaN (sorted last): the plain way
+        return order[:b].T, order[n - b :].T
+    lo, hi = np.empty((k, b), np.intp), np.empty((k, b), np.intp)
+    for j in range(k):
+        col = x[:, j]
+        v, w = np.partition(col, (b - 1, n - b))[[b - 1, n - b]]
+        less, greater = np.flatnonzero(col < v), np.flatnonzero(col > w)
+        low = np.concatenate([less, np.flatnonzero(col == v)[: b - less.size]])
+        tie = np.flatnonzero(col == w)
+        high = np.concatenate([tie[tie.size - (b - greater.size) :], greater])
+        lo[j] = low[np.argsort(col[low], kind="stable")]
+        hi[j] = high[np.argsort(col[high], kind="stable")]
+    return lo, hi
 
 
 def _ranks(a: np.ndarray) -> np.ndarray:

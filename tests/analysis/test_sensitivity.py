@@ -385,3 +385,30 @@ def test_sensitivity_designs_keep_the_scenarios_switches(tmp_path):
     fn = analysis.contract_fn(ps)
     out = fn({n: run.inputs[:, j] for j, n in enumerate(run.names) if n in ps.names})
     np.testing.assert_array_equal(np.asarray(out.npv_usd), run.outputs["npv_usd"])
+
+
+def _draws_of_kind(rng: np.random.Generator, kind: str, n: int, k: int) -> np.ndarray:
+    if kind == "continuous":
+        return rng.normal(size=(n, k))
+    if kind == "few values":
+        return rng.integers(0, 3, size=(n, k)).astype(float)
+    if kind == "with +inf":
+        return np.where(rng.random((n, k)) < 0.3, np.inf, rng.integers(0, 5, (n, k)).astype(float))
+    x = np.where(rng.random((n, k)) < 0.2, -np.inf, rng.normal(size=(n, k)))
+    return np.where(rng.random((n, k)) < 0.1, np.nan, x)
+
+
+@pytest.mark.parametrize("kind", ["continuous", "few values", "with +inf", "with -inf and NaN"])
+def test_extreme_bins_are_exactly_the_stable_argsorts_ends(kind):
+    """The O(n) bin selection of the conditional tornado equals numpy's stable argsort, ties included."""
+    from mcroi.analysis._sensitivity import extreme_bins
+
+    rng = np.random.default_rng(len(kind))
+    for _ in range(60):
+        n, k = int(rng.integers(2, 500)), int(rng.integers(1, 4))
+        b = int(rng.integers(1, max(2, n // 2)))
+        x = _draws_of_kind(rng, kind, n, k)
+        order = np.argsort(x, axis=0, kind="stable")
+        lo, hi = extreme_bins(x, b)
+        np.testing.assert_array_equal(lo, order[:b].T)
+        np.testing.assert_array_equal(hi, order[n - b :].T)
