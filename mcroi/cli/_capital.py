@@ -13,20 +13,12 @@ from typing import Any
 import click
 
 from mcroi.analysis import DEFAULT_COVENANT
-
-
-class CovenantError(click.ClickException):
-    """A bad ``--covenant``: one line on stderr, exit code 2 (as every mcroi user error)."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(self.format_message(), err=True)
+from mcroi.cli._errors import UserError
 
 
 def _check(ctx: click.Context, param: click.Parameter, value: float) -> float:
     if not (math.isfinite(value) and value > 0):
-        raise CovenantError(f"--covenant = {value:g}: must be a positive number (a minimum DSCR), e.g. 1.2")
+        raise UserError(f"--covenant = {value:g}: must be a positive number (a minimum DSCR), e.g. 1.2")
     return value
 
 

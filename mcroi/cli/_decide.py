@@ -7,7 +7,6 @@ A bad option is one line naming it and its value, exit code 2.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -16,22 +15,6 @@ from typing import Any
 import click
 
 from mcroi.cli._main import UserError, setup_jax, user_errors
-
-
-def decide_errors[F: Callable[..., Any]](fn: F) -> F:
-    """The analysis' option errors as one line ``--option = value: reason`` (exit 2)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from mcroi.analysis import StressError
-
-        try:
-            return fn(*args, **kwargs)
-        except StressError as e:
-            name = e.option if e.option == "run" else f"--{e.option}"
-            raise UserError(f"{name} = {e.value}: {e.reason}") from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _band(text: str | None) -> tuple[float, float] | None:
@@ -102,7 +85,6 @@ platform_opt = click.option("--platform", default=None, help="Compare runs: the 
 )
 @json_opt
 @user_errors
-@decide_errors
 def voi(run: Path, or_nothing: bool, folds: int, studies: tuple[str, ...], as_json: bool) -> None:
     """Value of information of RUN's decision: EVPI and EVPPI per input and group, in USD, with SEs."""
     setup_jax("float64")
@@ -141,7 +123,6 @@ def voi(run: Path, or_nothing: bool, folds: int, studies: tuple[str, ...], as_js
 @platform_opt
 @json_opt
 @user_errors
-@decide_errors
 def stress(run: Path, input_name: str | None, band: str | None, platform: str | None, as_json: bool) -> None:
     """Outputs of RUN with an input held to a percentile band; a chart of every input's low and high band."""
     b = _band(band)
@@ -184,7 +165,6 @@ def stress(run: Path, input_name: str | None, band: str | None, platform: str | 
 @click.option("--boot", type=click.IntRange(min=0), default=100, show_default=True, help="Bootstrap resamples.")
 @json_opt
 @user_errors
-@decide_errors
 def reverse_stress(run: Path, target: str, platform: str | None, boot: int, as_json: bool) -> None:
     """Reweight RUN's draws as little as possible to meet TARGET: what the inputs look like then."""
     from mcroi import pipeline
@@ -223,7 +203,6 @@ def reverse_stress(run: Path, target: str, platform: str | None, boot: int, as_j
 @platform_opt
 @json_opt
 @user_errors
-@decide_errors
 def goal(run: Path, input_name: str, target: str, mode: str, platform: str | None, as_json: bool) -> None:
     """The value of an input at which TARGET holds, on RUN's own draws (common random numbers)."""
     setup_jax("float64")

@@ -6,48 +6,18 @@ stderr and exit code 2, never a traceback, and nothing half-written is left in `
 
 from __future__ import annotations
 
-import functools
 import math
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 
 from mcroi.cli._capital import covenant_option, print_capital
-from mcroi.priors import PriorsError
-
-EXIT_USAGE = 2
-
-
-class UserError(click.ClickException):
-    """A one-line (or several-line) user error, exit 2."""
-
-    exit_code = EXIT_USAGE
-
-    def show(self, file: Any = None) -> None:
-        click.echo(self.format_message(), err=True)
-
-
-def user_errors[F: Callable[..., Any]](fn: F) -> F:
-    """Turn the library's user-facing exceptions into one-line errors with exit code 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from mcroi.engine import MemoryGuardError, NumericGuardError, OptionError
-        from mcroi.runs import RunExistsError, RunFolderError, RunWriteError
-
-        try:
-            return fn(*args, **kwargs)
-        except PriorsError as e:
-            raise UserError("\n".join(e.lines)) from None
-        except (RunExistsError, RunFolderError, RunWriteError) as e:
-            raise UserError(str(e)) from None
-        except (NumericGuardError, MemoryGuardError, OptionError) as e:
-            raise UserError(str(e)) from None
-
-    return wrapper  # type: ignore[return-value]
+from mcroi.cli._errors import EXIT_USAGE as EXIT_USAGE
+from mcroi.cli._errors import UserError as UserError
+from mcroi.cli._errors import user_errors as user_errors
 
 
 def setup_jax(precision: str, devices: int | None = None) -> None:

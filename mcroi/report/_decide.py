@@ -8,7 +8,6 @@ matplotlib figure, so the commands save the same chart as a PNG.
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from pathlib import Path
@@ -17,16 +16,13 @@ from typing import Any
 import numpy as np
 
 from mcroi.report import _figures as figures
+from mcroi.report._text import esc
 from mcroi.runs import format_value, money, pct
 
 #: The files the decision commands write into a run folder.
 FILES = {"voi": "voi.json", "stress": "stress.json", "reverse": "reverse-stress.json", "goal": "goal.json"}
 #: Inputs shown in the value-of-information chart.
 TOP = 14
-
-
-def _esc(x: Any) -> str:
-    return html.escape("" if x is None else str(x), quote=True)
 
 
 def _money(x: Any) -> str:
@@ -118,20 +114,20 @@ def _voi_html(doc: dict[str, Any]) -> str:
     named = [(f"study: measure {r['name']} with error SD {r['error_sd']:g} (EVSI)", r) for r in doc.get("studies", [])]
     named += [(_group_label(r), r) for r in doc["groups"]] + [(r["name"], r) for r in doc["inputs"][:TOP]]
     rows = "".join(
-        f"<tr><td>{_esc(name)}</td><td class=num>{_money(r['value'])}</td><td class=num>{_money(r['se'])}</td>"
+        f"<tr><td>{esc(name)}</td><td class=num>{_money(r['value'])}</td><td class=num>{_money(r['se'])}</td>"
         f"<td class=num>{pct(r['value'] / ev['value']) if ev['value'] > 0 else 'n/a'}</td></tr>"
         for name, r in named
     )
     svg = figures._svg(voi_figure(doc), "fig-voi")
     return (
-        f"<h3>Value of information</h3><p>Decision: <strong>{_esc(doc['decision'])}</strong>; on current information "
-        f"the best choice is <strong>{_esc(doc['best'])}</strong>. Knowing every input exactly before committing "
+        f"<h3>Value of information</h3><p>Decision: <strong>{esc(doc['decision'])}</strong>; on current information "
+        f"the best choice is <strong>{esc(doc['best'])}</strong>. Knowing every input exactly before committing "
         f"would be worth <strong>{_money(ev['value'])}</strong> (EVPI, &plusmn;{_money(ev['se'])} Monte Carlo SE). "
         "Learning one input (or group) exactly is worth its EVPPI below: an upper bound on what a study of it is worth. "
         "Each EVPPI is the gain of the best decision rule on that input found in the draws (a conservative estimate).</p>"
         '<table class="compact"><thead><tr><th>input or group</th><th class=num>EVPPI</th><th class=num>SE</th>'
         f"<th class=num>share of EVPI</th></tr></thead><tbody>{rows}</tbody></table>"
-        f"<figure>{svg}<figcaption>{_esc(doc['method'])}</figcaption></figure>"
+        f"<figure>{svg}<figcaption>{esc(doc['method'])}</figcaption></figure>"
     )
 
 
@@ -146,7 +142,7 @@ def _stress_html(doc: dict[str, Any]) -> str:
     parts = ["<h3>Stress: outputs with one input held to a band</h3>"]
     for key, b in doc.get("bands", {}).items():
         rows = "".join(
-            f"<tr><td>{_esc(o)}</td><td class=num>{_value(o, s['all']['p50'])}</td>"
+            f"<tr><td>{esc(o)}</td><td class=num>{_value(o, s['all']['p50'])}</td>"
             f"<td class=num>{_value(o, s['band']['p50'])}</td>"
             f"<td class=num>{_value(o, s['band']['p5'])} &ndash; {_value(o, s['band']['p95'])}</td></tr>"
             for o, s in b["outputs"].items()
@@ -154,7 +150,7 @@ def _stress_html(doc: dict[str, Any]) -> str:
         neg = b.get("p_npv_negative")
         extra = f" P(NPV &lt; 0) {pct(neg['all'])} over all draws, {pct(neg['band'])} in the band." if neg else ""
         parts.append(
-            f"<p><strong>{_esc(key)}</strong>: {b['draws']:,} draws.{extra}</p>"
+            f"<p><strong>{esc(key)}</strong>: {b['draws']:,} draws.{extra}</p>"
             '<table class="compact"><thead><tr><th>output</th><th class=num>median, all</th>'
             f"<th class=num>median, band</th><th class=num>P5 &ndash; P95, band</th></tr></thead><tbody>{rows}</tbody></table>"
         )
@@ -162,7 +158,7 @@ def _stress_html(doc: dict[str, Any]) -> str:
         svg = figures._svg(stress_figure(doc), "fig-stress")
         parts.append(
             f"<figure>{svg}<figcaption>NPV over the draws in which each input lies in its lowest or highest "
-            f"{doc['low'][1] - doc['low'][0]:g} % ({_esc(doc.get('platform') or 'this run')}); the other inputs keep "
+            f"{doc['low'][1] - doc['low'][0]:g} % ({esc(doc.get('platform') or 'this run')}); the other inputs keep "
             "the values they took in those draws.</figcaption></figure>"
         )
     return "".join(parts)
@@ -172,13 +168,13 @@ def _reverse_html(doc: dict[str, Any]) -> str:
     parts = ["<h3>Reverse stress: what it takes</h3>"]
     for i, (key, e) in enumerate(doc.items()):
         rows = "".join(
-            f"<tr><td>{_esc(r['input'])}</td><td class=num>{r['shift_sd']:+.3f} &plusmn; {r.get('shift_sd_se', math.nan):.3f}</td>"
+            f"<tr><td>{esc(r['input'])}</td><td class=num>{r['shift_sd']:+.3f} &plusmn; {r.get('shift_sd_se', math.nan):.3f}</td>"
             f"<td class=num>{r['base']['p50']:.4g} &rarr; {r['stressed']['p50']:.4g}</td></tr>"
             for r in sorted(e["inputs"], key=lambda r: -abs(r["shift_sd"]))[:8]
         )
         svg = figures._svg(reverse_figure(e), f"fig-reverse{i}")
         parts.append(
-            f"<p><strong>{_esc(key)}</strong>: the draws reweighted as little as possible (minimum relative entropy) "
+            f"<p><strong>{esc(key)}</strong>: the draws reweighted as little as possible (minimum relative entropy) "
             f"to meet it. Effective sample size {e['ess']:,.0f} of {e['draws']:,}.</p>"
             '<table class="compact"><thead><tr><th>input</th><th class=num>mean shift (SDs) &plusmn; SE</th>'
             f"<th class=num>median: run &rarr; stressed</th></tr></thead><tbody>{rows}</tbody></table>"
@@ -189,8 +185,8 @@ def _reverse_html(doc: dict[str, Any]) -> str:
 
 def _goal_html(doc: dict[str, Any]) -> str:
     rows = "".join(
-        f"<tr><td>{_esc(g['target'])}</td><td>{_esc(g['input'])}{' (' + _esc(g['platform']) + ')' if g.get('platform') else ''}</td>"
-        f"<td class=num>{_esc(g['feasible'])} {g['value']:.6g} &plusmn; {g['se_value']:.2g}</td>"
+        f"<tr><td>{esc(g['target'])}</td><td>{esc(g['input'])}{' (' + esc(g['platform']) + ')' if g.get('platform') else ''}</td>"
+        f"<td class=num>{esc(g['feasible'])} {g['value']:.6g} &plusmn; {g['se_value']:.2g}</td>"
         f"<td class=num>{g['base_value']:.6g}</td><td class=num>{g['base_statistic']:.4g} &rarr; {g['statistic']:.4g}</td></tr>"
         for g in doc.values()
     )

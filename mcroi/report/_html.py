@@ -7,7 +7,6 @@ descriptions, sources, platform names) goes through :func:`html.escape`.
 
 from __future__ import annotations
 
-import html
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -25,6 +24,7 @@ from mcroi.report import _fanchart as fanchart
 from mcroi.report import _figures as figures
 from mcroi.report import _lender as lender
 from mcroi.report import _market as market
+from mcroi.report._text import esc as esc
 from mcroi.runs import clean_leftovers, file_hashes, money, read_run, record_file
 from mcroi.runs import finite as _finite
 from mcroi.runs import months as fmt_months
@@ -39,11 +39,6 @@ def fmt_money(x: Any) -> str:
 
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-
-
-def esc(x: Any) -> str:
-    """HTML-escaped text of any value."""
-    return html.escape("" if x is None else str(x), quote=True)
 
 
 # ----------------------------------------------------------------------------- formatting

@@ -9,7 +9,6 @@ the tax the interest saves.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -18,16 +17,13 @@ import xarray as xr
 
 from mcroi import analysis
 from mcroi.report import _figures as figures
+from mcroi.report._text import esc
 from mcroi.runs import money, multiple, pct, probability_text
 
 #: Which inputs describe the capital structure (by prefix or name), for the assumptions table.
 CAPITAL_INPUTS = ("debt.", "contract.", "finance.cost_of_equity", "finance.tax_depreciation_months", "finance.tax_rate")
 #: The band of total equity cash whose draws the P50 waterfall averages (so its steps add up).
 WATERFALL_BAND = (45, 55)
-
-
-def _esc(x: Any) -> str:
-    return html.escape("" if x is None else str(x), quote=True)
 
 
 class Waterfall(NamedTuple):
@@ -163,10 +159,10 @@ def _assumptions(priors_doc: Mapping[str, Any] | None) -> str:
         spec = d.get("spec") or {}
         value = ", ".join(f"{k}={v}" for k, v in spec.items() if k not in ("source",))
         rows.append(
-            f"<tr><td><code>{_esc(key)}</code></td><td>{_esc(value)}</td><td class=source>{_esc(d.get('source'))}</td></tr>"
+            f"<tr><td><code>{esc(key)}</code></td><td>{esc(value)}</td><td class=source>{esc(d.get('source'))}</td></tr>"
         )
     for key in priors_doc.get("switches") or ():
-        rows.append(f"<tr><td><code>{_esc(key)}</code></td><td>on</td><td class=source>scenario switch</td></tr>")
+        rows.append(f"<tr><td><code>{esc(key)}</code></td><td>on</td><td class=source>scenario switch</td></tr>")
     return (
         '<table class="assumptions"><thead><tr><th>input</th><th>value / distribution</th><th>source</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
@@ -267,7 +263,7 @@ def _compare_table(ds_all: xr.Dataset, summary_doc: Any) -> str | None:
         debt = c.get("has_debt")
         cov = probability_text(c["p_min_dscr_below_covenant"], int(c["draws"])) if debt else "no debt"
         rows.append(
-            f"<tr data-platform='{_esc(name)}'><th scope=row>{_esc(name)}</th>"
+            f"<tr data-platform='{esc(name)}'><th scope=row>{esc(name)}</th>"
             f"<td class=num>{multiple(c['min_dscr']['p50']) if debt else 'no debt'}</td><td class=num>{cov}</td>"
             f"<td class=num>{pct(c['returns']['equity']['irr_p50'])}</td>"
             f"<td class=num>{money(c['returns']['equity']['npv_p50'])}</td>"
@@ -300,8 +296,8 @@ def page(
         own
         if own is not None
         else (
-            f'<p class="muted">The baseline ({_esc(platform)}) has no debt: its DSCR charts would be empty. Run the '
+            f'<p class="muted">The baseline ({esc(platform)}) has no debt: its DSCR charts would be empty. Run the '
             "compare with a structure that borrows as <code>--baseline</code> to see that structure's lender's page.</p>"
         )
     )
-    return table + (f"<h3>{_esc(platform)}</h3>" if own is not None else "") + rest
+    return table + (f"<h3>{esc(platform)}</h3>" if own is not None else "") + rest

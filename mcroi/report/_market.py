@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from typing import Any
 
 import xarray as xr
 
 from mcroi import analysis
+from mcroi.report._text import esc
 from mcroi.runs import pct, usd_small
-
-
-def _esc(x: Any) -> str:
-    return html.escape("" if x is None else str(x), quote=True)
 
 
 def check_of(s: Mapping[str, Any], ds: xr.Dataset) -> dict[str, Any] | None:
@@ -93,7 +89,7 @@ def _platform_rows(summary_doc: Mapping[str, Any] | None) -> str:
             continue
         ratio, rent = mc.get("revenue_to_rent_ratio"), mc.get("market_gpu_hour_usd")
         rows.append(
-            f"<tr><th scope=row>{_esc(name)}</th><td class=num>{usd_small(mc['revenue_per_gpu_hour_usd']['p50'])}</td>"
+            f"<tr><th scope=row>{esc(name)}</th><td class=num>{usd_small(mc['revenue_per_gpu_hour_usd']['p50'])}</td>"
             f"<td class=num>{usd_small(rent['p50']) if rent else 'not given'}</td>"
             f"<td class=num>{f'{ratio["p50"]:.2f}x' if ratio else 'n/a'}{' &#9888;' if mc.get('flagged') else ''}</td></tr>"
         )
