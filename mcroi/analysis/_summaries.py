@@ -31,11 +31,16 @@ def quantile_mcse(x: np.ndarray, p: float) -> float:
     n = x.size
     if n < 2:
         return math.nan
-    s = math.sqrt(p * (1 - p) / n)
-    lo, hi = quantile(x, [max(p - s, 0.0), min(p + s, 1.0)])
+    lo, hi = quantile(x, list(_mcse_bracket(n, p)))
     if not (math.isfinite(lo) and math.isfinite(hi)):  # inf - inf would warn
         return math.nan
     return 0.5 * float(hi - lo)
+
+
+def _mcse_bracket(n: int, p: float) -> tuple[float, float]:
+    """The quantile levels ``p -+ sqrt(p (1 - p) / n)`` whose half-distance is the MCSE of ``Q(p)``."""
+    s = math.sqrt(p * (1 - p) / n)
+    return max(p - s, 0.0), min(p + s, 1.0)
 
 
 def moments(finite: np.ndarray) -> dict[str, float]:
@@ -65,11 +70,16 @@ def describe(x: np.ndarray) -> dict[str, float]:
     }
     out.update(moments(finite))
     if valid.size:
-        qs = quantile(valid, np.array(PERCENTILES) / 100)
-        for p, v in zip(PERCENTILES, qs, strict=True):
+        # one selection pass for the percentiles and the MCSE brackets (np.quantile's value at each
+        # q does not depend on the others: the same numbers as quantile() and quantile_mcse())
+        brackets = [_mcse_bracket(valid.size, p / 100) for p in MCSE_PERCENTILES]
+        qs = quantile(valid, [*(p / 100 for p in PERCENTILES), *(q for b in brackets for q in b)])
+        for p, v in zip(PERCENTILES, qs, strict=False):
             out[f"p{p}"] = float(v)
-        for p in MCSE_PERCENTILES:
-            out[f"mcse_p{p}"] = quantile_mcse(valid, p / 100)
+        for i, p in enumerate(MCSE_PERCENTILES):
+            lo, hi = (float(v) for v in qs[len(PERCENTILES) + 2 * i : len(PERCENTILES) + 2 * i + 2])
+            ok = valid.size >= 2 and math.isfinite(lo) and math.isfinite(hi)
+            out[f"mcse_p{p}"] = 0.5 * (hi - lo) if ok else math.nan
     else:
         for p in PERCENTILES:
             out[f"p{p}"] = math.nan

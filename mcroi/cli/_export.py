@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mcroi.cli._main import UserError, user_errors
+from mcroi.cli._main import UserError, setup_jax, user_errors
 
 
 @click.command()
@@ -28,6 +28,7 @@ def export(run: Path, fmt: str, percentiles: str, out: str | None) -> None:
     other opex, tax, cash flow, output tokens) come with their own percentiles; a percentile of a
     sum is not the sum of percentiles.
     """
+    setup_jax("float64")  # a run that keeps every draw recomputes them when read
     from mcroi import runs
 
     fmt = fmt.lower()

@@ -20,6 +20,11 @@ from mcroi.pipeline._sensitivity import write_default as write_sensitivity_defau
 from mcroi.priors import CONTRACT_VERSION, PriorSet
 
 
+#: What a run keeps: every draw (the headline outputs stored, the rest recomputed when read),
+#: every draw stored (``all``), or a streamed summary with a 10,000-draw subsample.
+KEEP = ("draws", "all", "summary")
+
+
 def load_priors(source: str | Path | PriorSet | None) -> PriorSet:
     """A PriorSet from a PriorSet, a path, a library name, or None (the default scenario)."""
     if isinstance(source, PriorSet):
@@ -96,7 +101,11 @@ def simulate(
     out
         When given, also write a run folder there (refused if it exists, unless ``force``).
     keep
-        ``"draws"`` keeps every draw; ``"summary"`` streams them into exact moments and
+        ``"draws"`` keeps every draw: ``results.nc`` stores the headline outputs
+        (:data:`mcroi.runs.STORED_OUTPUTS`) and the sha256 of every other per-draw variable,
+        which :func:`mcroi.runs.read_run` recomputes bit for bit from the seed (about 64 bytes a
+        draw instead of about 900). ``"all"`` stores every variable of every draw (readable on
+        any backend without recomputation). ``"summary"`` streams them into exact moments and
         probabilities and a quantile sketch (docs/scaling.md) and keeps the inputs and outputs of
         the first :data:`mcroi.engine.SUBSAMPLE` draws only (``results.nc`` then holds those).
     until_mcse, max_draws
@@ -130,11 +139,15 @@ def simulate(
     t0 = time.perf_counter()
     ps = load_priors(priors)
     covenant = analysis.check_covenant(covenant)
+    if keep not in KEEP:
+        raise ValueError(f"keep must be one of {', '.join(KEEP)}, got {keep!r}")
     if out is not None:
         runs.prepare(Path(out), force)
-    plan = _plan(ps, draws, chunk_size, precision, keep, until_mcse, max_draws, distributed)
+    engine_keep = "summary" if keep == "summary" else "draws"
+    plan = _plan(ps, draws, chunk_size, precision, engine_keep, until_mcse, max_draws, distributed)
     if out is not None:  # a disk that cannot take results.nc is refused before the draws
-        runs.check_space(int(plan.memory["stored_bytes"]), Path(out))
+        itemsize = np.dtype(precision).itemsize
+        runs.check_space(runs.stored_bytes(plan.cap, itemsize, keep, int(plan.memory["stored_bytes"])), Path(out))
     t_priors = time.perf_counter() - t0
     arrays = engine.run(
         ps,
@@ -163,14 +176,21 @@ def simulate(
     settings = {"seed": seed, "precision": precision, "chunk_size": chunk_size, "until_mcse": until_mcse}
     manifest = _manifest(ps, arrays, plan, settings, numeric, command)
     manifest["covenant"] = covenant
+    if plan.nproc == 1:
+        manifest["keep"] = keep
     ds = runs.to_dataset(ps, arrays, _dataset_attrs(manifest))
+    file_ds = ds
+    if manifest["keep"] == "draws":  # every draw, the recomputable ones recomputed when read
+        file_ds, manifest["storage"] = runs.compact(ds, _made_on(manifest))
+    else:
+        manifest["storage"] = {"mode": "stored" if manifest["keep"] == "all" else "subsample"}
     timings = {"priors_s": t_priors, **arrays.timings, "summary_s": t_summary}
     if out is not None:
         manifest["timings_s"] = timings
         phase = on_phase or (lambda name: None)
         phase("writing results.nc")
         extras = _run_extras(ps, arrays, Path(out), plots, phase)
-        runs.write_run(Path(out), ds, manifest, summary, force=force, extra=extras)
+        runs.write_run(Path(out), file_ds, manifest, summary, force=force, extra=extras)
         if on_written is not None:
             on_written(Path(out))
     manifest["timings_s"] = {**timings, "total_s": time.perf_counter() - t0}
@@ -293,6 +313,12 @@ def _manifest(
             "meaning": "MCSE of NPV mean, P5, P50, P95 relative to NPV sd; absolute MCSE of P(NPV < 0)",
         }
     return manifest
+
+
+def _made_on(manifest: dict[str, Any]) -> dict[str, Any]:
+    """Where a run's recomputed draws are bit-identical: its backend, jax and jaxlib, and machine."""
+    v = manifest["versions"]
+    return {"backend": manifest["backend"], "jax": v["jax"], "jaxlib": v["jaxlib"], "machine": platform.machine()}
 
 
 def _dataset_attrs(manifest: dict[str, Any]) -> dict[str, Any]:

@@ -2,8 +2,11 @@
 
 The checks, in order: the priors stored in the manifest hash to the recorded sha256; the priors
 files, where they are found next to the run, still resolve to it; ``results.nc`` holds the draws
-the manifest promises; a sample of draws recomputed in the engine tile that produced them is
-bit-identical; ``summary.json`` matches the statistics of the stored draws. Each check is a
+the manifest promises; the draws recomputed in the engine tile that produced them are
+bit-identical (a run that keeps every draw stores only its headline outputs: reading it
+recomputes every draw and checks it against the sha256 the run recorded, see
+:meth:`mcroi.runs.RunFolder.dataset`; ``--sample`` then also recomputes draws tile by tile);
+``summary.json`` matches the statistics of the draws. Each check is a
 :class:`Check`; :func:`verify` returns them all in a :class:`VerifyReport`.
 """
 
@@ -300,8 +303,17 @@ def verify(
     except runs.RunFolderError as e:
         rec("diff", str(e).removeprefix(f"{folder.results_path}: "))
         return report
+    if folder.recomputed is not None:
+        r = folder.recomputed
+        rec(
+            "ok",
+            f"recomputed all {r['draws']:,} draws from the seed: {r['stored']} stored outputs bit-identical, "
+            f"{r['variables']} per-draw variables match the sha256 the run recorded",
+        )
     if _check_results(man, ds, ps, rec):
-        head, rand = _sample(int(ds.sizes["draw"]), sample, first, n_random)
-        _check_draws(man, ds, ps, head, rand, check_seed, rec)
+        if folder.recomputed is None or (sample, first, n_random) != (None, None, None):
+            # a stored run: recompute its draws; a recomputed one: a sample asked for, by the tile route
+            head, rand = _sample(int(ds.sizes["draw"]), sample, first, n_random)
+            _check_draws(man, ds, ps, head, rand, check_seed, rec)
         _check_summary(folder, ds, ps, rec)
     return report

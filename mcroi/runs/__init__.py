@@ -36,18 +36,23 @@ from mcroi.runs._read import RunFolder as RunFolder
 from mcroi.runs._read import RunFolderError as RunFolderError
 from mcroi.runs._read import open_run as open_run
 from mcroi.runs._read import read_run as read_run
+from mcroi.runs._read import set_recompute_progress as set_recompute_progress
 from mcroi.runs._store import RUN_FILES as RUN_FILES
+from mcroi.runs._store import STORED_OUTPUTS as STORED_OUTPUTS
 from mcroi.runs._store import RunExistsError as RunExistsError
 from mcroi.runs._store import RunWriteError as RunWriteError
 from mcroi.runs._store import check_destination as check_destination
 from mcroi.runs._store import check_space as check_space
 from mcroi.runs._store import clean_leftovers as clean_leftovers
+from mcroi.runs._store import compact as compact
+from mcroi.runs._store import draw_digest as draw_digest
 from mcroi.runs._store import dumps as dumps
 from mcroi.runs._store import file_hashes as file_hashes
 from mcroi.runs._store import is_run_folder as is_run_folder
 from mcroi.runs._store import prepare as prepare
 from mcroi.runs._store import record_file as record_file
 from mcroi.runs._store import sha256_file as sha256_file
+from mcroi.runs._store import stored_bytes as stored_bytes
 from mcroi.runs._store import summary_csv as summary_csv
 from mcroi.runs._store import to_dataset as to_dataset
 from mcroi.runs._store import write_run as write_run
@@ -60,6 +65,7 @@ __all__ = [
     "FORMATS",
     "LINE_ITEMS",
     "RUN_FILES",
+    "STORED_OUTPUTS",
     "RunExistsError",
     "RunWriteError",
     "check_space",
@@ -69,6 +75,8 @@ __all__ = [
     "annual_table",
     "check_destination",
     "clean_leftovers",
+    "compact",
+    "draw_digest",
     "compare_run_dir",
     "compare_summary_csv",
     "csv_number",
@@ -92,9 +100,11 @@ __all__ = [
     "quantity",
     "usd_small",
     "read_run",
+    "set_recompute_progress",
     "record_file",
     "sha256_file",
     "stat_name",
+    "stored_bytes",
     "summary_csv",
     "tables",
     "to_dataset",

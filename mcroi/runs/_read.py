@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
+from mcroi import engine
+from mcroi.analysis import same_bits
 from mcroi.priors import FAMILIES, PriorsError, from_resolved
+from mcroi.runs._store import draw_digest, to_dataset
 
 PRECISIONS = ("float64", "float32")
 
@@ -46,13 +51,27 @@ class RunFolder:
     summary: dict[str, Any] | None
     kind: str
     _dataset: xr.Dataset | None = field(default=None, repr=False)
+    #: After a recomputing read: draws, variables checked against their sha256, stored outputs compared.
+    recomputed: dict[str, int] | None = field(default=None, repr=False)
 
     @property
     def results_path(self) -> Path:
         return self.path / "results.nc"
 
+    @property
+    def recomputes(self) -> bool:
+        """Whether ``results.nc`` stores only the headline outputs and the rest is recomputed when read."""
+        storage = self.manifest.get("storage")
+        return isinstance(storage, dict) and storage.get("mode") == "recompute"
+
     def dataset(self) -> xr.Dataset:
-        """``results.nc`` loaded into memory, the manifest's text in ``attrs["manifest"]``."""
+        """``results.nc`` loaded into memory, the manifest's text in ``attrs["manifest"]``.
+
+        A run that keeps every draw stores only its headline outputs: the other per-draw
+        variables are recomputed here from the seed and the resolved priors and checked, bit for
+        bit, against the sha256 the run recorded (:class:`RunFolderError` when they differ). The
+        Dataset is then exactly what a run that stores everything (``--keep all``) reads back.
+        """
         if self._dataset is None:
             try:
                 ds = xr.load_dataset(self.results_path, engine="h5netcdf")
@@ -60,6 +79,8 @@ class RunFolder:
                 raise RunFolderError(
                     f"{self.results_path}: cannot be read as a run ({type(e).__name__}: {e})"
                 ) from None
+            if ds.attrs.get("storage") == "recompute":  # the file says what it lacks
+                ds = _recomputed(self, ds)
             ds.attrs["manifest"] = json.dumps(self.manifest)
             self._dataset = ds
         return self._dataset
@@ -75,6 +96,76 @@ class RunFolder:
             if isinstance(s, dict) and s.get("platform") == want and isinstance(s.get("priors"), dict):
                 return dict(s["priors"])
         return None
+
+
+#: Called as ``factory(draws)`` before a run's draws are recomputed; returns a context manager
+#: that is also an :data:`mcroi.engine.ProgressFn` (the CLI installs its progress bar here).
+RecomputeProgress = Callable[[int], Any]
+_progress: list[RecomputeProgress] = []
+
+
+def set_recompute_progress(factory: RecomputeProgress | None) -> None:
+    """Show progress while a run's draws are recomputed on reading (None: silent)."""
+    _progress.clear()
+    if factory is not None:
+        _progress.append(factory)
+
+
+def _recomputed(folder: RunFolder, stored: xr.Dataset) -> xr.Dataset:
+    """The full run Dataset of a run that stores its headline outputs only (see ``dataset``)."""
+    man, where = folder.manifest, folder.results_path
+    storage = man.get("storage") if folder.kind == "simulate" else None
+    if not isinstance(storage, dict) or storage.get("mode") != "recompute":
+        raise RunFolderError(
+            f"{folder.path / 'manifest.json'}: storage = {storage!r:.60}: results.nc stores the headline outputs "
+            "only and the manifest lacks what recomputes the rest"
+        )
+    digests, kept = storage.get("sha256"), storage.get("stored")
+    if not isinstance(digests, dict) or not isinstance(kept, list):
+        raise RunFolderError(f"{folder.path / 'manifest.json'}: storage = {storage!r:.60}: lacks sha256 or stored")
+    draws = int(man["draws"])
+    if stored.sizes.get("draw") != draws:
+        raise RunFolderError(f"{where}: holds {stored.sizes.get('draw')} draws, the manifest promises {draws:,}")
+    ps = from_resolved(man["priors"], man.get("priors_files", ()), where=str(folder.path / "manifest.json"))
+    chunk = man.get("chunk_size") if isinstance(man.get("chunk_size"), int) else engine.DEFAULT_CHUNK
+    if _progress:
+        with _progress[0](draws) as progress:
+            arrays = engine.run(
+                ps, draws, seed=man["seed"], chunk_size=chunk, precision=man["precision"], progress=progress
+            )
+    else:
+        arrays = engine.run(ps, draws, seed=man["seed"], chunk_size=chunk, precision=man["precision"])
+    attrs = {k: v for k, v in stored.attrs.items() if k != "storage"}
+    full = to_dataset(ps, arrays, attrs)
+    made = storage.get("made_on") or {}
+    elsewhere = (
+        f"; the run was made with jax {made.get('jax', '?')} on {made.get('backend', '?')} "
+        f"({made.get('machine', '?')}): read it there, or rerun it with --keep all to store every draw"
+    )
+    for k in kept:
+        if k not in stored or k not in full:
+            raise RunFolderError(f"{where}: lacks the stored output {k} (deleted?)")
+        a, b = np.asarray(stored[k].values), np.asarray(full[k].values)
+        if a.shape != b.shape or a.dtype != b.dtype or not same_bits(a, b).all():
+            raise RunFolderError(
+                f"{where}: {k} stored differs from {k} recomputed from the seed (edited, or recomputed on "
+                f"another backend){elsewhere}"
+            )
+    for k in full.data_vars:
+        if "draw" not in full[k].dims:
+            continue
+        want = digests.get(str(k))
+        if want is None:
+            raise RunFolderError(f"{folder.path / 'manifest.json'}: storage.sha256 lacks the variable {k}")
+        if draw_digest(full[k].values) != want:
+            raise RunFolderError(
+                f"{where}: {k} recomputed from the seed does not match the sha256 the run recorded{elsewhere}"
+            )
+    missing = sorted(set(digests) - {str(k) for k in full.data_vars})
+    if missing:
+        raise RunFolderError(f"{where}: the run recorded {missing[0]}, which this mcroi does not compute")
+    folder.recomputed = {"draws": draws, "variables": len(digests), "stored": len(kept)}
+    return full
 
 
 def _load_json(path: Path, what: str) -> Any:

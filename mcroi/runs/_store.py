@@ -93,6 +93,68 @@ def to_dataset(priors: PriorSet, arrays: RunArrays, attrs: Mapping[str, Any] | N
     return ds
 
 
+#: What ``results.nc`` stores per draw when a run keeps every draw (``keep="draws"``): the
+#: headline outputs, readable by any netCDF tool. Every other per-draw variable (the inputs, the
+#: other outputs, the yearly line items) is recomputed bit for bit from the seed whenever the run
+#: is read (:func:`mcroi.runs.read_run`), and checked against the sha256 recorded here.
+STORED_OUTPUTS = (
+    "npv_usd",
+    "irr_annual",
+    "mirr_annual",
+    "payback_months",
+    "roi_multiple",
+    "equity_irr_annual",
+    "min_dscr",
+    "revenue_to_rent_ratio",
+)
+
+STORAGE_NOTE = (
+    "results.nc stores the outputs named in 'stored' for every draw; every other per-draw variable is "
+    "recomputed from the seed and the resolved priors when the run is read, and must match the sha256 recorded "
+    "here bit for bit (same backend and precision; elsewhere mcroi says so). --keep all stores every variable."
+)
+
+
+def draw_digest(values: np.ndarray) -> str:
+    """sha256 of a per-draw array: its dtype, shape and bytes (C order)."""
+    a = np.ascontiguousarray(values)
+    h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
+    h.update(a.data if a.size else b"")
+    return h.hexdigest()
+
+
+def per_draw_variables(ds: xr.Dataset) -> list[str]:
+    """The data variables of ``ds`` that have one value (or row) per draw."""
+    return [str(k) for k, v in ds.data_vars.items() if "draw" in v.dims]
+
+
+def compact(ds: xr.Dataset, made_on: Mapping[str, Any]) -> tuple[xr.Dataset, dict[str, Any]]:
+    """The Dataset ``results.nc`` stores for a run that keeps every draw, and the manifest's
+    ``storage`` block: :data:`STORED_OUTPUTS` on ``draw`` (no draw coordinate: it is 0..n-1)
+    and the sha256 of every per-draw variable, stored or recomputed."""
+    per_draw = per_draw_variables(ds)
+    stored = [k for k in STORED_OUTPUTS if k in ds]
+    digests = {k: draw_digest(ds[k].values) for k in per_draw}
+    small = ds.drop_vars([k for k in per_draw if k not in stored]).drop_vars("draw")
+    small.attrs["storage"] = "recompute"
+    block = {
+        "mode": "recompute",
+        "stored": stored,
+        "sha256": digests,
+        "made_on": dict(made_on),
+        "meaning": STORAGE_NOTE,
+    }
+    return small, block
+
+
+def stored_bytes(draws: int, itemsize: int, keep: str, full_bytes: int) -> int:
+    """Bytes ``results.nc`` will hold: the headline outputs when the run keeps every draw by
+    recomputation, the whole Dataset (``full_bytes``) with ``--keep all`` or a streamed subsample."""
+    if keep == "draws":
+        return draws * itemsize * len(STORED_OUTPUTS)
+    return full_bytes
+
+
 def _jsonable(x: Any) -> Any:
     if isinstance(x, float):
         return x if math.isfinite(x) else None

@@ -31,7 +31,8 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(priors.library_root(), root / "lib")  # the default scenario extends library layers
     src = root / "lib" / "default.toml"
     out = root / "runs" / "r1"
-    pipeline.simulate(str(src), draws=DRAWS, seed=11, chunk_size=CHUNK, out=out, plots=False)
+    # every variable stored: verify compares stored and recomputed draws (tests/runs/test_compact.py: the default)
+    pipeline.simulate(str(src), draws=DRAWS, seed=11, chunk_size=CHUNK, out=out, plots=False, keep="all")
     return out
 
 
@@ -244,8 +245,8 @@ def _edit_json(path: Path, edit) -> None:
     path.write_text(json.dumps(doc))
 
 
-def _drop_inputs(run: Path) -> None:
-    ds = xr.load_dataset(run / "results.nc", engine="h5netcdf").drop_vars("inputs")
+def _drop_npv(run: Path) -> None:
+    ds = xr.load_dataset(run / "results.nc", engine="h5netcdf").drop_vars("npv_usd")
     (run / "results.nc").unlink()
     ds.to_netcdf(run / "results.nc", engine="h5netcdf")
 
@@ -262,7 +263,7 @@ TAMPERING = {
     "summary.csv edited": lambda run: (run / "summary.csv").write_text((run / "summary.csv").read_text() + "x\n"),
     "report.html edited": lambda run: (run / "report.html").write_text("<html>99.9 % sure</html>"),
     "sensitivity.nc deleted": lambda run: (run / "sensitivity.nc").unlink(),
-    "inputs deleted": _drop_inputs,
+    "npv_usd deleted": _drop_npv,
     "scenario renamed": _rename_scenario,
 }
 
@@ -326,5 +327,9 @@ def test_a_levered_run_on_two_devices_verifies_bit_for_bit(tmp_path: Path) -> No
     assert res.returncode == 0, res.stderr
     assert len(json.loads((out / "manifest.json").read_text())["devices"]) == 2
     report = pipeline.verify(out)
+    assert report.ok, [c.message for c in report.problems]
+    assert any("recomputed all 3,000 draws from the seed" in c.message for c in report.checks)
+    # and draw by draw, each in the engine tile that produced it, on one device
+    report = pipeline.verify(out, first=3000, n_random=0)
     assert report.ok, [c.message for c in report.problems]
     assert any("every stored draw" in c.message for c in report.checks)
