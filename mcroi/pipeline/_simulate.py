@@ -19,7 +19,6 @@ from mcroi.engine import SCALAR_OUTPUTS
 from mcroi.pipeline._sensitivity import write_default as write_sensitivity_defaults
 from mcroi.priors import CONTRACT_VERSION, PriorSet
 
-
 #: What a run keeps: every draw (the headline outputs stored, the rest recomputed when read),
 #: every draw stored (``all``), or a streamed summary with a 10,000-draw subsample.
 KEEP = ("draws", "all", "summary")
