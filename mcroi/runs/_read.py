@@ -127,7 +127,7 @@ def _recomputed(folder: RunFolder, stored: xr.Dataset) -> xr.Dataset:
     if stored.sizes.get("draw") != draws:
         raise RunFolderError(f"{where}: holds {stored.sizes.get('draw')} draws, the manifest promises {draws:,}")
     ps = from_resolved(man["priors"], man.get("priors_files", ()), where=str(folder.path / "manifest.json"))
-    chunk = man.get("chunk_size") if isinstance(man.get("chunk_size"), int) else engine.DEFAULT_CHUNK
+    chunk = int(man["chunk_size"]) if isinstance(man.get("chunk_size"), int) else engine.DEFAULT_CHUNK
     if _progress:
         with _progress[0](draws) as progress:
             arrays = engine.run(
