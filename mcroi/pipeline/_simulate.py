@@ -188,7 +188,7 @@ def simulate(
         manifest["timings_s"] = timings
         phase = on_phase or (lambda name: None)
         phase("writing results.nc")
-        extras = _run_extras(ps, arrays, Path(out), plots, phase)
+        extras = _run_extras(ps, arrays, ds, Path(out), plots, phase)
         runs.write_run(Path(out), file_ds, manifest, summary, force=force, extra=extras)
         if on_written is not None:
             on_written(Path(out))
@@ -326,7 +326,7 @@ def _dataset_attrs(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run_extras(
-    ps: PriorSet, arrays: engine.RunArrays, out: Path, plots: bool, phase: Callable[[str], None]
+    ps: PriorSet, arrays: engine.RunArrays, ds: xr.Dataset, out: Path, plots: bool, phase: Callable[[str], None]
 ) -> Callable[[Path], None]:
     """What a run folder holds besides the data: the distribution plot, the default tornados, the report."""
 
@@ -340,7 +340,7 @@ def _run_extras(
         write_sensitivity_defaults(tmp, ps, arrays, plots=plots)
         if plots:
             phase("writing the report")
-            report.write_html(tmp, tmp / "report.html", name=out.name)
+            report.write_html(tmp, tmp / "report.html", name=out.name, dataset=ds)
         phase("saving the run folder")
 
     return extra

@@ -457,15 +457,23 @@ def _tamper_banner(folder: Any) -> str:
     )
 
 
-def build(run: str | Path, *, fan_draws: int = fanchart.FAN_DRAWS, name: str | None = None) -> str:
+def build(
+    run: str | Path,
+    *,
+    fan_draws: int = fanchart.FAN_DRAWS,
+    name: str | None = None,
+    dataset: xr.Dataset | None = None,
+) -> str:
     """The report of run folder ``run`` as one HTML document (text).
 
     ``fan_draws`` draws (the first ones) are re-evaluated month by month for the fan chart;
-    ``name`` is the run's name shown on the page (default: the folder's name).
+    ``name`` is the run's name shown on the page (default: the folder's name). ``dataset`` is the
+    run's Dataset when the caller holds it (``simulate`` writing its own folder), so that a run
+    which recomputes its draws on reading is not recomputed again.
     """
     run = Path(run)
     folder = read_run(run)
-    ds_all = folder.dataset()
+    ds_all = folder.dataset() if dataset is None else dataset
     manifest = folder.manifest
     summary_doc = folder.summary
     platform = None
