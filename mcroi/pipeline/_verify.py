@@ -303,14 +303,14 @@ def verify(
     except runs.RunFolderError as e:
         rec("diff", str(e).removeprefix(f"{folder.results_path}: "))
         return report
-    if folder.recomputed is not None:
-        r = folder.recomputed
-        rec(
-            "ok",
-            f"recomputed all {r['draws']:,} draws from the seed: {r['stored']} stored outputs bit-identical, "
-            f"{r['variables']} per-draw variables match the sha256 the run recorded",
-        )
     if _check_results(man, ds, ps, rec):
+        if folder.recomputed is not None:
+            r = folder.recomputed
+            rec(
+                "ok",
+                f"recomputed all {r['draws']:,} draws from the seed: {r['stored']} stored outputs bit-identical, "
+                f"{r['variables']} per-draw variables match the sha256 the run recorded",
+            )
         if folder.recomputed is None or (sample, first, n_random) != (None, None, None):
             # a stored run: recompute its draws; a recomputed one: a sample asked for, by the tile route
             head, rand = _sample(int(ds.sizes["draw"]), sample, first, n_random)
