@@ -224,6 +224,14 @@ def _command(
     default=None,
     help="Extra draws per platform for the independent-draws SE check [default: min(draws, 100000); 0: off].",
 )
+@click.option(
+    "--keep",
+    type=click.Choice(["draws", "all"]),
+    default="draws",
+    show_default=True,
+    help="draws: results.nc stores each platform's headline outputs and the rest is recomputed bit for bit "
+    "when read; all: store every variable (readable on any backend).",
+)
 @click.option("--no-plots", is_flag=True, help="Skip the figures.")
 @click.option("--quiet", "-q", is_flag=True, help="No table.")
 @covenant_option
@@ -238,6 +246,7 @@ def compare(
     chunk_size: int,
     precision: str,
     independent_draws: int | None,
+    keep: str,
     no_plots: bool,
     quiet: bool,
     covenant: float,
@@ -282,7 +291,7 @@ def compare(
         command=_command(scenarios, labels[ib], draws, seed, precision, chunk_size, independent_draws, covenant),
         covenant=covenant,
     )
-    pipeline.write_compare(ds, out, force=force, plots=not no_plots)
+    pipeline.write_compare(ds, out, force=force, plots=not no_plots, keep=keep)
     if not quiet:
         summary = json.loads(ds.attrs["summary"])
         print_comparison(summary, f"{' vs '.join(labels)}: {draws:,} common draws, seed {seed}, {precision}")

@@ -6,7 +6,6 @@ scenarios on common random numbers (``_compare``), the sensitivity tables and ch
 """
 
 from mcroi.pipeline._compare import compare as compare
-from mcroi.pipeline._compare import compare_dataset as compare_dataset
 from mcroi.pipeline._compare import write_compare as write_compare
 from mcroi.pipeline._decide import goal_seek as goal_seek
 from mcroi.pipeline._decide import reverse_stress as reverse_stress
@@ -27,6 +26,7 @@ from mcroi.pipeline._simulate import simulate as simulate
 from mcroi.pipeline._simulate import versions as versions
 from mcroi.pipeline._verify import Check as Check
 from mcroi.pipeline._verify import verify as verify
+from mcroi.runs import compare_dataset as compare_dataset
 
 __all__ = [
     "Check",

@@ -26,12 +26,10 @@ from mcroi.analysis import (
     combined_sha256,
     platform_labels,
     platform_summary,
-    union_inputs,
     versus,
 )
-from mcroi.engine import ANNUAL_OUTPUTS, OUTPUTS, SCALAR_OUTPUTS
 from mcroi.pipeline._simulate import backend_info, load_priors, versions
-from mcroi.priors import CONTRACT_VERSION, PriorSet, input_unit
+from mcroi.priors import CONTRACT_VERSION, PriorSet
 
 
 def compare(
@@ -108,7 +106,7 @@ def compare(
         "covenant": covenant,
     }
     manifest = _manifest(sets, labels, ib, sources, results, settings, command)
-    ds = compare_dataset(sets, labels, results)
+    ds = run_folder.compare_dataset(sets, labels, results)
     ds.attrs.update(
         {
             "kind": "compare",
@@ -238,62 +236,14 @@ def _manifest(
     }
 
 
-def compare_dataset(sets: Sequence[PriorSet], labels: Sequence[str], runs: Sequence[engine.RunArrays]) -> xr.Dataset:
-    """Stack per-platform run arrays on a leading ``platform`` dimension (see :func:`compare`)."""
-    names = union_inputs(sets)
-    n_years = max(-(-ps.horizon_months // 12) for ps in sets)
-    draws = runs[0].inputs.shape[0]
-    data_vars: dict[str, Any] = {}
-    for k in SCALAR_OUTPUTS:
-        unit, long = OUTPUTS[k].unit, OUTPUTS[k].long_name
-        data_vars[k] = xr.Variable(
-            ("platform", "draw"), np.stack([r.outputs[k] for r in runs]), {"units": unit, "long_name": long}
-        )
-    for k in ANNUAL_OUTPUTS:
-        unit, long = OUTPUTS[k].unit, OUTPUTS[k].long_name
-        block = np.full((len(runs), draws, n_years), np.nan)
-        for i, r in enumerate(runs):
-            block[i, :, : r.outputs[k].shape[1]] = r.outputs[k]
-        data_vars[k] = xr.Variable(("platform", "draw", "year"), block, {"units": unit, "long_name": long})
-    inputs = np.full((len(runs), draws, len(names)), np.nan)
-    for i, r in enumerate(runs):
-        for j, name in enumerate(r.names):
-            inputs[i, :, names.index(name)] = r.inputs[:, j]
-    data_vars["inputs"] = xr.Variable(
-        ("platform", "draw", "input"),
-        inputs,
-        {"units": "see input_units", "long_name": "sampled value of each input (NaN: not an input of that platform)"},
-    )
-    coords = {
-        "platform": ("platform", np.array(labels, dtype=object), {"long_name": "scenario compared (label)"}),
-        "scenario": (
-            "platform",
-            np.array([ps.name for ps in sets], dtype=object),
-            {"long_name": "scenario name in its priors"},
-        ),
-        "horizon_months": ("platform", np.array([ps.horizon_months for ps in sets]), {"units": "months"}),
-        "draw": ("draw", np.arange(draws), {"long_name": "draw index (absolute, shared by every platform)"}),
-        "year": (
-            "year",
-            np.arange(1, n_years + 1),
-            {"units": "year", "long_name": "year of operation (months 12y-11 .. 12y)"},
-        ),
-        "input": ("input", np.array(names, dtype=object), {"long_name": "contract input name"}),
-        "input_units": (
-            "input",
-            np.array([input_unit(k) for k in names], dtype=object),
-            {"long_name": "unit of each input"},
-        ),
-    }
-    return xr.Dataset(data_vars, coords=coords)
-
-
-def write_compare(ds: xr.Dataset, out: str | Path, *, force: bool = False, plots: bool = True) -> Path:
+def write_compare(
+    ds: xr.Dataset, out: str | Path, *, force: bool = False, plots: bool = True, keep: str = "draws"
+) -> Path:
     """Write a compare Dataset as a run folder at ``out``, with its plots and report unless ``plots=False``."""
 
     def extra(tmp: Path, body: xr.Dataset, summary: dict[str, Any]) -> None:
         if plots:
             report.compare_plots(body, summary["baseline"], tmp / "plots")
-            report.write_html(tmp, tmp / "report.html", name=Path(out).name)
+            report.write_html(tmp, tmp / "report.html", name=Path(out).name, dataset=body)
 
-    return run_folder.write_compare(ds, out, force=force, extra=extra)
+    return run_folder.write_compare(ds, out, force=force, extra=extra, keep=keep)

@@ -180,7 +180,7 @@ def simulate(
     ds = runs.to_dataset(ps, arrays, _dataset_attrs(manifest))
     file_ds = ds
     if manifest["keep"] == "draws":  # every draw, the recomputable ones recomputed when read
-        file_ds, manifest["storage"] = runs.compact(ds, _made_on(manifest))
+        file_ds, manifest["storage"] = runs.compact(ds, runs.made_on(manifest))
     else:
         manifest["storage"] = {"mode": "stored" if manifest["keep"] == "all" else "subsample"}
     timings = {"priors_s": t_priors, **arrays.timings, "summary_s": t_summary}
@@ -312,12 +312,6 @@ def _manifest(
             "meaning": "MCSE of NPV mean, P5, P50, P95 relative to NPV sd; absolute MCSE of P(NPV < 0)",
         }
     return manifest
-
-
-def _made_on(manifest: dict[str, Any]) -> dict[str, Any]:
-    """Where a run's recomputed draws are bit-identical: its backend, jax and jaxlib, and machine."""
-    v = manifest["versions"]
-    return {"backend": manifest["backend"], "jax": v["jax"], "jaxlib": v["jaxlib"], "machine": platform.machine()}
 
 
 def _dataset_attrs(manifest: dict[str, Any]) -> dict[str, Any]:

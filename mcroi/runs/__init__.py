@@ -4,6 +4,7 @@
 xlsx), ``_compare_store`` writes a compare run, ``_format`` is the one number formatter.
 """
 
+from mcroi.runs._compare_store import compare_dataset as compare_dataset
 from mcroi.runs._compare_store import compare_run_dir as compare_run_dir
 from mcroi.runs._compare_store import compare_summary_csv as compare_summary_csv
 from mcroi.runs._compare_store import write_compare as write_compare
@@ -49,6 +50,7 @@ from mcroi.runs._store import draw_digest as draw_digest
 from mcroi.runs._store import dumps as dumps
 from mcroi.runs._store import file_hashes as file_hashes
 from mcroi.runs._store import is_run_folder as is_run_folder
+from mcroi.runs._store import made_on as made_on
 from mcroi.runs._store import prepare as prepare
 from mcroi.runs._store import record_file as record_file
 from mcroi.runs._store import sha256_file as sha256_file
@@ -77,6 +79,7 @@ __all__ = [
     "clean_leftovers",
     "compact",
     "draw_digest",
+    "compare_dataset",
     "compare_run_dir",
     "compare_summary_csv",
     "csv_number",
@@ -86,6 +89,7 @@ __all__ = [
     "finite",
     "format_value",
     "is_run_folder",
+    "made_on",
     "market_check_lines",
     "money",
     "months",

@@ -21,6 +21,7 @@ import xarray as xr
 from mcroi import engine
 from mcroi.analysis import same_bits
 from mcroi.priors import FAMILIES, PriorsError, from_resolved
+from mcroi.runs._compare_store import compare_dataset
 from mcroi.runs._store import draw_digest, to_dataset
 
 PRECISIONS = ("float64", "float32")
@@ -130,7 +131,7 @@ def _recomputed_once(folder: RunFolder, stored: xr.Dataset) -> xr.Dataset:
 def _recomputed(folder: RunFolder, stored: xr.Dataset) -> xr.Dataset:
     """The full run Dataset of a run that stores its headline outputs only (see ``dataset``)."""
     man, where = folder.manifest, folder.results_path
-    storage = man.get("storage") if folder.kind == "simulate" else None
+    storage = man.get("storage")
     if not isinstance(storage, dict) or storage.get("mode") != "recompute":
         raise RunFolderError(
             f"{folder.path / 'manifest.json'}: storage = {storage!r:.60}: results.nc stores the headline outputs "
@@ -142,17 +143,23 @@ def _recomputed(folder: RunFolder, stored: xr.Dataset) -> xr.Dataset:
     draws = int(man["draws"])
     if stored.sizes.get("draw") != draws:
         raise RunFolderError(f"{where}: holds {stored.sizes.get('draw')} draws, the manifest promises {draws:,}")
-    ps = from_resolved(man["priors"], man.get("priors_files", ()), where=str(folder.path / "manifest.json"))
-    chunk = engine.DEFAULT_CHUNK  # the draws never depend on the chunk size (the sha256 check proves it)
-    if _progress:
-        with _progress[0](draws) as progress:
-            arrays = engine.run(
-                ps, draws, seed=man["seed"], chunk_size=chunk, precision=man["precision"], progress=progress
-            )
-    else:
-        arrays = engine.run(ps, draws, seed=man["seed"], chunk_size=chunk, precision=man["precision"])
     attrs = {k: v for k, v in stored.attrs.items() if k != "storage"}
-    full = to_dataset(ps, arrays, attrs)
+    where_man = str(folder.path / "manifest.json")
+    if folder.kind == "simulate":
+        ps = from_resolved(man["priors"], man.get("priors_files", ()), where=where_man)
+        # the draws never depend on the chunk size (the sha256 check below proves it)
+        full = to_dataset(ps, _run(ps, draws, man, engine.DEFAULT_CHUNK), attrs)
+    else:  # as mcroi compare made them: each platform, the same seed, draws + its independent extra
+        scenarios = man["scenarios"]
+        sets = [from_resolved(s["priors"], s.get("priors_files", ()), where=where_man) for s in scenarios]
+        extra = int(man["independent_draws"]) if isinstance(man.get("independent_draws"), int) else 0
+        chunk = int(man["chunk_size"]) if isinstance(man.get("chunk_size"), int) else engine.DEFAULT_CHUNK
+        results = []
+        for ps in sets:
+            r = _run(ps, draws + extra, man, chunk)
+            results.append(engine.RunArrays(r.names, r.inputs[:draws], {k: v[:draws] for k, v in r.outputs.items()}))
+        full = compare_dataset(sets, [str(s["platform"]) for s in scenarios], results)
+        full.attrs.update(attrs)
     made = storage.get("made_on") or {}
     elsewhere = (
         f"; the run was made with jax {made.get('jax', '?')} on {made.get('backend', '?')} "
@@ -182,6 +189,14 @@ def _recomputed(folder: RunFolder, stored: xr.Dataset) -> xr.Dataset:
         raise RunFolderError(f"{where}: the run recorded {missing[0]}, which this mcroi does not compute")
     folder.recomputed = {"draws": draws, "variables": len(digests), "stored": len(kept)}
     return full
+
+
+def _run(ps: Any, draws: int, man: dict[str, Any], chunk: int) -> engine.RunArrays:
+    """The engine's draws ``0 .. draws - 1`` of ``ps`` at the run's seed and precision (with progress)."""
+    if not _progress:
+        return engine.run(ps, draws, seed=man["seed"], chunk_size=chunk, precision=man["precision"])
+    with _progress[0](draws) as progress:
+        return engine.run(ps, draws, seed=man["seed"], chunk_size=chunk, precision=man["precision"], progress=progress)
 
 
 def _load_json(path: Path, what: str) -> Any:

@@ -147,6 +147,19 @@ def compact(ds: xr.Dataset, made_on: Mapping[str, Any]) -> tuple[xr.Dataset, dic
     return small, block
 
 
+def made_on(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """Where a run's recomputed draws are bit-identical: its backend, jax and jaxlib, and machine."""
+    import platform
+
+    v = manifest.get("versions") or {}
+    return {
+        "backend": manifest.get("backend"),
+        "jax": v.get("jax"),
+        "jaxlib": v.get("jaxlib"),
+        "machine": platform.machine(),
+    }
+
+
 def stored_bytes(draws: int, itemsize: int, keep: str, full_bytes: int) -> int:
     """Bytes ``results.nc`` will hold: the headline outputs when the run keeps every draw by
     recomputation, the whole Dataset (``full_bytes``) with ``--keep all`` or a streamed subsample."""

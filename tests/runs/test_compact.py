@@ -142,3 +142,26 @@ def test_other_runs_that_keep_every_draw_recompute_bit_for_bit(tmp_path: Path, h
     if how == "float32":
         assert ds["inputs"].dtype == np.float32
     assert pipeline.verify(out).ok
+
+
+def test_a_compare_run_stores_each_platforms_headline_outputs_and_recomputes_the_rest(tmp_path: Path) -> None:
+    """Each platform is recomputed as compare made it (same seed, draws plus the independent extra)."""
+    made = pipeline.compare(["scenarios/capital/equity", "scenarios/capital/ig-70"], draws=1500, seed=3)
+    small, full = tmp_path / "small", tmp_path / "full"
+    pipeline.write_compare(made, small, plots=False)
+    pipeline.write_compare(made, full, plots=False, keep="all")
+    stored = xr.load_dataset(small / "results.nc", engine="h5netcdf")
+    assert sorted(stored.data_vars) == sorted(runs.STORED_OUTPUTS) and stored.sizes["platform"] == 2
+    assert (small / "results.nc").stat().st_size * 8 < (full / "results.nc").stat().st_size
+    folder = runs.read_run(small)
+    _same(folder.dataset(), runs.read_run(full).dataset())
+    made.attrs.clear()
+    _same(folder.dataset(), made)  # and what compare returned in memory
+    assert folder.recomputed is not None and folder.recomputed["draws"] == 1500
+    # a stored draw of the second platform edited: named
+    edited = _copy(small, tmp_path / "edited")
+    ds = xr.load_dataset(edited / "results.nc", engine="h5netcdf")
+    ds["npv_usd"].values[1, 700] += 1.0
+    ds.to_netcdf(edited / "results.nc", engine="h5netcdf")
+    with pytest.raises(runs.RunFolderError, match="npv_usd stored differs"):
+        runs.read_run(edited).dataset()
