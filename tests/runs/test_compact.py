@@ -165,3 +165,12 @@ def test_a_compare_run_stores_each_platforms_headline_outputs_and_recomputes_the
     ds.to_netcdf(edited / "results.nc", engine="h5netcdf")
     with pytest.raises(runs.RunFolderError, match="npv_usd stored differs"):
         runs.read_run(edited).dataset()
+
+
+def test_the_report_rebuilt_from_the_recomputed_draws_is_the_one_simulate_wrote(tmp_path: Path) -> None:
+    """simulate writes its report from the draws in memory; `mcroi report` reads them back recomputed."""
+    out = tmp_path / "run"
+    pipeline.simulate(None, draws=2000, seed=8, out=out)
+    written = (out / "report.html").read_bytes()
+    assert cli("report", str(out)).exit_code == 0
+    assert (out / "report.html").read_bytes() == written
