@@ -22,7 +22,7 @@ from mcroi import engine
 from mcroi.analysis import same_bits
 from mcroi.priors import FAMILIES, PriorsError, from_resolved
 from mcroi.runs._compare_store import compare_dataset
-from mcroi.runs._store import draw_digest, to_dataset
+from mcroi.runs._store import draw_digest, per_draw_variables, to_dataset
 
 PRECISIONS = ("float64", "float32")
 
@@ -174,10 +174,8 @@ def _recomputed(folder: RunFolder, stored: xr.Dataset) -> xr.Dataset:
                 f"{where}: {k} stored differs from {k} recomputed from the seed (edited, or recomputed on "
                 f"another backend){elsewhere}"
             )
-    for k in full.data_vars:
-        if "draw" not in full[k].dims:
-            continue
-        want = digests.get(str(k))
+    for k in per_draw_variables(full):
+        want = digests.get(k)
         if want is None:
             raise RunFolderError(f"{folder.path / 'manifest.json'}: storage.sha256 lacks the variable {k}")
         if draw_digest(full[k].values) != want:

@@ -13,6 +13,7 @@ import io
 import json
 import math
 import os
+import platform
 import re
 import shutil
 from collections.abc import Callable, Mapping
@@ -149,8 +150,6 @@ def compact(ds: xr.Dataset, made_on: Mapping[str, Any]) -> tuple[xr.Dataset, dic
 
 def made_on(manifest: Mapping[str, Any]) -> dict[str, Any]:
     """Where a run's recomputed draws are bit-identical: its backend, jax and jaxlib, and machine."""
-    import platform
-
     v = manifest.get("versions") or {}
     return {
         "backend": manifest.get("backend"),
