@@ -78,6 +78,7 @@ from mcroi.analysis._summaries import quantile_mcse as quantile_mcse
 from mcroi.analysis._summaries import risk as risk
 from mcroi.analysis._summaries import summarize as summarize
 from mcroi.analysis._summaries import summarize_stream as summarize_stream
+from mcroi.analysis._threads import column_quantiles as column_quantiles
 from mcroi.analysis._verify import compare_draws as compare_draws
 from mcroi.analysis._verify import recompute as recompute
 from mcroi.analysis._verify import same_bits as same_bits
@@ -135,6 +136,7 @@ __all__ = [
     "capital_summary",
     "capital_versus",
     "check_covenant",
+    "column_quantiles",
     "combined_sha256",
     "compare_draws",
     "conditional",

@@ -21,8 +21,9 @@ from mcroi.analysis import _sensitivity as sa
 class Design:
     """What a method may use: the contract as a function of one draw, the scenario, Monte Carlo draws.
 
-    ``x`` (n, k) holds the varying inputs ``names`` of the draws, ``y`` (n, 1 + years) the output
-    and each year's cash flow; ``fn`` is None where the output has no per-draw function (the IRR).
+    ``x`` (n, k) holds the varying inputs ``names`` of the draws (or, with ``cols``, holds them
+    in its columns ``cols``), ``y`` (n, 1 + years) the output and each year's cash flow; ``fn``
+    is None where the output has no per-draw function (the IRR).
     """
 
     fn: sa.DrawFn | None
@@ -35,6 +36,12 @@ class Design:
     sobol_n: int
     low: float
     high: float
+    cols: tuple[int, ...] | None = None
+
+    def inputs(self) -> np.ndarray:
+        """The draws of the inputs ``names``, (n, k)."""
+        assert self.x is not None
+        return self.x if self.cols is None else self.x[:, list(self.cols)]
 
 
 @dataclass(frozen=True)
@@ -96,12 +103,14 @@ def _swing(d: Design) -> sa.Result:
 
 def _conditional(d: Design) -> sa.Result:
     assert d.x is not None and d.y is not None
-    return sa.conditional_from_draws(d.x, d.y, d.names, key=d.key, n_boot=d.n_boot, first_column_ci=True)
+    return sa.conditional_from_draws(
+        d.x, d.y, d.names, key=d.key, n_boot=d.n_boot, first_column_ci=True, columns=d.cols
+    )
 
 
 def _rank(d: Design) -> sa.Result:
     assert d.x is not None and d.y is not None
-    return sa.rank_from_draws(d.x, d.y, d.names, key=d.key, n_boot=min(d.n_boot, 100))
+    return sa.rank_from_draws(d.inputs(), d.y, d.names, key=d.key, n_boot=min(d.n_boot, 100))
 
 
 def _sobol(d: Design) -> sa.Result:

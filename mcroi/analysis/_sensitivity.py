@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from mcroi import engine
-from mcroi.engine import canonicalize_key, name_keys, uniforms
+from mcroi.engine import canonicalize_key, name_keys, thread_map, uniforms
 from mcroi.priors import Dist, PriorSet
 
 Array = jax.Array
@@ -106,28 +106,36 @@ def conditional_means(
     return y[lo_idx].mean(axis=1), y[hi_idx].mean(axis=1), lo_idx, hi_idx
 
 
-def extreme_bins(x: np.ndarray, b: int) -> tuple[np.ndarray, np.ndarray]:
+def extreme_bins(x: np.ndarray, b: int, ordered: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """The first and the last ``b`` rows of each column's stable argsort, (k, b) each.
 
     Exactly ``np.argsort(x, axis=0, kind="stable")[:b].T`` and ``[n - b:].T`` (ties by row index),
     found by selecting each bin with ``np.partition`` and sorting only its ``b`` rows: O(n) a
-    column instead of O(n log n), which is most of a million-draw conditional tornado.
+    column instead of O(n log n), which is most of a million-draw conditional tornado. With
+    ``ordered=False`` each bin holds the same rows in ascending row order (no sort by value).
     """
-    n, k = x.shape
-    if 2 * b >= n or np.isnan(x).any():
-        order = np.argsort(x, axis=0, kind="stable")  # small, or NaN (sorted last): the plain way
-        return order[:b].T, order[n - b :].T
-    lo, hi = np.empty((k, b), np.intp), np.empty((k, b), np.intp)
-    for j in range(k):
-        col = x[:, j]
-        v, w = np.partition(col, (b - 1, n - b))[[b - 1, n - b]]
-        less, greater = np.flatnonzero(col < v), np.flatnonzero(col > w)
-        low = np.concatenate([less, np.flatnonzero(col == v)[: b - less.size]])
-        tie = np.flatnonzero(col == w)
-        high = np.concatenate([tie[tie.size - (b - greater.size) :], greater])
-        lo[j] = low[np.argsort(col[low], kind="stable")]
-        hi[j] = high[np.argsort(col[high], kind="stable")]
-    return lo, hi
+    pairs = [column_bins(x[:, j], b, ordered) for j in range(x.shape[1])]
+    if not pairs:
+        return np.empty((0, b), np.intp), np.empty((0, b), np.intp)
+    return np.stack([lo for lo, _ in pairs]), np.stack([hi for _, hi in pairs])
+
+
+def column_bins(col: np.ndarray, b: int, ordered: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """One column's bottom and top ``b`` rows of its stable argsort (see :func:`extreme_bins`)."""
+    col = np.ascontiguousarray(col)
+    n = col.size
+    if 2 * b >= n or np.isnan(col).any():
+        order = np.argsort(col, kind="stable")  # small, or NaN (sorted last): the plain way
+        lo, hi = order[:b], order[n - b :]
+        return (lo, hi) if ordered else (np.sort(lo), np.sort(hi))
+    v, w = np.partition(col, (b - 1, n - b))[[b - 1, n - b]]
+    less, greater = np.flatnonzero(col < v), np.flatnonzero(col > w)
+    low = np.concatenate([less, np.flatnonzero(col == v)[: b - less.size]])
+    tie = np.flatnonzero(col == w)
+    high = np.concatenate([tie[tie.size - (b - greater.size) :], greater])
+    if not ordered:
+        return np.sort(low), np.sort(high)
+    return low[np.argsort(col[low], kind="stable")], high[np.argsort(col[high], kind="stable")]
 
 
 def _ranks(a: np.ndarray) -> np.ndarray:
@@ -336,13 +344,45 @@ def swing(
 CLT_BIN = 1000
 
 
-def _conditional_clt(yb: np.ndarray, lo_idx: np.ndarray, hi_idx: np.ndarray) -> dict[str, np.ndarray]:
-    """95 % normal intervals of each bin's mean and of their difference (disjoint bins: independent)."""
+def _bin_moments(
+    x: np.ndarray, cols: list[int], y: np.ndarray, b: int, w: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The bottom and top ``b``-draw bins of each column ``cols`` of ``x`` (:func:`extreme_bins`'
+    rows, summed in ascending row order), a column per thread.
+
+    Returns the means of ``y`` in each bin, (k, ...), and the bins' standard deviations (ddof 1)
+    of the first ``w`` columns of ``y`` (of ``y`` itself when it is 1-D and ``w == 0``),
+    (k, 2, ...) with ``[:, 0]`` the low bin.
+    """
+    tail = y.shape[1:2] and (w,)
+
+    def one(j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lo, hi = column_bins(x[:, j], b, ordered=False)
+        yl, yh = y[lo], y[hi]
+        if b < 2:
+            sd = np.full((2, *tail), np.nan)
+        elif y.ndim == 1:
+            sd = np.array([yl.std(ddof=1), yh.std(ddof=1)])
+        else:
+            sd = np.stack([yl[:, :w].std(axis=0, ddof=1), yh[:, :w].std(axis=0, ddof=1)])
+        return yl.mean(axis=0), yh.mean(axis=0), sd
+
+    parts = thread_map(one, cols)
+    if not parts:
+        return np.empty((0, *y.shape[1:])), np.empty((0, *y.shape[1:])), np.empty((0, 2, *tail))
+    return np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts]), np.stack([p[2] for p in parts])
+
+
+def _conditional_clt(low: np.ndarray, high: np.ndarray, sd: np.ndarray, b: int) -> dict[str, np.ndarray]:
+    """95 % normal intervals of each bin's mean and of their difference (disjoint bins: independent).
+
+    ``low``/``high`` are the bins' means, ``sd`` (k, 2, ...) their standard deviations
+    (:func:`_bin_moments`) for the first columns of the means.
+    """
     z = float(np.sqrt(2.0) * _erfinv(CONF))
-    b = lo_idx.shape[1]
-    lo_v, hi_v = yb[lo_idx], yb[hi_idx]  # (k, b, ...)
-    ml, mh = lo_v.mean(axis=1), hi_v.mean(axis=1)
-    sl, sh = lo_v.std(axis=1, ddof=1) / np.sqrt(b), hi_v.std(axis=1, ddof=1) / np.sqrt(b)
+    w = sd.shape[2] if sd.ndim == 3 else None
+    ml, mh = (low[:, :w], high[:, :w]) if w is not None else (low, high)
+    sl, sh = sd[:, 0] / np.sqrt(b), sd[:, 1] / np.sqrt(b)
     se = np.sqrt(sl**2 + sh**2)
     return {
         "low": np.stack([ml - z * sl, ml + z * sl], axis=-1),
@@ -383,6 +423,7 @@ def conditional_from_draws(
     n_boot: int = 200,
     q: float = 0.1,
     first_column_ci: bool = False,
+    columns: Sequence[int] | None = None,
 ) -> Result:
     """Conditional-mean tornado ("@RISK change in output mean") from Monte Carlo draws.
 
@@ -393,6 +434,8 @@ def conditional_from_draws(
         are resampled within each bin. Bins of at least :data:`CLT_BIN` draws use the normal
         interval of a mean instead (the same interval, computed in one pass).
     first_column_ci : with a 2-D ``y``, intervals for column 0 only (NaN elsewhere; cheaper)
+    columns : the columns of ``x`` that are the inputs ``names`` (default: all, in order); a
+        run's stored inputs are read in place instead of copied
 
     Returns
     -------
@@ -400,17 +443,23 @@ def conditional_from_draws(
     ``effect = high - low``; intervals for all three; ``base`` = mean of ``y``.
     """
     y = np.asarray(y, float)
-    low, high, lo_idx, hi_idx = conditional_means(np.asarray(x), y, q)
+    x = np.asarray(x)
+    cols = list(range(x.shape[1])) if columns is None else list(columns)
+    n = x.shape[0]
+    b = max(1, int(np.floor(q * n)))
     intervals: dict[str, np.ndarray] = {}
-    if n_boot > 0:
-        yb = y[:, :1] if (first_column_ci and y.ndim == 2) else y
-        if lo_idx.shape[1] >= CLT_BIN:
-            intervals = _conditional_clt(yb, lo_idx, hi_idx)
-        else:
+    yb = y[:, :1] if (first_column_ci and y.ndim == 2) else y
+    if b < CLT_BIN:  # small bins: percentile-bootstrap intervals, bins in value order
+        low, high, lo_idx, hi_idx = conditional_means(x[:, cols], y, q)
+        if n_boot > 0:
             intervals = _conditional_bootstrap(yb, lo_idx, hi_idx, _rng(key), n_boot)
-        if yb is not y:  # intervals for the first column only; NaN for the others
-            pad = np.full((*low.shape, 2), np.nan)
-            intervals = {k: np.concatenate([v, pad[:, 1:]], axis=1) for k, v in intervals.items()}
+    else:  # normal intervals, from each bin's mean and sd, a column per thread
+        low, high, sd = _bin_moments(x, cols, y, b, yb.shape[1] if yb.ndim == 2 else 0)
+        if n_boot > 0:
+            intervals = _conditional_clt(low, high, sd, b)
+    if yb is not y and intervals:  # intervals for the first column only; NaN for the others
+        pad = np.full((*low.shape, 2), np.nan)
+        intervals = {k: np.concatenate([v, pad[:, 1:]], axis=1) for k, v in intervals.items()}
     return Result(
         "conditional",
         list(names),

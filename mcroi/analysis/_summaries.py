@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from mcroi.engine import OUTPUTS, describe_stream, irr_for_summaries
+from mcroi.engine import OUTPUTS, describe_stream, irr_for_summaries, thread_map
 
 PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
 MCSE_PERCENTILES = (5, 50, 95)
@@ -120,7 +120,11 @@ def risk(outputs: Mapping[str, np.ndarray], horizon_months: int, level: float = 
 
 def summarize(outputs: Mapping[str, np.ndarray], scalar_names: list[str], horizon_months: int) -> dict[str, Any]:
     """The whole summary: per scalar output :func:`describe`, plus :func:`risk`."""
-    out = {k: describe(irr_with_total_losses(outputs) if k == "irr_annual" else outputs[k]) for k in scalar_names}
+    # one output per thread: the selections of describe release the GIL
+    described = thread_map(
+        lambda k: describe(irr_with_total_losses(outputs) if k == "irr_annual" else outputs[k]), scalar_names
+    )
+    out = dict(zip(scalar_names, described, strict=True))
     if "irr_annual" in out and "net_roi" in outputs:
         out["irr_annual"]["n_total_loss"] = float(_total_loss(outputs).sum())
     return {

@@ -85,6 +85,7 @@ from mcroi.engine._sketch import QuantileSketch as QuantileSketch
 from mcroi.engine._sketch import RunStream as RunStream
 from mcroi.engine._sketch import describe_stream as describe_stream
 from mcroi.engine._sketch import summary_dict as summary_dict
+from mcroi.engine._threads import thread_map as thread_map
 
 __all__ = [
     "ALPHA",
@@ -163,6 +164,7 @@ __all__ = [
     "sample",
     "shifted_outputs",
     "summary_dict",
+    "thread_map",
     "transform",
     "uniforms",
 ]

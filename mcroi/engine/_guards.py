@@ -27,6 +27,7 @@ import numpy as np
 
 from mcroi.engine._devices import available_memory
 from mcroi.engine._outputs import ANNUAL_OUTPUTS, OUTPUTS, SCALAR_OUTPUTS
+from mcroi.engine._threads import thread_map as _thread_map
 
 #: Default share of draws allowed to carry an unexpected NaN/inf before a run is refused.
 DEFAULT_MAX_FRACTION = 1e-3
@@ -119,11 +120,11 @@ def _bad_inputs(names: Sequence[str], inputs: np.ndarray, draws: int) -> np.ndar
     if not inputs.size:
         return np.zeros(draws, dtype=bool)
     bad = np.zeros(draws, dtype=bool)
-    for j, name in enumerate(names):
-        col = inputs[:, j]
-        wrong = ~np.isfinite(col)
-        if name in DERIVED_NONFINITE:
-            wrong &= ~DERIVED_NONFINITE[name](col)
+    finite = np.isfinite(inputs)  # one contiguous pass; then only the columns with a non-finite value
+    for j in np.flatnonzero(~finite.all(axis=0)):
+        wrong = ~finite[:, j]
+        if names[j] in DERIVED_NONFINITE:
+            wrong &= ~DERIVED_NONFINITE[names[j]](inputs[:, j])
         bad |= wrong
     return bad
 
@@ -156,11 +157,13 @@ def check_numeric(
     bad = _bad_inputs(names, inputs, draws)
     if bad.any():
         rep.unexpected["inputs"] = int(bad.sum())
-    for name in (*SCALAR_OUTPUTS, *ANNUAL_OUTPUTS):
-        if name not in outputs:
-            continue
+
+    def one(name: str) -> tuple[int, np.ndarray]:
+        """Draws of output ``name``: how many are documented non-finite, which are wrong."""
         x = np.asarray(outputs[name])
         nonfinite = ~np.isfinite(x)
+        if not nonfinite.any():
+            return 0, np.zeros(draws, dtype=bool)
         if x.ndim > 1:  # per year: a draw is documented when each of its non-finite years is
             columns = {k: np.asarray(v)[:, None] if np.ndim(v) == 1 else v for k, v in outputs.items()}
             ok = ~np.isfinite(x) <= OUTPUTS[name].nonfinite(x, columns, None if tax is None else tax[:, None])
@@ -168,9 +171,12 @@ def check_numeric(
             documented = nonfinite & ok.reshape(draws, -1).all(axis=1)
         else:
             documented = nonfinite & OUTPUTS[name].nonfinite(x, outputs, tax)
-        if documented.any():
-            rep.documented[name] = int(documented.sum())
-        wrong = nonfinite & ~documented
+        return int(documented.sum()), nonfinite & ~documented
+
+    names_out = [n for n in (*SCALAR_OUTPUTS, *ANNUAL_OUTPUTS) if n in outputs]
+    for name, (n_documented, wrong) in zip(names_out, _thread_map(one, names_out), strict=True):
+        if n_documented:
+            rep.documented[name] = n_documented
         if wrong.any():
             rep.unexpected[name] = int(wrong.sum())
             bad |= wrong

@@ -151,10 +151,13 @@ def compute_sensitivity(
     low: float = 0.1,
     high: float = 0.9,
     on_method: Callable[[str], None] | None = None,
+    given: Mapping[str, sa.Result] | None = None,
 ) -> Computed:
     """Run the requested methods on the contract for ``output`` and each year of annual cash flow.
 
     ``on_method(name)`` is called as each method starts (progress for a long analysis).
+    ``given`` holds estimates already made with these settings (``simulate`` computes the swing
+    beside its other work, :func:`default_swing`); they are used as they are.
 
     ``x`` (n, inputs in ``engine.stored_names(ps)`` order) and ``y`` (n, 1 + years) are Monte Carlo draws to
     reuse (a run folder's); otherwise ``draws`` draws are simulated for conditional and rank.
@@ -168,24 +171,27 @@ def compute_sensitivity(
     if fn is None and any(m.needs == "function" for m in chosen):
         raise ValueError("swing and sobol are not available for irr_annual (use conditional or rank)")
     xv = None
+    cols: tuple[int, ...] | None = None
     skipped: list[str] = []
     derived: list[str] = []
     if any(m.needs == "draws" for m in chosen):
         x, y = _draws(ps, fn, output, draws, seed, x, y)
         stored = engine.stored_names(ps)
-        derived = _varying_derived(ps, np.asarray(x))
-        xv = np.asarray(x)[:, [stored.index(k) for k in names + derived]]
+        xv = np.asarray(x)  # read in place: the methods take the columns they need
+        derived = _varying_derived(ps, xv)
+        cols = tuple(stored.index(k) for k in names + derived)
         chosen, skipped = _drop_infinite_means(chosen, np.asarray(y)[:, 0], output)
-    design = sa.Design(fn, ps, names + derived, xv, y, seed, n_boot, sobol_n, low, high)
+    design = sa.Design(fn, ps, names + derived, xv, y, seed, n_boot, sobol_n, low, high, cols)
     on_design = sa.Design(fn, ps, names, None, y, seed, n_boot, sobol_n, low, high)
     results: dict[str, sa.Result] = {}
     for m in chosen:
         if on_method is not None:
             on_method(m.name)
+        made = (given or {}).get(m.name)
         if m.needs == "function" and derived:
-            results[m.name] = _without_derived(m.estimate(on_design), derived)
+            results[m.name] = _without_derived(m.estimate(on_design) if made is None else made, derived)
         else:
-            results[m.name] = m.estimate(design)
+            results[m.name] = m.estimate(design) if made is None else made
     names = names + derived
     notes: list[str] = list(skipped)
     for r in results.values():
@@ -430,13 +436,26 @@ def write_sensitivity(
     return ds
 
 
-def write_default(tmp: Path, ps: PriorSet, arrays: Any, plots: bool = True) -> None:
+def default_swing(ps: PriorSet) -> sa.Result | None:
+    """The swing of NPV and each year's cash flow that :func:`write_default` draws (None when no
+    input varies): a design of the priors alone, so ``simulate`` computes it beside the summary."""
+    if not sa.varying(ps):
+        return None
+    return sa.METHODS_REGISTRY["swing"].estimate(
+        sa.Design(stacked_fn(ps, "npv_usd"), ps, sa.varying(ps), None, None, 0, 200, 4096, 0.1, 0.9)
+    )
+
+
+def write_default(tmp: Path, ps: PriorSet, arrays: Any, plots: bool = True, swing: sa.Result | None = None) -> None:
     """What ``simulate`` adds to a run folder: ``sensitivity.nc`` and, in ``plots/``, the swing and
-    conditional tornados of NPV (conditional from the run's own draws) and their per-year heat maps."""
+    conditional tornados of NPV (conditional from the run's own draws) and their per-year heat maps.
+
+    ``swing`` is :func:`default_swing` when the caller has computed it already."""
     if not sa.varying(ps):
         return
     y = np.column_stack([arrays.outputs["npv_usd"], arrays.outputs[PER_YEAR]])
-    c = compute_sensitivity(ps, DEFAULT_SIMULATE_METHODS, "npv_usd", x=arrays.inputs, y=y, n_boot=200)
+    given = {"swing": swing} if swing is not None else None
+    c = compute_sensitivity(ps, DEFAULT_SIMULATE_METHODS, "npv_usd", x=arrays.inputs, y=y, n_boot=200, given=given)
     write_sensitivity(
         c, tmp, ps.name, "this run's draws (conditional) and priors (swing)", plots=plots, plot_dir=tmp / "plots"
     )

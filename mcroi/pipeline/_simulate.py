@@ -7,6 +7,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import xarray as xr
 
 from mcroi import analysis, engine, priors, report, runs
 from mcroi.engine import SCALAR_OUTPUTS
+from mcroi.pipeline._sensitivity import default_swing
 from mcroi.pipeline._sensitivity import write_default as write_sensitivity_defaults
 from mcroi.priors import CONTRACT_VERSION, PriorSet
 
@@ -148,54 +150,70 @@ def simulate(
         itemsize = np.dtype(precision).itemsize
         runs.check_space(runs.stored_bytes(plan.cap, itemsize, keep, int(plan.memory["stored_bytes"])), Path(out))
     t_priors = time.perf_counter() - t0
-    arrays = engine.run(
-        ps,
-        max(plan.cap, 1),
-        seed=seed,
-        chunk_size=chunk_size,
-        precision=precision,
-        progress=progress,
-        keep=plan.keep,
-        until_mcse=until_mcse,
-        start=plan.start,
-        devices=devices,
-    )
-    # a streamed run was guarded chunk by chunk over every draw; a kept run is guarded here
-    numeric = arrays.numeric or engine.check_numeric(
-        arrays.names, arrays.inputs, arrays.outputs, max_fraction=max_nonfinite
-    )
-    numeric.max_fraction = max_nonfinite
-    engine.enforce_numeric(numeric, ps.files[-1] if ps.files else ps.name)
-    t1 = time.perf_counter()
-    if plan.nproc > 1 and not _merge_streams(arrays):
-        return None
-    summary = _summary(ps, arrays, plan.keep, numeric)
-    summary["capital"] = analysis.capital_summary(arrays.outputs, covenant, _capital_basis(arrays, plan.keep))
-    t_summary = time.perf_counter() - t1
-    settings = {"seed": seed, "precision": precision, "chunk_size": chunk_size, "until_mcse": until_mcse}
-    manifest = _manifest(ps, arrays, plan, settings, numeric, command)
-    manifest["covenant"] = covenant
-    if plan.nproc == 1:
-        manifest["keep"] = keep
-    ds = runs.to_dataset(ps, arrays, _dataset_attrs(manifest))
-    file_ds = ds
-    if manifest["keep"] == "draws":  # every draw, the recomputable ones recomputed when read
-        file_ds, manifest["storage"] = runs.compact(ds, runs.made_on(manifest))
-    else:
-        manifest["storage"] = {"mode": "stored" if manifest["keep"] == "all" else "subsample"}
-    timings = {"priors_s": t_priors, **arrays.timings, "summary_s": t_summary}
-    if out is not None:
-        manifest["timings_s"] = timings
-        phase = on_phase or (lambda name: None)
-        phase("writing results.nc")
-        extras = _run_extras(ps, arrays, ds, Path(out), plots, phase)
-        runs.write_run(Path(out), file_ds, manifest, summary, force=force, extra=extras)
-        if on_written is not None:
-            on_written(Path(out))
-    manifest["timings_s"] = {**timings, "total_s": time.perf_counter() - t0}
-    ds.attrs["summary"] = runs.dumps(summary)
-    ds.attrs["manifest"] = runs.dumps(manifest)
-    return ds
+    # The swing of the folder's tornados needs the priors only. Tracing it is Python work for one
+    # core: it starts once the first chunk has run and goes on while this thread waits for the
+    # draws (then guards, summarizes and hashes them), instead of after them.
+    background = ThreadPoolExecutor(1, thread_name_prefix="mcroi-swing")
+    ahead: list[Future[Any]] = []
+
+    def progress_and_swing(done: int, total: int, last: Any) -> None:
+        if not ahead:
+            ahead.append(background.submit(_swing_ahead, ps, plots))
+        if progress is not None:
+            progress(done, total, last)
+
+    try:
+        arrays = engine.run(
+            ps,
+            max(plan.cap, 1),
+            seed=seed,
+            chunk_size=chunk_size,
+            precision=precision,
+            progress=progress_and_swing if out is not None and plan.nproc == 1 else progress,
+            keep=plan.keep,
+            until_mcse=until_mcse,
+            start=plan.start,
+            devices=devices,
+        )
+        swing = ahead[0] if ahead else None
+        # a streamed run was guarded chunk by chunk over every draw; a kept run is guarded here
+        numeric = arrays.numeric or engine.check_numeric(
+            arrays.names, arrays.inputs, arrays.outputs, max_fraction=max_nonfinite
+        )
+        numeric.max_fraction = max_nonfinite
+        engine.enforce_numeric(numeric, ps.files[-1] if ps.files else ps.name)
+        t1 = time.perf_counter()
+        if plan.nproc > 1 and not _merge_streams(arrays):
+            return None
+        summary = _summary(ps, arrays, plan.keep, numeric)
+        summary["capital"] = analysis.capital_summary(arrays.outputs, covenant, _capital_basis(arrays, plan.keep))
+        t_summary = time.perf_counter() - t1
+        settings = {"seed": seed, "precision": precision, "chunk_size": chunk_size, "until_mcse": until_mcse}
+        manifest = _manifest(ps, arrays, plan, settings, numeric, command)
+        manifest["covenant"] = covenant
+        if plan.nproc == 1:
+            manifest["keep"] = keep
+        ds = runs.to_dataset(ps, arrays, _dataset_attrs(manifest))
+        file_ds = ds
+        if manifest["keep"] == "draws":  # every draw, the recomputable ones recomputed when read
+            file_ds, manifest["storage"] = runs.compact(ds, runs.made_on(manifest))
+        else:
+            manifest["storage"] = {"mode": "stored" if manifest["keep"] == "all" else "subsample"}
+        timings = {"priors_s": t_priors, **arrays.timings, "summary_s": t_summary}
+        if out is not None:
+            manifest["timings_s"] = timings
+            phase = on_phase or (lambda name: None)
+            phase("writing results.nc")
+            extras = _run_extras(ps, arrays, ds, Path(out), plots, phase, swing)
+            runs.write_run(Path(out), file_ds, manifest, summary, force=force, extra=extras)
+            if on_written is not None:
+                on_written(Path(out))
+        manifest["timings_s"] = {**timings, "total_s": time.perf_counter() - t0}
+        ds.attrs["summary"] = runs.dumps(summary)
+        ds.attrs["manifest"] = runs.dumps(manifest)
+        return ds
+    finally:
+        background.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass(frozen=True)
@@ -319,10 +337,25 @@ def _dataset_attrs(manifest: dict[str, Any]) -> dict[str, Any]:
     return {**{k: manifest[k] for k in keys}, "mcroi_version": manifest["versions"]["mcroi"]}
 
 
+def _swing_ahead(ps: PriorSet, plots: bool) -> Any:
+    """The default swing (:func:`mcroi.pipeline.default_swing`), with matplotlib loaded for the plots."""
+    if plots:
+        report.pyplot()
+    return default_swing(ps)
+
+
 def _run_extras(
-    ps: PriorSet, arrays: engine.RunArrays, ds: xr.Dataset, out: Path, plots: bool, phase: Callable[[str], None]
+    ps: PriorSet,
+    arrays: engine.RunArrays,
+    ds: xr.Dataset,
+    out: Path,
+    plots: bool,
+    phase: Callable[[str], None],
+    swing: Future[Any] | None = None,
 ) -> Callable[[Path], None]:
-    """What a run folder holds besides the data: the distribution plot, the default tornados, the report."""
+    """What a run folder holds besides the data: the distribution plot, the default tornados, the report.
+
+    ``swing`` is the default swing being computed on another thread (None: computed here)."""
 
     def extra(tmp: Path) -> None:
         if plots:  # keep="summary": the subsample
@@ -331,7 +364,7 @@ def _run_extras(
                 arrays.outputs["npv_usd"], arrays.outputs["roi_multiple"], tmp / "plots" / "distribution.png", ps.name
             )
         phase("ranking the inputs (tornados)")
-        write_sensitivity_defaults(tmp, ps, arrays, plots=plots)
+        write_sensitivity_defaults(tmp, ps, arrays, plots=plots, swing=None if swing is None else swing.result())
         if plots:
             phase("writing the report")
             report.write_html(tmp, tmp / "report.html", name=out.name, dataset=ds)

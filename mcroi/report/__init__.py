@@ -14,6 +14,7 @@ from mcroi.report._fanchart import cumulative_cash as cumulative_cash
 from mcroi.report._fanchart import fan as fan
 from mcroi.report._fanchart import payback_cdf as payback_cdf
 from mcroi.report._figures import clean_svg as clean_svg
+from mcroi.report._figures import pyplot as pyplot
 from mcroi.report._html import CSP as CSP
 from mcroi.report._html import build as build_html
 from mcroi.report._html import fmt_num as fmt_num
@@ -42,6 +43,7 @@ __all__ = [
     "fmt_num",
     "heatmap",
     "payback_cdf",
+    "pyplot",
     "scale_for",
     "tornado",
     "waterfall",

@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 
 from mcroi import analysis
-from mcroi.analysis import METHODS_REGISTRY
+from mcroi.analysis import METHODS_REGISTRY, column_quantiles
 from mcroi.engine import SCALAR_OUTPUTS
 from mcroi.report import _decide as decide
 from mcroi.report import _fanchart as fanchart
@@ -348,7 +348,7 @@ def _assumptions(ds: xr.Dataset, priors_doc: Mapping[str, Any] | None) -> str:
     names = [str(x) for x in ds["input"].values]
     units = [str(x) for x in ds["input_units"].values] if "input_units" in ds.coords else [""] * len(names)
     x = ds["inputs"].values
-    qs = np.quantile(x, [0.1, 0.5, 0.9], axis=0) if x.shape[0] else np.full((3, len(names)), np.nan)
+    qs = column_quantiles(x, [0.1, 0.5, 0.9])
     spec_of = (priors_doc or {}).get("inputs", {})
     rows = []
     for j, name in enumerate(names):

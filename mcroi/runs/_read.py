@@ -22,7 +22,7 @@ from mcroi import engine
 from mcroi.analysis import same_bits
 from mcroi.priors import FAMILIES, PriorsError, from_resolved
 from mcroi.runs._compare_store import compare_dataset
-from mcroi.runs._store import draw_digest, per_draw_variables, to_dataset
+from mcroi.runs._store import draw_digests, per_draw_variables, to_dataset
 
 PRECISIONS = ("float64", "float32")
 
@@ -174,11 +174,13 @@ def _recomputed(folder: RunFolder, stored: xr.Dataset) -> xr.Dataset:
                 f"{where}: {k} stored differs from {k} recomputed from the seed (edited, or recomputed on "
                 f"another backend){elsewhere}"
             )
-    for k in per_draw_variables(full):
-        want = digests.get(k)
-        if want is None:
-            raise RunFolderError(f"{folder.path / 'manifest.json'}: storage.sha256 lacks the variable {k}")
-        if draw_digest(full[k].values) != want:
+    names = per_draw_variables(full)
+    lacking = [k for k in names if k not in digests]
+    if lacking:
+        raise RunFolderError(f"{folder.path / 'manifest.json'}: storage.sha256 lacks the variable {lacking[0]}")
+    got = draw_digests(full, names)
+    for k in names:
+        if got[k] != digests[k]:
             raise RunFolderError(
                 f"{where}: {k} recomputed from the seed does not match the sha256 the run recorded{elsewhere}"
             )

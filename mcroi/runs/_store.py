@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from mcroi.engine import ANNUAL_OUTPUTS, OUTPUTS, SCALAR_OUTPUTS, RunArrays
+from mcroi.engine import ANNUAL_OUTPUTS, OUTPUTS, SCALAR_OUTPUTS, RunArrays, thread_map
 from mcroi.priors import PriorSet, input_unit
 from mcroi.runs._format import csv_number
 
@@ -124,6 +124,14 @@ def draw_digest(values: np.ndarray) -> str:
     return h.hexdigest()
 
 
+def draw_digests(ds: xr.Dataset, names: list[str]) -> dict[str, str]:
+    """``{name: draw_digest}`` of the variables ``names``, on every core (hashlib releases the GIL),
+    the largest first."""
+    order = sorted(names, key=lambda k: -ds[k].size)
+    digests = dict(zip(order, thread_map(lambda k: draw_digest(ds[k].values), order), strict=True))
+    return {k: digests[k] for k in names}
+
+
 def per_draw_variables(ds: xr.Dataset) -> list[str]:
     """The data variables of ``ds`` that have one value (or row) per draw."""
     return [str(k) for k, v in ds.data_vars.items() if "draw" in v.dims]
@@ -135,7 +143,7 @@ def compact(ds: xr.Dataset, made_on: Mapping[str, Any]) -> tuple[xr.Dataset, dic
     and the sha256 of every per-draw variable, stored or recomputed."""
     per_draw = per_draw_variables(ds)
     stored = [k for k in STORED_OUTPUTS if k in ds]
-    digests = {k: draw_digest(ds[k].values) for k in per_draw}
+    digests = draw_digests(ds, per_draw)
     small = ds.drop_vars([k for k in per_draw if k not in stored]).drop_vars("draw")
     small.attrs["storage"] = "recompute"
     block = {

@@ -412,3 +412,41 @@ def test_extreme_bins_are_exactly_the_stable_argsorts_ends(kind):
         lo, hi = extreme_bins(x, b)
         np.testing.assert_array_equal(lo, order[:b].T)
         np.testing.assert_array_equal(hi, order[n - b :].T)
+
+
+@pytest.mark.parametrize("kind", ["continuous", "few values", "with -inf and NaN"])
+def test_unordered_bins_hold_the_argsorts_rows_in_row_order(kind):
+    from mcroi.analysis._sensitivity import extreme_bins
+
+    rng = np.random.default_rng(11 + len(kind))
+    for _ in range(30):
+        n, k = int(rng.integers(2, 400)), int(rng.integers(1, 4))
+        b = int(rng.integers(1, max(2, n // 2)))
+        x = _draws_of_kind(rng, kind, n, k)
+        order = np.argsort(x, axis=0, kind="stable")
+        lo, hi = extreme_bins(x, b, ordered=False)
+        np.testing.assert_array_equal(lo, np.sort(order[:b].T, axis=1))
+        np.testing.assert_array_equal(hi, np.sort(order[n - b :].T, axis=1))
+
+
+def test_large_bin_conditional_means_and_intervals_match_argsort_and_the_normal_formula():
+    """Bins of CLT_BIN draws or more (read in place, a column per thread): the means over numpy's
+    argsort deciles and the textbook normal interval of a difference of two independent means."""
+    rng = np.random.default_rng(3)
+    n = 30_000
+    x = rng.normal(size=(n, 4))
+    x[:, 3] = np.round(x[:, 3])  # heavy ties
+    y = np.column_stack([2 * x[:, 0] - x[:, 2] + rng.standard_t(4, size=n), rng.normal(size=(n, 2))])
+    cols = [2, 0, 3]
+    r = analysis.conditional_from_draws(x, y, ["c", "a", "d"], n_boot=200, first_column_ci=True, columns=cols)
+    b = n // 10
+    assert b >= analysis.CLT_BIN
+    order = np.argsort(x[:, cols], axis=0, kind="stable")
+    lo, hi = order[:b].T, order[n - b :].T
+    np.testing.assert_allclose(r.measures["low"], y[lo].mean(axis=1), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(r.measures["high"], y[hi].mean(axis=1), rtol=1e-12, atol=1e-12)
+    se = np.sqrt(y[lo, 0].var(axis=1, ddof=1) / b + y[hi, 0].var(axis=1, ddof=1) / b)
+    d = y[hi, 0].mean(axis=1) - y[lo, 0].mean(axis=1)
+    z = 1.959963984540054
+    np.testing.assert_allclose(r.intervals["effect"][:, 0], np.column_stack([d - z * se, d + z * se]), rtol=1e-10)
+    assert np.isnan(r.intervals["effect"][:, 1:]).all()
