@@ -121,7 +121,7 @@ def _bad_inputs(names: Sequence[str], inputs: np.ndarray, draws: int) -> np.ndar
         return np.zeros(draws, dtype=bool)
     bad = np.zeros(draws, dtype=bool)
     finite = np.isfinite(inputs)  # one contiguous pass; then only the columns with a non-finite value
-    for j in np.flatnonzero(~finite.all(axis=0)):
+    for j in (int(i) for i in np.flatnonzero(~finite.all(axis=0))):
         wrong = ~finite[:, j]
         if names[j] in DERIVED_NONFINITE:
             wrong &= ~DERIVED_NONFINITE[names[j]](inputs[:, j])
