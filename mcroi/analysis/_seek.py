@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 
 from mcroi.analysis._stress import StressError, Target
 from mcroi.analysis._summaries import quantile_mcse
@@ -117,6 +116,8 @@ def _root(h: _Counted, a: float, b: float, scale: float) -> float:
     if a == b:
         return a
     if h.target.rel == "=" and h.target.kind != "prob":
+        from scipy.optimize import brentq
+
         return float(brentq(h.side, a, b, xtol=1e-12 * max(scale, abs(a), abs(b)), rtol=1e-12, maxiter=200))
     fa = np.sign(h.side(a))
     for _ in range(BISECTIONS):

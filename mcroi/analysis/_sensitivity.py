@@ -228,7 +228,8 @@ def contract_fn(priors: PriorSet, with_irr: bool = False) -> DrawFn | None:
         horizon = priors.horizon_months
         # batch-capable: designs run it on whole tiles, months-major, as simulate does
         _CONTRACT_FNS[key] = engine.Batched(
-            partial(engine.evaluate_batch, horizon=horizon, knots=knots, irr=False, switches=priors.switches)
+            partial(engine.evaluate_batch, horizon=horizon, knots=knots, irr=False, switches=priors.switches),
+            key="contract-without-irr",
         )
     return _CONTRACT_FNS[key]
 

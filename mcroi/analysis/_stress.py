@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import brentq
-from scipy.stats import rankdata
 
 from mcroi.engine import OUTPUTS
 
@@ -67,6 +65,8 @@ def band_mask(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     if not 0 <= lo < hi <= 100:
         raise StressError("band", f"{lo:g}:{hi:g}", "give percentiles 0 <= LO < HI <= 100")
     x = np.asarray(x, dtype=float)
+    from scipy.stats import rankdata  # on first use: scipy.stats is slow to import
+
     pct = 100 * (rankdata(x) - 0.5) / x.size
     return np.asarray((pct >= lo) & (pct <= hi) if hi == 100 else (pct >= lo) & (pct < hi))
 
@@ -287,6 +287,8 @@ def _mean_tilt(y: np.ndarray, target: Target, base: np.ndarray) -> tuple[np.ndar
         a *= 2
     while gap(b) < 0:
         b *= 2
+    from scipy.optimize import brentq
+
     lam = brentq(gap, a, b, xtol=1e-14, rtol=1e-13, maxiter=400)
     e = np.exp(lam * s - (lam * s).max())
     w = e / (np.sum(base * e) / np.sum(base))

@@ -9,6 +9,7 @@ is the output registry. No files, no terminal.
 
 from mcroi.engine._devices import OptionError as OptionError
 from mcroi.engine._devices import available_memory as available_memory
+from mcroi.engine._devices import cache_dir as cache_dir
 from mcroi.engine._devices import configure_host_devices as configure_host_devices
 from mcroi.engine._devices import enable_compilation_cache as enable_compilation_cache
 from mcroi.engine._devices import gather_to_zero as gather_to_zero
@@ -130,6 +131,7 @@ __all__ = [
     "describe_stream",
     "design_cache_size",
     "discount_factors",
+    "cache_dir",
     "enable_compilation_cache",
     "enforce_numeric",
     "evaluate",

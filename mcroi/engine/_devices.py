@@ -6,6 +6,8 @@ starts (XLA reads its flags once). The library itself never calls these on impor
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import os
 from typing import Any
 
@@ -33,27 +35,155 @@ def configure_host_devices(count: int | None = None) -> int:
     return n
 
 
-def cache_dir() -> str:
-    """The user's cache folder for compiled programs (``$XDG_CACHE_HOME/mcroi/jax``), never the repo."""
-    root = os.environ.get("MCROI_CACHE_DIR") or os.path.join(
+#: ``MCROI_CACHE_DIR`` values that turn the compilation cache off.
+CACHE_OFF = ("off", "none", "0", "false", "no")
+#: Compiled programs kept at most (bytes); the least recently used go first.
+CACHE_MAX_BYTES = 1 << 30
+
+
+def machine_tag() -> str:
+    """A short tag of this machine's CPU (architecture and instruction-set features).
+
+    XLA's CPU programs are compiled for the host's features: a cache folder shared between machines
+    (a home folder on a network drive) gets one subfolder per kind of machine instead of programs
+    the other machines cannot load.
+    """
+    import hashlib
+    import platform
+
+    flags = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            flags = next((line for line in f if line.startswith(("flags", "Features"))), "")
+    except OSError:
+        pass
+    text = f"{platform.system()} {platform.machine()} {platform.processor()} {flags.strip()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def cache_dir() -> str | None:
+    """The folder of compiled programs: ``$MCROI_CACHE_DIR`` (``off`` turns the cache off), else
+    ``$XDG_CACHE_HOME/mcroi/jax`` (default ``~/.cache/mcroi/jax``), never the repository; one
+    subfolder per kind of machine (:func:`machine_tag`)."""
+    given = os.environ.get("MCROI_CACHE_DIR")
+    if given is not None and given.strip().lower() in CACHE_OFF:
+        return None
+    root = given or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "mcroi", "jax"
     )
-    return root
+    return os.path.join(root, machine_tag())
 
 
 def enable_compilation_cache(path: str | None = None) -> str | None:
-    """Turn on JAX's persistent compilation cache (a second run skips most of the compile)."""
+    """Turn on JAX's persistent compilation cache: a later run of the same scenario loads its
+    compiled programs from disk instead of compiling them again (the same programs, so the same
+    draws to the last bit). Returns the folder, or None when the cache is off (``MCROI_CACHE_DIR=off``)
+    or the folder cannot be made.
+
+    A ``JAX_COMPILATION_CACHE_DIR`` the user set wins. The folder is made private to the user
+    (mode 0700): a cached program is code this process will run. Programs that compiled in under
+    0.03 s are not kept; the folder keeps at most :data:`CACHE_MAX_BYTES`, least recently used first out.
+    """
     import jax
 
+    if jax.config.jax_compilation_cache_dir:  # the user's own setting
+        _PROGRAM_DIR[:] = [os.path.join(str(jax.config.jax_compilation_cache_dir), "mcroi-programs")]
+        return str(jax.config.jax_compilation_cache_dir)
     path = path or cache_dir()
+    if path is None:
+        return None
     try:
-        os.makedirs(path, exist_ok=True)
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)
     except OSError:
         return None
     jax.config.update("jax_compilation_cache_dir", path)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    _PROGRAM_DIR[:] = [os.path.join(path, "programs")]
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.03)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    if importlib.util.find_spec("filelock") is not None:  # JAX bounds the folder with file locks
+        jax.config.update("jax_compilation_cache_max_size", CACHE_MAX_BYTES)
     return path
+
+
+# -- traced programs ----------------------------------------------------------------------------
+
+#: The folder of traced programs (:func:`read_program`), set by :func:`enable_compilation_cache`.
+_PROGRAM_DIR: list[str] = []
+#: Traced programs kept at most; the least recently used go first.
+PROGRAMS_KEPT = 64
+
+
+def program_dir() -> str | None:
+    """Where the engine keeps its traced programs (None: it traces them in every process)."""
+    return _PROGRAM_DIR[0] if _PROGRAM_DIR else None
+
+
+def keep_programs(path: str | None) -> None:
+    """Keep traced programs in ``path`` (None: stop keeping them). :func:`enable_compilation_cache`
+    sets a subfolder of the compilation cache."""
+    _PROGRAM_DIR[:] = [path] if path else []
+
+
+@functools.cache
+def source_digest() -> str:
+    """sha256 of what a traced program depends on besides its arguments: every source file of
+    mcroi, and the versions of Python, JAX, jaxlib, NumPy and SciPy (the inverse-CDF tables)."""
+    import hashlib
+    import platform
+
+    import jax
+    import jaxlib
+    import numpy
+    import scipy
+
+    h = hashlib.sha256()
+    for v in (platform.python_version(), jax.__version__, jaxlib.__version__, numpy.__version__, scipy.__version__):
+        h.update(v.encode() + b"\0")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    files = sorted(
+        os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs if f.endswith(".py")
+    )
+    for rel in files:
+        with open(os.path.join(root, rel), "rb") as f:
+            h.update(rel.encode() + b"\0" + hashlib.sha256(f.read()).digest())
+    return h.hexdigest()
+
+
+def read_program(name: str) -> bytes | None:
+    """The traced program stored as ``name``, or None."""
+    folder = program_dir()
+    if folder is None:
+        return None
+    path = os.path.join(folder, name)
+    try:
+        with open(path, "rb") as f:
+            blob = f.read()
+        os.utime(path)  # recently used
+    except OSError:
+        return None
+    return blob
+
+
+def write_program(name: str, blob: bytes) -> None:
+    """Store a traced program as ``name`` (atomically; the folder keeps :data:`PROGRAMS_KEPT`)."""
+    folder = program_dir()
+    if folder is None:
+        return
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        tmp = os.path.join(folder, f".{name}.{os.getpid()}.partial")
+        with open(tmp, "wb") as f:
+            f.write(blob)
+        os.replace(tmp, os.path.join(folder, name))
+        kept = sorted(
+            (e for e in os.scandir(folder) if e.is_file() and not e.name.startswith(".")),
+            key=lambda e: e.stat().st_mtime,
+        )
+        for e in kept[:-PROGRAMS_KEPT]:
+            os.unlink(e.path)
+    except OSError:  # a full or read-only disk: the next run traces again
+        pass
 
 
 def local_devices(count: int | None = None) -> list[Any]:

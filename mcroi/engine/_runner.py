@@ -9,21 +9,23 @@ a whole tile of draws at once (:func:`mcroi.engine.evaluate_batch`); per-draw fu
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh
+from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from mcroi.engine import _model as model
-from mcroi.engine._devices import local_devices
+from mcroi.engine._devices import local_devices, program_dir, read_program, source_digest, write_program
 from mcroi.engine._guards import NumericReport, check_numeric, merge_numeric
 from mcroi.engine._outputs import SCALAR_OUTPUTS, irr_for_summaries
 from mcroi.engine._sampling import (
@@ -219,8 +221,7 @@ def make_step(
     step: Callable[..., Any] = block_with_stats if stats else block
     if mesh is None:
         return jax.jit(step)
-    in_specs: tuple[Any, ...] = (P(), P(), P()) if stats else (P(), P())
-    out_specs: tuple[Any, ...] = (P("draw"), P("draw"), P()) if stats else (P("draw"), P("draw"))
+    in_specs, out_specs = _step_specs(stats)
     return jax.jit(jax.shard_map(step, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_vma=False))
 
 
@@ -289,10 +290,107 @@ def _remember(cache: dict[tuple[Any, ...], Callable[..., Any]], key: tuple[Any, 
 
 
 def _cached_step(priors: PriorSet, chunk: int, dtype: Any, mesh: Mesh | None, stats: bool) -> Callable[..., Any]:
-    """:func:`make_step` for the contract, reused across runs of the same scenario in a process."""
+    """:func:`make_step` for the contract, reused across runs of the same scenario in a process,
+    and across processes on this machine (:class:`_Stored`)."""
     devs = () if mesh is None else tuple(d.id for d in mesh.devices.flat)
     key = (priors.sha256(), chunk, jnp.dtype(dtype).name, devs, stats)
-    return _remember(_STEPS, key, lambda: make_step(priors, chunk, dtype, mesh=mesh, stats=stats))
+    specs = _step_specs(stats)
+    return _remember(
+        _STEPS,
+        key,
+        lambda: _Stored(make_step(priors, chunk, dtype, mesh=mesh, stats=stats), ("run", *key), mesh, specs),
+    )
+
+
+def _step_specs(stats: bool) -> tuple[Any, Any]:
+    """(in_specs, out_specs) of :func:`make_step`'s shard_map: the keys and indices replicated,
+    the draws split over the mesh, the chunk's statistics reduced (replicated)."""
+    if stats:
+        return (P(), P(), P()), (P("draw"), P("draw"), P())
+    return (P(), P()), (P("draw"), P("draw"))
+
+
+class _Stored:
+    """A jitted step whose traced program is kept on disk (:func:`~mcroi.engine._devices.program_dir`).
+
+    Tracing and lowering the contract takes about 0.7 s of Python for every process that runs
+    it, before the persistent compilation cache can even be asked. The first process exports the
+    traced step (``jax.export``, StableHLO) under a name hashed from ``key``, the arguments'
+    shapes, the backend and :func:`~mcroi.engine._devices.source_digest`; a later process
+    deserializes it (milliseconds) and calls it, so XLA compiles (or loads) the same program and
+    every draw has the same bits. Without a program folder, in a multi-process run, or if
+    anything about storing fails, it is the jitted step itself.
+    """
+
+    def __init__(
+        self, jitted: Callable[..., Any], key: tuple[Any, ...], mesh: Mesh | None, specs: tuple[Any, Any] = ((), ())
+    ) -> None:
+        """``specs``: the shard_map's (in_specs, out_specs) of a step over ``mesh``."""
+        self.jitted, self.key, self.mesh, self.specs = jitted, key, mesh, specs
+        self.fn: Callable[..., Any] | None = None
+
+    def __call__(self, *args: Any) -> Any:
+        if self.fn is None:
+            fn = self._stored(args)
+            if fn is not None:
+                try:
+                    out = fn(*args)
+                except Exception:  # an unreadable program: trace as if none were stored
+                    fn = None
+                else:
+                    self.fn = fn
+                    return out
+            self.fn = self.jitted
+        return self.fn(*args)
+
+    def _stored(self, args: tuple[Any, ...]) -> Callable[..., Any] | None:
+        if program_dir() is None or jax.process_count() > 1:
+            return None
+        try:
+            from jax import export
+
+            _register_serialization(export)
+            shapes = [(tuple(a.shape), str(a.dtype)) for a in args]
+            backend = (jax.default_backend(), jax.devices()[0].device_kind, jax.config.jax_enable_x64)
+            ident = repr((self.key, shapes, backend, source_digest()))
+            name = hashlib.sha256(ident.encode()).hexdigest()[:40] + ".jaxexport"
+            exp = _deserialize(export, read_program(name))
+            if exp is None:  # none stored yet, or a damaged file: trace, and store it (again)
+                exp = export.export(cast(Any, self.jitted))(*args)
+                write_program(name, bytes(exp.serialize()))
+            mesh = self.mesh
+            if mesh is None:
+                return jax.jit(exp.call)
+            ins, outs = (
+                jax.tree.map(lambda p: NamedSharding(mesh, p), s, is_leaf=lambda x: isinstance(x, P))
+                for s in self.specs
+            )
+            return jax.jit(exp.call, in_shardings=ins, out_shardings=outs)
+        except Exception:  # no flatbuffers, an unreadable file, a step export cannot take
+            return None
+
+
+def _deserialize(export: Any, blob: bytes | None) -> Any:
+    """The ``jax.export.Exported`` stored in ``blob``; None for no blob or one that does not read."""
+    if blob is None:
+        return None
+    try:
+        return export.deserialize(bytearray(blob))
+    except Exception:  # flatbuffers raise several kinds of error on a damaged file
+        return None
+
+
+def _register_serialization(export: Any) -> None:
+    """Let ``jax.export`` store the contract's output NamedTuple (once per process; the engine's
+    step and the swing's may get here at once, from two threads)."""
+    with _REGISTERING:
+        if model.Outputs not in _SERIALIZABLE:
+            export.register_namedtuple_serialization(model.Outputs, serialized_name="mcroi.engine.Outputs")
+            _SERIALIZABLE.append(model.Outputs)
+
+
+_SERIALIZABLE: list[type] = []
+_REGISTERING = threading.Lock()
 
 
 def fetch_rows(dst: np.ndarray, arr: Array, at: int, m: int) -> None:
@@ -555,7 +653,16 @@ def _design_step(
     """
     devs = () if mesh is None else tuple(d.id for d in mesh.devices.flat)
     key = (priors.sha256(), fn, output, chunk, jnp.dtype(dtype).name, devs)
-    return _remember(_DESIGN_STEPS, key, lambda: _build_design_step(priors, fn, output, chunk, dtype, mesh))
+
+    def build() -> Callable[..., Any]:
+        step = _build_design_step(priors, fn, output, chunk, dtype, mesh)
+        name = "contract" if fn is None else fn.key if isinstance(fn, Batched) else ""
+        if not name:  # a function of the caller's: no stable name to store its program under
+            return step
+        key = ("design", name, priors.sha256(), output, chunk, jnp.dtype(dtype).name, devs)
+        return _Stored(step, key, mesh, DESIGN_SPECS)
+
+    return _remember(_DESIGN_STEPS, key, build)
 
 
 @dataclass(frozen=True, eq=False)
@@ -569,6 +676,10 @@ class Batched:
     """
 
     fn: Callable[[Mapping[str, Array]], Any]
+    #: A name for ``fn`` that is the same in every process (e.g. ``"stacked:npv_usd"``), under
+    #: which its traced design step may be stored on disk (:class:`_Stored`); "" never stores it.
+    #: Give one only to a function fully determined by the scenario, this name and mcroi's code.
+    key: str = ""
 
     def __call__(self, inp: Mapping[str, Array]) -> Any:
         return self.fn(inp)
@@ -604,7 +715,12 @@ def _build_design_step(
 
     if mesh is None:
         return jax.jit(block)
-    return jax.jit(jax.shard_map(block, mesh=mesh, in_specs=(P(None, "draw"),), out_specs=P("draw"), check_vma=False))
+    in_specs, out_specs = DESIGN_SPECS
+    return jax.jit(jax.shard_map(block, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_vma=False))
+
+
+#: (in_specs, out_specs) of a design step over a mesh: the design's points split, as its outputs.
+DESIGN_SPECS = ((P(None, "draw"),), P("draw"))
 
 
 def evaluate_inputs(

@@ -61,7 +61,7 @@ def stacked_fn(ps: PriorSet, output: str) -> sa.DrawFn | None:
         out = base(d)
         return jnp.concatenate([jnp.expand_dims(getattr(out, output), -1), getattr(out, PER_YEAR)], axis=-1)
 
-    return engine.Batched(fn)
+    return engine.Batched(fn, key=f"stacked:{output}")
 
 
 def _stack_outputs(out: Any, output: str) -> np.ndarray:
