@@ -119,12 +119,6 @@ def program_dir() -> str | None:
     return _PROGRAM_DIR[0] if _PROGRAM_DIR else None
 
 
-def keep_programs(path: str | None) -> None:
-    """Keep traced programs in ``path`` (None: stop keeping them). :func:`enable_compilation_cache`
-    sets a subfolder of the compilation cache."""
-    _PROGRAM_DIR[:] = [path] if path else []
-
-
 @functools.cache
 def source_digest() -> str:
     """sha256 of what a traced program depends on besides its arguments: every source file of
@@ -170,9 +164,9 @@ def write_program(name: str, blob: bytes) -> None:
     folder = program_dir()
     if folder is None:
         return
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.partial")
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
-        tmp = os.path.join(folder, f".{name}.{os.getpid()}.partial")
         with open(tmp, "wb") as f:
             f.write(blob)
         os.replace(tmp, os.path.join(folder, name))
@@ -182,8 +176,11 @@ def write_program(name: str, blob: bytes) -> None:
         )
         for e in kept[:-PROGRAMS_KEPT]:
             os.unlink(e.path)
-    except OSError:  # a full or read-only disk: the next run traces again
-        pass
+    except OSError:  # a full or read-only disk, another process pruning: the next run traces again
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 def local_devices(count: int | None = None) -> list[Any]:
