@@ -1,5 +1,6 @@
-"""The persistent compilation cache the CLI turns on: where it lives, how it is turned off, and
-that a program loaded from it draws exactly what a freshly compiled one draws."""
+"""The caches the CLI turns on (JAX's compiled code, the engine's traced programs): where they
+live, how they are turned off, and that programs loaded from them draw exactly what freshly
+traced and compiled ones draw."""
 
 from __future__ import annotations
 
