@@ -94,9 +94,8 @@ def tornado(
     lo_o, hi_o = low[order], high[order]
     low_first = np.abs(lo_o - base) >= np.abs(hi_o - base)
     first, second = np.where(low_first, lo_o, hi_o), np.where(low_first, hi_o, lo_o)
-    colors = np.array([RED, BLUE], dtype=object)
-    for ends, col in ((first, colors[np.where(low_first, 0, 1)]), (second, colors[np.where(low_first, 1, 0)])):
-        ax.barh(ys, ends - base, left=base, color=list(col), alpha=0.85, height=0.62)
+    for ends, col in ((first, np.where(low_first, RED, BLUE)), (second, np.where(low_first, BLUE, RED))):
+        ax.barh(ys, ends - base, left=base, color=col.tolist(), alpha=0.85, height=0.62)
     whiskers = [(ci[order], ys) for ci in (low_ci, high_ci) if ci is not None]
     if whiskers:
         cis = np.concatenate([w[0] for w in whiskers])
