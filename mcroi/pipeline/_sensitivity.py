@@ -37,6 +37,14 @@ DEFAULT_SIMULATE_METHODS = ("swing", "conditional")
 MEASURES = {ds_m: (m.name, meas) for m in sa.METHODS_REGISTRY.values() for ds_m, meas in m.measures.items()}
 
 
+#: Draws one chart: ``draw(figure_function, *args, **kwargs)``.
+Draw = Callable[..., Any]
+
+
+def _draw_here(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    return fn(*args, **kwargs)
+
+
 @dataclass
 class Computed:
     """Results of the methods on the stacked output ``[output, year 1, ..., year Y]`` (columns)."""
@@ -332,7 +340,14 @@ def _label(output: str, unit_label: str) -> str:
 
 
 def _tornado_in_units(
-    c: Computed, r: sa.Result, m: sa.SensitivityMethod, paths: list[Path], title: str, sub: str, foot: str
+    c: Computed,
+    r: sa.Result,
+    m: sa.SensitivityMethod,
+    paths: list[Path],
+    title: str,
+    sub: str,
+    foot: str,
+    draw: Draw,
 ) -> None:
     """A tornado of output values at each input's low and high end, around a base value."""
     lo, hi = r.measures["low"][:, 0], r.measures["high"][:, 0]
@@ -345,7 +360,8 @@ def _tornado_in_units(
         if m.name == "swing"
         else f"; axis = mean output = {b / div:,.2f}"
     )
-    report.tornado(
+    draw(
+        report.tornado,
         paths,
         c.names,
         lo / div,
@@ -362,11 +378,19 @@ def _tornado_in_units(
 
 
 def _tornado_of_index(
-    c: Computed, r: sa.Result, m: sa.SensitivityMethod, paths: list[Path], title: str, sub: str, foot: str
+    c: Computed,
+    r: sa.Result,
+    m: sa.SensitivityMethod,
+    paths: list[Path],
+    title: str,
+    sub: str,
+    foot: str,
+    draw: Draw,
 ) -> None:
     """A tornado of an index from zero, with a second measure drawn as marks."""
     bars = r.measures[m.importance][:, 0]
-    report.tornado(
+    draw(
+        report.tornado,
         paths,
         c.names,
         np.zeros_like(bars),
@@ -383,13 +407,14 @@ def _tornado_of_index(
     )
 
 
-def _heatmap(c: Computed, ds: xr.Dataset, m: sa.SensitivityMethod, path: Path, scenario: str) -> None:
+def _heatmap(c: Computed, ds: xr.Dataset, m: sa.SensitivityMethod, path: Path, scenario: str, draw: Draw) -> None:
     imp = np.abs(ds["index_by_year"].sel({"method": m.heatmap}).values) ** m.heatmap_power
     tot = imp.sum(axis=0, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(tot > 0, imp / np.where(tot > 0, tot, 1.0), np.nan)
     power = f" ({m.bar_label}^{m.heatmap_power})" if m.heatmap_power != 1 else ""
-    report.heatmap(
+    draw(
+        report.heatmap,
         path,
         c.names,
         list(c.years),
@@ -399,10 +424,23 @@ def _heatmap(c: Computed, ds: xr.Dataset, m: sa.SensitivityMethod, path: Path, s
     )
 
 
-def plot(c: Computed, ds: xr.Dataset, out_dir: Path, scenario: str) -> list[Path]:
-    """tornado-<method>.png/.svg for each method, heatmap-<method>.png per year."""
+def plot(
+    c: Computed,
+    ds: xr.Dataset,
+    out_dir: Path,
+    scenario: str,
+    draw: Draw | None = None,
+    methods: Iterable[str] | None = None,
+) -> list[Path]:
+    """tornado-<method>.png/.svg for each method (or those in ``methods``), heatmap-<method>.png per year.
+
+    ``draw(figure_function, *args, **kwargs)`` draws each chart (default: here and now; ``simulate``
+    has them drawn in a helper process, :class:`mcroi.report.Painter`)."""
+    draw = draw or _draw_here
     written: list[Path] = []
     for name, r in c.results.items():
+        if methods is not None and name not in methods:
+            continue
         m = sa.METHODS_REGISTRY[name]
         foot = "\n".join(n for n in c.notes if n.startswith(name + ":"))
         paths = [out_dir / f"tornado-{name}.png", out_dir / f"tornado-{name}.svg"]
@@ -410,29 +448,36 @@ def plot(c: Computed, ds: xr.Dataset, out_dir: Path, scenario: str) -> list[Path
             lo=f"{c.attrs['swing_low_percentile']:.0f}", hi=f"{c.attrs['swing_high_percentile']:.0f}"
         )
         if m.in_output_units:
-            _tornado_in_units(c, r, m, paths, f"{scenario}: {name} tornado of {c.output}", sub, foot)
+            _tornado_in_units(c, r, m, paths, f"{scenario}: {name} tornado of {c.output}", sub, foot, draw)
         else:
             title = (
                 f"{scenario}: Sobol' indices of {c.output}"
                 if name == "sobol"
                 else f"{scenario}: {name} tornado of {c.output}"
             )
-            _tornado_of_index(c, r, m, paths, title, sub, foot)
+            _tornado_of_index(c, r, m, paths, title, sub, foot, draw)
         written += paths
-        _heatmap(c, ds, m, out_dir / f"heatmap-{name}.png", scenario)
+        _heatmap(c, ds, m, out_dir / f"heatmap-{name}.png", scenario, draw)
         written.append(out_dir / f"heatmap-{name}.png")
     return written
 
 
 def write_sensitivity(
-    c: Computed, out_dir: Path, scenario: str, source: str, plots: bool = True, plot_dir: Path | None = None
+    c: Computed,
+    out_dir: Path,
+    scenario: str,
+    source: str,
+    plots: bool = True,
+    plot_dir: Path | None = None,
+    draw: Draw | None = None,
 ) -> xr.Dataset:
-    """``sensitivity.nc`` into ``out_dir``; the charts into ``plot_dir`` (default: ``out_dir``)."""
+    """``sensitivity.nc`` into ``out_dir``; the charts into ``plot_dir`` (default: ``out_dir``),
+    each drawn by ``draw`` (see :func:`plot`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     ds = sensitivity_dataset(c, scenario, source)
     ds.to_netcdf(out_dir / "sensitivity.nc", engine="h5netcdf")
     if plots:
-        plot(c, ds, plot_dir or out_dir, scenario)
+        plot(c, ds, plot_dir or out_dir, scenario, draw)
     return ds
 
 
@@ -446,19 +491,35 @@ def default_swing(ps: PriorSet) -> sa.Result | None:
     )
 
 
-def write_default(tmp: Path, ps: PriorSet, arrays: Any, plots: bool = True, swing: sa.Result | None = None) -> None:
-    """What ``simulate`` adds to a run folder: ``sensitivity.nc`` and, in ``plots/``, the swing and
-    conditional tornados of NPV (conditional from the run's own draws) and their per-year heat maps.
+#: What ``sensitivity.nc`` of a simulate run says its methods were computed from.
+DEFAULT_SOURCE = "this run's draws (conditional) and priors (swing)"
+
+
+def default_sensitivity(ps: PriorSet, arrays: Any, swing: sa.Result | None = None) -> Computed | None:
+    """The swing and conditional tornados of NPV and each year's cash flow that ``simulate`` adds
+    to a run folder, the conditional from the run's own draws (None when no input varies).
 
     ``swing`` is :func:`default_swing` when the caller has computed it already."""
     if not sa.varying(ps):
-        return
+        return None
     y = np.column_stack([arrays.outputs["npv_usd"], arrays.outputs[PER_YEAR]])
     given = {"swing": swing} if swing is not None else None
-    c = compute_sensitivity(ps, DEFAULT_SIMULATE_METHODS, "npv_usd", x=arrays.inputs, y=y, n_boot=200, given=given)
-    write_sensitivity(
-        c, tmp, ps.name, "this run's draws (conditional) and priors (swing)", plots=plots, plot_dir=tmp / "plots"
-    )
+    return compute_sensitivity(ps, DEFAULT_SIMULATE_METHODS, "npv_usd", x=arrays.inputs, y=y, n_boot=200, given=given)
+
+
+def write_default(
+    tmp: Path,
+    ps: PriorSet,
+    arrays: Any,
+    plots: bool = True,
+    swing: sa.Result | None = None,
+    draw: Draw | None = None,
+) -> None:
+    """What ``simulate`` adds to a run folder (:func:`default_sensitivity`): ``sensitivity.nc`` and,
+    in ``plots/``, the tornados and their per-year heat maps, each drawn by ``draw`` (see :func:`plot`)."""
+    c = default_sensitivity(ps, arrays, swing)
+    if c is not None:
+        write_sensitivity(c, tmp, ps.name, DEFAULT_SOURCE, plots=plots, plot_dir=tmp / "plots", draw=draw)
 
 
 def ranking_table(ds: xr.Dataset) -> tuple[list[str], list[list[str]]]:

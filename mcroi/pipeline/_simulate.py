@@ -17,9 +17,21 @@ import xarray as xr
 
 from mcroi import analysis, engine, priors, report, runs
 from mcroi.engine import SCALAR_OUTPUTS
-from mcroi.pipeline._sensitivity import default_swing
-from mcroi.pipeline._sensitivity import write_default as write_sensitivity_defaults
+from mcroi.pipeline._sensitivity import (
+    DEFAULT_SOURCE,
+    Computed,
+    default_sensitivity,
+    default_swing,
+    sensitivity_dataset,
+    write_sensitivity,
+)
+from mcroi.pipeline._sensitivity import plot as plot_sensitivity
 from mcroi.priors import CONTRACT_VERSION, PriorSet
+
+#: From this many draws on, a run folder's charts are drawn in a helper process while the run's
+#: own statistics and report are computed (:class:`mcroi.report.Painter`); below it, the helper's
+#: start (about a second of imports) costs more than the overlap saves.
+PLOT_HELPER_DRAWS = 250_000
 
 #: What a run keeps: every draw (the headline outputs stored, the rest recomputed when read),
 #: every draw stored (``all``), or a streamed summary with a 10,000-draw subsample.
@@ -88,6 +100,7 @@ def simulate(
     distributed: bool = False,
     max_nonfinite: float = engine.DEFAULT_MAX_FRACTION,
     covenant: float = analysis.DEFAULT_COVENANT,
+    plot_helper: bool | None = None,
 ) -> xr.Dataset | None:
     """Run the Monte Carlo and return the run Dataset.
 
@@ -155,6 +168,7 @@ def simulate(
     # draws (then guards, summarizes and hashes them), instead of after them.
     background = ThreadPoolExecutor(1, thread_name_prefix="mcroi-swing")
     ahead: list[Future[Any]] = []
+    painter: report.Painter | None = None
 
     def progress_and_swing(done: int, total: int, last: Any) -> None:
         if not ahead:
@@ -163,6 +177,9 @@ def simulate(
             progress(done, total, last)
 
     try:
+        if out is not None:  # the helper loads its modules while the first chunk compiles or loads
+            helper = plan.cap >= PLOT_HELPER_DRAWS if plot_helper is None else plot_helper
+            painter = report.Painter(helper and plots and plan.nproc == 1)
         arrays = engine.run(
             ps,
             max(plan.cap, 1),
@@ -182,9 +199,15 @@ def simulate(
         )
         numeric.max_fraction = max_nonfinite
         engine.enforce_numeric(numeric, ps.files[-1] if ps.files else ps.name)
-        t1 = time.perf_counter()
         if plan.nproc > 1 and not _merge_streams(arrays):
             return None
+        phase = on_phase or (lambda name: None)
+        charts = None
+        if out is not None:  # first, so that the painter draws while the summary is computed
+            assert painter is not None
+            phase("ranking the inputs (tornados)")
+            charts = _charts(ps, arrays, plots, painter, None if swing is None else swing.result())
+        t1 = time.perf_counter()
         summary = _summary(ps, arrays, plan.keep, numeric)
         summary["capital"] = analysis.capital_summary(arrays.outputs, covenant, _capital_basis(arrays, plan.keep))
         t_summary = time.perf_counter() - t1
@@ -202,9 +225,9 @@ def simulate(
         timings = {"priors_s": t_priors, **arrays.timings, "summary_s": t_summary}
         if out is not None:
             manifest["timings_s"] = timings
-            phase = on_phase or (lambda name: None)
             phase("writing results.nc")
-            extras = _run_extras(ps, arrays, ds, Path(out), plots, phase, swing)
+            assert painter is not None and charts is not None
+            extras = _run_extras(ps, ds, Path(out), plots, phase, painter, charts)
             runs.write_run(Path(out), file_ds, manifest, summary, force=force, extra=extras)
             if on_written is not None:
                 on_written(Path(out))
@@ -213,6 +236,8 @@ def simulate(
         ds.attrs["manifest"] = runs.dumps(manifest)
         return ds
     finally:
+        if painter is not None:
+            painter.abandon()  # a no-op once the run folder is written
         background.shutdown(wait=True, cancel_futures=True)
 
 
@@ -344,30 +369,69 @@ def _swing_ahead(ps: PriorSet, plots: bool) -> Any:
     return default_swing(ps)
 
 
+@dataclass(frozen=True)
+class _Charts:
+    """The default tornados' numbers, and the folder's charts as the painter draws them
+    (each a future of :func:`mcroi.report.render`'s files)."""
+
+    sensitivity: Computed | None
+    figures: list[Future[dict[str, bytes]]]
+
+
+def _charts(ps: PriorSet, arrays: engine.RunArrays, plots: bool, painter: report.Painter, swing: Any) -> _Charts:
+    """Compute the default tornados (conditional from the draws; ``swing`` when already computed)
+    and hand every chart of the folder to ``painter``: with a helper process, they are drawn
+    while this thread summarizes the draws and writes the report (the distribution plot first,
+    while the conditional means are computed)."""
+    figures: list[Future[dict[str, bytes]]] = []
+
+    def draw(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        figures.append(painter.submit(report.render, fn, *args, **kwargs))
+
+    if plots:  # keep="summary": the subsample
+        npv, roi = arrays.outputs["npv_usd"], arrays.outputs["roi_multiple"]
+        draw(report.distribution_plot, npv, roi, PLOTS / "distribution.png", ps.name)
+    c = default_sensitivity(ps, arrays, swing)
+    if plots and c is not None:
+        plot_sensitivity(c, sensitivity_dataset(c, ps.name, DEFAULT_SOURCE), PLOTS, ps.name, draw)
+    return _Charts(c, figures)
+
+
+#: Where a run folder's charts go (relative: :func:`mcroi.report.render` draws them before the folder exists).
+PLOTS = Path("plots")
+
+
 def _run_extras(
     ps: PriorSet,
-    arrays: engine.RunArrays,
     ds: xr.Dataset,
     out: Path,
     plots: bool,
     phase: Callable[[str], None],
-    swing: Future[Any] | None = None,
+    painter: report.Painter,
+    charts: _Charts,
 ) -> Callable[[Path], None]:
-    """What a run folder holds besides the data: the distribution plot, the default tornados, the report.
-
-    ``swing`` is the default swing being computed on another thread (None: computed here)."""
+    """What a run folder holds besides the data: ``sensitivity.nc``, the charts (:func:`_charts`),
+    the report, which waits for the charts only to embed the tornados."""
 
     def extra(tmp: Path) -> None:
-        if plots:  # keep="summary": the subsample
-            phase("plotting the distributions")
-            report.distribution_plot(
-                arrays.outputs["npv_usd"], arrays.outputs["roi_multiple"], tmp / "plots" / "distribution.png", ps.name
-            )
-        phase("ranking the inputs (tornados)")
-        write_sensitivity_defaults(tmp, ps, arrays, plots=plots, swing=None if swing is None else swing.result())
-        if plots:
-            phase("writing the report")
-            report.write_html(tmp, tmp / "report.html", name=out.name, dataset=ds)
+        landed: list[Path] = []
+
+        def figures_ready() -> None:
+            if not landed:
+                for files in [f.result() for f in charts.figures]:
+                    landed.extend(report.land(files, tmp))
+
+        try:
+            if charts.sensitivity is not None:
+                write_sensitivity(charts.sensitivity, tmp, ps.name, DEFAULT_SOURCE, plots=False)
+            if plots:
+                phase("writing the report")
+                report.write_html(tmp, tmp / "report.html", name=out.name, dataset=ds, figures_ready=figures_ready)
+            figures_ready()
+            painter.close()  # every chart on disk before the manifest records its sha256
+        except BaseException:
+            painter.abandon()  # nothing may write into the folder once it is removed
+            raise
         phase("saving the run folder")
 
     return extra

@@ -21,6 +21,9 @@ from mcroi.report._html import fmt_num as fmt_num
 from mcroi.report._html import write as write_html
 from mcroi.report._lender import Waterfall as Waterfall
 from mcroi.report._lender import waterfall as waterfall
+from mcroi.report._painter import Painter as Painter
+from mcroi.report._painter import land as land
+from mcroi.report._painter import render as render
 from mcroi.report._plots import distribution as distribution_plot
 from mcroi.report._tornado import heatmap as heatmap
 from mcroi.report._tornado import scale_for as scale_for
@@ -33,6 +36,7 @@ __all__ = [
     "stress_figure",
     "voi_figure",
     "FAN_DRAWS",
+    "Painter",
     "Waterfall",
     "build_html",
     "clean_svg",
@@ -42,8 +46,10 @@ __all__ = [
     "fan",
     "fmt_num",
     "heatmap",
+    "land",
     "payback_cdf",
     "pyplot",
+    "render",
     "scale_for",
     "tornado",
     "waterfall",

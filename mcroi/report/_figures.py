@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -56,6 +57,21 @@ def pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+@contextmanager
+def plain_style() -> Iterator[None]:
+    """matplotlib's own default style for the figures drawn inside, whatever was set before (a report
+    figure's style, the user's matplotlibrc), with text drawn literally and SVG ids that do not
+    change from run to run: a run folder's charts are the same bytes in every process."""
+    import matplotlib
+
+    pyplot()
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        matplotlib.rcParams["text.parse_math"] = False
+        matplotlib.rcParams["svg.hashsalt"] = "mcroi"
+        yield
 
 
 def _fig(figsize: tuple[float, float]) -> tuple[Any, Any]:

@@ -463,6 +463,7 @@ def build(
     fan_draws: int = fanchart.FAN_DRAWS,
     name: str | None = None,
     dataset: xr.Dataset | None = None,
+    figures_ready: Callable[[], object] | None = None,
 ) -> str:
     """The report of run folder ``run`` as one HTML document (text).
 
@@ -520,6 +521,8 @@ def build(
         "The lender's view: debt service and equity",
         lender.page(ds_all, ds, summary_doc, s, platform, priors_doc),
     )
+    if figures_ready is not None:
+        figures_ready()
     tornado = _tornado(run)
     add(
         "sensitivity",

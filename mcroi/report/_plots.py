@@ -6,12 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mcroi.report._figures import pyplot
+from mcroi.report._figures import plain_style, pyplot
 from mcroi.runs import money
 
 MARKS = (10, 50, 90)
 
 
+@plain_style()
 def distribution(npv_usd: np.ndarray, roi_multiple: np.ndarray, path: Path, title: str) -> Path:
     """NPV and ROI-multiple histograms with P10/P50/P90 marked; writes ``path`` (PNG)."""
     plt = pyplot()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mcroi.report._figures import pyplot
+from mcroi.report._figures import plain_style, pyplot
 
 BLUE, RED, GREY = "#4C72B0", "#C44E52", "#8C8C8C"
 
@@ -41,6 +41,7 @@ def _plt():  # type: ignore[no-untyped-def]
     return pyplot()
 
 
+@plain_style()
 def tornado(
     paths: Sequence[Path],
     names: Sequence[str],
@@ -139,11 +140,12 @@ def tornado(
         fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))
     for p in paths:
         p.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(p, dpi=110)
+        fig.savefig(p, dpi=110, metadata={"Date": None} if p.suffix == ".svg" else None)  # no clock in the file
     plt.close(fig)
     return Bars(labels, low[order], high[order])
 
 
+@plain_style()
 def heatmap(
     path: Path,
     names: Sequence[str],
