@@ -1,4 +1,4 @@
-from mcroi.cli import main
+from mcroi.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

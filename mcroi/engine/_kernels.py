@@ -6,14 +6,16 @@ these instead of jitting their own functions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from functools import partial
+from collections.abc import Callable, Sequence
+from functools import lru_cache, partial
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from mcroi.engine import _model as model
+from mcroi.engine._runner import _Stored
 from mcroi.engine._sampling import PRICE_PATH, canonicalize_key, path_keys, path_shocks
 
 
@@ -72,13 +74,25 @@ def cumulative_cash(
             if m < size:  # pad so the function compiles once
                 block = np.concatenate([block, np.repeat(block[-1:], size - m, axis=0)])
                 at = np.concatenate([at, np.repeat(at[-1:], size - m)])
-            cum = _cumulative_jit(jnp.asarray(block), None if keys is None else keys, jnp.asarray(at), *static)
+            cum = _cumulative_step(*static)(jnp.asarray(block), None if keys is None else keys, jnp.asarray(at))
             out[start : start + m] = np.asarray(cum)[:m]
     return out
 
 
-@partial(jax.jit, static_argnums=(3, 4, 5, 6))
-def _cumulative_jit(
+@lru_cache(maxsize=16)
+def _cumulative_step(
+    names: tuple[str, ...],
+    horizon: int,
+    knots: tuple[tuple[float, ...], ...] | None,
+    switches: tuple[str, ...],
+) -> Callable[..., Any]:
+    """The monthly paths of a scenario, compiled; its traced program kept on disk like the engine's
+    steps (the report's fan chart traced it in every process: a third of a second)."""
+    jitted = jax.jit(partial(_cumulative, names=names, horizon=horizon, knots=knots, switches=switches))
+    return _Stored(jitted, ("cumulative-cash", names, horizon, knots, switches), None)
+
+
+def _cumulative(
     x: jax.Array,
     keys: jax.Array | None,
     index: jax.Array,

@@ -327,30 +327,31 @@ class _Stored:
     ) -> None:
         """``specs``: the shard_map's (in_specs, out_specs) of a step over ``mesh``."""
         self.jitted, self.key, self.mesh, self.specs = jitted, key, mesh, specs
-        self.fn: Callable[..., Any] | None = None
+        self.fns: dict[tuple[Any, ...], Callable[..., Any]] = {}  # per shapes of the arguments
 
     def __call__(self, *args: Any) -> Any:
-        if self.fn is None:
-            fn = self._stored(args)
-            if fn is not None:
+        shapes = _shapes(args)
+        fn = self.fns.get(shapes)
+        if fn is None:
+            stored = self._stored(args, shapes)
+            if stored is not None:
                 try:
-                    out = fn(*args)
+                    out = stored(*args)
                 except Exception:  # an unreadable program: trace as if none were stored
-                    fn = None
+                    pass
                 else:
-                    self.fn = fn
+                    self.fns[shapes] = stored
                     return out
-            self.fn = self.jitted
-        return self.fn(*args)
+            fn = self.fns[shapes] = self.jitted
+        return fn(*args)
 
-    def _stored(self, args: tuple[Any, ...]) -> Callable[..., Any] | None:
+    def _stored(self, args: tuple[Any, ...], shapes: tuple[Any, ...]) -> Callable[..., Any] | None:
         if program_dir() is None or jax.process_count() > 1:
             return None
         try:
             from jax import export
 
             _register_serialization(export)
-            shapes = [(tuple(a.shape), str(a.dtype)) for a in args]
             backend = (jax.default_backend(), jax.devices()[0].device_kind, jax.config.jax_enable_x64)
             ident = repr((self.key, shapes, backend, source_digest()))
             name = hashlib.sha256(ident.encode()).hexdigest()[:40] + ".jaxexport"
@@ -368,6 +369,11 @@ class _Stored:
             return jax.jit(exp.call, in_shardings=ins, out_shardings=outs)
         except Exception:  # no flatbuffers, an unreadable file, a step export cannot take
             return None
+
+
+def _shapes(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The arguments' tree structure, shapes and dtypes: what a traced program is specialized to."""
+    return (str(jax.tree.structure(args)), *((tuple(a.shape), str(a.dtype)) for a in jax.tree.leaves(args)))
 
 
 def _deserialize(export: Any, blob: bytes | None) -> Any:
