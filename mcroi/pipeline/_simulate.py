@@ -371,11 +371,10 @@ def _swing_ahead(ps: PriorSet, plots: bool) -> Any:
 
 @dataclass(frozen=True)
 class _Charts:
-    """The default tornados' numbers, and the folder's charts as the painter draws them
-    (each a future of :func:`mcroi.report.render`'s files)."""
+    """The default tornados' numbers (None when no input varies); the folder's charts are with
+    the painter, each a job of :func:`mcroi.report.render` (its files)."""
 
     sensitivity: Computed | None
-    figures: list[Future[dict[str, bytes]]]
 
 
 def _charts(ps: PriorSet, arrays: engine.RunArrays, plots: bool, painter: report.Painter, swing: Any) -> _Charts:
@@ -383,10 +382,9 @@ def _charts(ps: PriorSet, arrays: engine.RunArrays, plots: bool, painter: report
     and hand every chart of the folder to ``painter``: with a helper process, they are drawn
     while this thread summarizes the draws and writes the report (the distribution plot first,
     while the conditional means are computed)."""
-    figures: list[Future[dict[str, bytes]]] = []
 
     def draw(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
-        figures.append(painter.submit(report.render, fn, *args, **kwargs))
+        painter.submit(report.render, fn, *args, **kwargs)
 
     if plots:  # keep="summary": the subsample
         npv, roi = arrays.outputs["npv_usd"], arrays.outputs["roi_multiple"]
@@ -394,7 +392,7 @@ def _charts(ps: PriorSet, arrays: engine.RunArrays, plots: bool, painter: report
     c = default_sensitivity(ps, arrays, swing)
     if plots and c is not None:
         plot_sensitivity(c, sensitivity_dataset(c, ps.name, DEFAULT_SOURCE), PLOTS, ps.name, draw)
-    return _Charts(c, figures)
+    return _Charts(c)
 
 
 #: Where a run folder's charts go (relative: :func:`mcroi.report.render` draws them before the folder exists).
@@ -414,12 +412,13 @@ def _run_extras(
     the report, which waits for the charts only to embed the tornados."""
 
     def extra(tmp: Path) -> None:
-        landed: list[Path] = []
+        landed: list[bool] = []
 
         def figures_ready() -> None:
-            if not landed:
-                for files in [f.result() for f in charts.figures]:
-                    landed.extend(report.land(files, tmp))
+            if not landed:  # the painter holds only the charts: wait() gives their files, in order
+                for files in painter.wait():  # (a chart lost with a dead helper drawn here)
+                    report.land(files, tmp)
+                landed.append(True)
 
         try:
             if charts.sensitivity is not None:
