@@ -47,7 +47,10 @@ class HelperDied(RuntimeError):
 
 
 def _send(stream: IO[bytes], obj: Any) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    _write_frame(stream, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _write_frame(stream: IO[bytes], data: bytes) -> None:
     stream.write(_HEADER.pack(len(data)))
     stream.write(data)
     stream.flush()
@@ -167,13 +170,17 @@ class Painter:
         return self._proc is not None
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        """Draw ``fn(*args, **kwargs)``: in the helper when there is one, else here and now."""
+        """Draw ``fn(*args, **kwargs)``: in the helper when there is one, else here and now.
+
+        Raises whatever pickling raises for a job that cannot travel (a lambda, a local function)."""
         job = _Job(Future(), fn, args, kwargs)
         with self._lock:
-            self._jobs.append(job)
             if self._proc is not None and not self._dead:
-                self._outbox.put((len(self._jobs) - 1, fn, args, kwargs))
+                frame = pickle.dumps((len(self._jobs), fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+                self._jobs.append(job)
+                self._outbox.put(frame)
                 return job.future
+            self._jobs.append(job)
         self._draw_here(job)
         return job.future
 
@@ -188,8 +195,8 @@ class Painter:
         assert proc.stdin is not None
         stdin = proc.stdin
         try:
-            while (item := self._outbox.get()) is not None:
-                _send(stdin, item)
+            while (frame := self._outbox.get()) is not None:
+                _write_frame(stdin, frame)
         except (OSError, ValueError):  # the helper died or was stopped: the reader fails its jobs
             pass
         finally:

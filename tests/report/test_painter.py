@@ -4,6 +4,7 @@ its errors reach the caller, a dead helper costs nothing but time, and a failed 
 from __future__ import annotations
 
 import os
+import pickle
 import re
 from pathlib import Path
 
@@ -78,6 +79,10 @@ def test_a_style_left_behind_does_not_change_a_chart():
         plt.rcParams["text.parse_math"] = False
 
 
+def _double(x: int) -> int:
+    return 2 * x
+
+
 def _fails(x: int) -> int:
     raise ValueError(f"bad figure input {x}")
 
@@ -94,6 +99,14 @@ def test_a_figure_error_in_the_helper_is_raised_in_the_caller():
         with report.Painter(True) as painter:
             assert painter.helper
             painter.submit(_fails, 7)
+
+
+def test_a_job_that_cannot_travel_is_refused_at_once():
+    with report.Painter(True) as painter:
+        with pytest.raises((AttributeError, TypeError, pickle.PicklingError)):
+            painter.submit(lambda: 1)
+        assert painter.submit(_double, 7).result() == 14  # the helper goes on
+        assert painter.wait() == [14]  # the refused job is not one of its figures
 
 
 def test_a_dead_helper_costs_only_time_its_figures_are_drawn_here():
