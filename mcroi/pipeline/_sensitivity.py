@@ -430,17 +430,14 @@ def plot(
     out_dir: Path,
     scenario: str,
     draw: Draw | None = None,
-    methods: Iterable[str] | None = None,
 ) -> list[Path]:
-    """tornado-<method>.png/.svg for each method (or those in ``methods``), heatmap-<method>.png per year.
+    """tornado-<method>.png/.svg for each method, heatmap-<method>.png per year.
 
     ``draw(figure_function, *args, **kwargs)`` draws each chart (default: here and now; ``simulate``
     has them drawn in a helper process, :class:`mcroi.report.Painter`)."""
     draw = draw or _draw_here
     written: list[Path] = []
     for name, r in c.results.items():
-        if methods is not None and name not in methods:
-            continue
         m = sa.METHODS_REGISTRY[name]
         foot = "\n".join(n for n in c.notes if n.startswith(name + ":"))
         paths = [out_dir / f"tornado-{name}.png", out_dir / f"tornado-{name}.svg"]

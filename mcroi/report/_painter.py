@@ -230,13 +230,15 @@ class Painter:
     def wait(self) -> list[Any]:
         """Every figure submitted so far, finished: their results in order (the first error raised).
 
-        A figure lost with a dead helper is drawn again here."""
+        A figure lost with a dead helper is drawn here, once (a second wait does not draw it again)."""
         results = []
         for job in list(self._jobs):
             try:
                 results.append(job.future.result())
             except HelperDied:
-                results.append(job.fn(*job.args, **job.kwargs))
+                job.future = Future()
+                self._draw_here(job)
+                results.append(job.future.result())
         return results
 
     def close(self) -> None:

@@ -37,7 +37,7 @@ def distribution(npv_usd: np.ndarray, roi_multiple: np.ndarray, path: Path, titl
         lo, hi, *ps = np.quantile(x, [0.002, 0.995, *(m / 100 for m in MARKS)])  # one selection pass
         if hi <= lo:
             lo, hi = lo - 0.5, hi + 0.5
-        # one filled outline, not 120 bars: the same picture, a tenth of the artists to draw
+        # one filled outline, not 120 bars: the same picture, one artist to draw instead of 120
         dens, edges = np.histogram(x, bins=120, range=(lo, hi), density=True)
         ax.stairs(dens, edges, fill=True, color="#4C72B0", alpha=0.85)
         for p, v, ls, y in zip(MARKS, ps, (":", "-", ":"), (0.97, 0.84, 0.71), strict=True):

@@ -87,10 +87,14 @@ def _fails(x: int) -> int:
     raise ValueError(f"bad figure input {x}")
 
 
+DRAWN_HERE: list[int] = []
+
+
 def _where(parent: int) -> str:
     """Ends the helper (a crash); in the caller's process it is a figure that works."""
     if os.getpid() != parent:
         os._exit(3)
+    DRAWN_HERE.append(parent)
     return "drawn here"
 
 
@@ -113,7 +117,9 @@ def test_a_dead_helper_costs_only_time_its_figures_are_drawn_here():
     with report.Painter(True) as painter:
         assert painter.helper
         painter.submit(_where, os.getpid())
+        DRAWN_HERE.clear()
         assert painter.wait() == ["drawn here"]
+        assert painter.wait() == ["drawn here"] and len(DRAWN_HERE) == 1  # drawn here once, not per wait
         # every later figure is drawn here at once
         assert painter.submit(_where, os.getpid()).result() == "drawn here"
 
