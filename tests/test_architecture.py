@@ -8,6 +8,7 @@ import no shell library and call no ``open``/``print``; only the engine calls ``
 from __future__ import annotations
 
 import ast
+import importlib
 import pathlib
 import subprocess
 import sys
@@ -158,3 +159,26 @@ def test_public_api_is_curated() -> None:
         assert mod.__all__, pkg
         for name in mod.__all__:
             assert hasattr(mod, name), f"mcroi.{pkg}.{name}"
+
+
+@pytest.mark.parametrize("package", ["mcroi", "mcroi.report", "mcroi.cli"])
+def test_a_lazy_package_loads_its_names_on_first_use(package: str) -> None:
+    """``mcroi``, ``mcroi.report`` and ``mcroi.cli`` import their public names on first use
+    (``mcroi._lazy``): importing one costs no JAX, and every name it lists resolves."""
+    code = (
+        "import importlib, sys; p = importlib.import_module(sys.argv[1]); "
+        "heavy = sorted(m for m in ('jax', 'xarray', 'scipy') if m in sys.modules); "
+        "missing = [n for n in p.__all__ if getattr(p, n, None) is None]; "
+        "print(heavy, missing, sorted(set(p.__all__) - set(dir(p))))"
+    )
+    res = subprocess.run([sys.executable, "-c", code, package], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.split() == ["[]", "[]", "[]"]
+
+
+def test_a_lazy_package_refuses_an_unknown_name() -> None:
+    import mcroi.report
+
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        mcroi.report.nothing_here  # noqa: B018
+    assert mcroi.report.tornado is importlib.import_module("mcroi.report._tornado").tornado

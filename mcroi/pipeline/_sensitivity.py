@@ -189,6 +189,8 @@ def compute_sensitivity(
         derived = _varying_derived(ps, xv)
         cols = tuple(stored.index(k) for k in names + derived)
         chosen, skipped = _drop_infinite_means(chosen, np.asarray(y)[:, 0], output)
+    elif x is not None:  # a design method beside given draws: the derived inputs they vary, held here
+        derived = _varying_derived(ps, np.asarray(x))
     design = sa.Design(fn, ps, names + derived, xv, y, seed, n_boot, sobol_n, low, high, cols)
     on_design = sa.Design(fn, ps, names, None, y, seed, n_boot, sobol_n, low, high)
     results: dict[str, sa.Result] = {}
@@ -430,14 +432,18 @@ def plot(
     out_dir: Path,
     scenario: str,
     draw: Draw | None = None,
+    methods: Iterable[str] | None = None,
 ) -> list[Path]:
-    """tornado-<method>.png/.svg for each method, heatmap-<method>.png per year.
+    """tornado-<method>.png/.svg for each method (or those in ``methods``), heatmap-<method>.png per year.
 
     ``draw(figure_function, *args, **kwargs)`` draws each chart (default: here and now; ``simulate``
     has them drawn in a helper process, :class:`mcroi.report.Painter`)."""
     draw = draw or _draw_here
+    only = None if methods is None else set(methods)
     written: list[Path] = []
     for name, r in c.results.items():
+        if only is not None and name not in only:
+            continue
         m = sa.METHODS_REGISTRY[name]
         foot = "\n".join(n for n in c.notes if n.startswith(name + ":"))
         paths = [out_dir / f"tornado-{name}.png", out_dir / f"tornado-{name}.svg"]
@@ -492,16 +498,20 @@ def default_swing(ps: PriorSet) -> sa.Result | None:
 DEFAULT_SOURCE = "this run's draws (conditional) and priors (swing)"
 
 
-def default_sensitivity(ps: PriorSet, arrays: Any, swing: sa.Result | None = None) -> Computed | None:
+def default_sensitivity(
+    ps: PriorSet, arrays: Any, swing: sa.Result | None = None, methods: Iterable[str] = DEFAULT_SIMULATE_METHODS
+) -> Computed | None:
     """The swing and conditional tornados of NPV and each year's cash flow that ``simulate`` adds
     to a run folder, the conditional from the run's own draws (None when no input varies).
 
-    ``swing`` is :func:`default_swing` when the caller has computed it already."""
+    ``swing`` is :func:`default_swing` when the caller has computed it already. ``methods`` picks
+    some of them: the swing alone, given, is the same result (notes included) as the swing of both,
+    so ``simulate`` draws its charts while the conditional means are computed."""
     if not sa.varying(ps):
         return None
     y = np.column_stack([arrays.outputs["npv_usd"], arrays.outputs[PER_YEAR]])
     given = {"swing": swing} if swing is not None else None
-    return compute_sensitivity(ps, DEFAULT_SIMULATE_METHODS, "npv_usd", x=arrays.inputs, y=y, n_boot=200, given=given)
+    return compute_sensitivity(ps, methods, "npv_usd", x=arrays.inputs, y=y, n_boot=200, given=given)
 
 
 def write_default(

@@ -380,18 +380,24 @@ class _Charts:
 def _charts(ps: PriorSet, arrays: engine.RunArrays, plots: bool, painter: report.Painter, swing: Any) -> _Charts:
     """Compute the default tornados (conditional from the draws; ``swing`` when already computed)
     and hand every chart of the folder to ``painter``: with a helper process, they are drawn
-    while this thread summarizes the draws and writes the report (the distribution plot first,
-    while the conditional means are computed)."""
+    while this thread summarizes the draws and writes the report (the distribution plot and,
+    when the swing is ready, its charts first, while the conditional means are computed)."""
 
     def draw(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
         painter.submit(report.render, fn, *args, **kwargs)
 
+    drawn: list[str] = []
     if plots:  # keep="summary": the subsample
         npv, roi = arrays.outputs["npv_usd"], arrays.outputs["roi_multiple"]
         draw(report.distribution_plot, npv, roi, PLOTS / "distribution.png", ps.name)
+        early = None if swing is None else default_sensitivity(ps, arrays, swing, ["swing"])
+        if early is not None:  # the same charts as the swing of both methods (tested)
+            plot_sensitivity(early, sensitivity_dataset(early, ps.name, DEFAULT_SOURCE), PLOTS, ps.name, draw)
+            drawn = list(early.results)
     c = default_sensitivity(ps, arrays, swing)
     if plots and c is not None:
-        plot_sensitivity(c, sensitivity_dataset(c, ps.name, DEFAULT_SOURCE), PLOTS, ps.name, draw)
+        ds = sensitivity_dataset(c, ps.name, DEFAULT_SOURCE)
+        plot_sensitivity(c, ds, PLOTS, ps.name, draw, [m for m in c.results if m not in drawn])
     return _Charts(c)
 
 

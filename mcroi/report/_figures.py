@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mcroi.runs import money as money
+from mcroi._numbers import money as money
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType

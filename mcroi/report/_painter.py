@@ -15,6 +15,7 @@ figures are drawn here.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import pickle
@@ -40,6 +41,46 @@ _HEADER = struct.Struct("<Q")
 _HELPER_CODE = (
     "import json, sys; sys.path[:] = json.loads(sys.argv[1]); from mcroi.report._painter import serve; serve()"
 )
+
+
+def _enabled() -> bool:
+    return os.environ.get(ENV, "1").strip().lower() not in ("0", "off", "false", "no")
+
+
+def _launch() -> subprocess.Popen[bytes] | None:
+    """A new helper process (None when it cannot start)."""
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-c", _HELPER_CODE, json.dumps(sys.path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+    except OSError:
+        return None
+
+
+#: A helper started by :func:`start_early`, until a :class:`Painter` takes it.
+_EARLY: list[subprocess.Popen[bytes]] = []
+
+
+def start_early() -> None:
+    """Start the helper process now, for the next ``Painter(helper=True)`` to take.
+
+    ``mcroi simulate`` calls this before it loads JAX: the helper's second of imports (Python,
+    NumPy, matplotlib) then runs on the core the command's own imports leave idle, not beside the
+    draws, which keep every core busy. A helper no painter takes ends with this process (or at
+    once, when a painter draws here)."""
+    if not _EARLY and _enabled() and (proc := _launch()) is not None:
+        _EARLY.append(proc)
+        atexit.register(_drop_early)
+
+
+def _drop_early() -> None:
+    while _EARLY:
+        proc = _EARLY.pop()
+        proc.kill()
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                stream.close()
+        proc.wait()
 
 
 class HelperDied(RuntimeError):
@@ -148,16 +189,11 @@ class Painter:
         self._lock = threading.Lock()
         self._dead = False  # the helper ended: what comes next is drawn here
         self._threads: list[threading.Thread] = []
-        if helper and os.environ.get(ENV, "1").strip().lower() not in ("0", "off", "false", "no"):
-            try:
-                self._proc = subprocess.Popen(
-                    [sys.executable, "-c", _HELPER_CODE, json.dumps(sys.path)],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                )
-            except OSError:
-                self._proc = None
-            else:
+        if not helper:
+            _drop_early()  # a helper started early for a run that draws its charts here: let it go
+        if helper and _enabled():
+            self._proc = _EARLY.pop() if _EARLY else _launch()
+            if self._proc is not None:
                 for target in (self._write, self._read):
                     name = f"mcroi-painter-{target.__name__[1:]}"
                     t = threading.Thread(target=target, args=(self._proc,), name=name, daemon=True)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mcroi._numbers import money
 from mcroi.report._figures import plain_style, pyplot
-from mcroi.runs import money
 
 MARKS = (10, 50, 90)
 

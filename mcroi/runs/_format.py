@@ -11,29 +11,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from mcroi._numbers import finite as finite
+from mcroi._numbers import money as money
 from mcroi.engine import OUTPUTS
-
-_SCALES = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
-
-
-def finite(x: Any) -> bool:
-    """Whether ``x`` is a finite real number (bools and None are not)."""
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def money(x: Any, digits: int = 1, symbol: str = "$") -> str:
-    """``$12.3M``-style text of a USD amount; ``n/a`` for NaN or None, ``+inf``/``-inf`` for infinities."""
-    if x is None:
-        return "n/a"
-    x = float(x)
-    if not math.isfinite(x):
-        return "n/a" if math.isnan(x) else ("+inf" if x > 0 else "-inf")
-    a = abs(x)
-    sign = "-" if x < 0 else ""
-    for div, suffix in _SCALES:
-        if a >= div:
-            return f"{sign}{symbol}{a / div:,.{digits}f}{suffix}"
-    return f"{sign}{symbol}{a:,.0f}"
 
 
 def pct(x: Any, digits: int = 1) -> str:

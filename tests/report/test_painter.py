@@ -6,12 +6,16 @@ from __future__ import annotations
 import os
 import pickle
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from mcroi import pipeline, report
+from mcroi import cli, engine, pipeline, report
+from mcroi.pipeline import _sensitivity as sens
+from mcroi.report import _painter
 
 NAMES = ["price", "utilization", "capex", "power $price"]  # a "$": drawn literally, never as TeX
 
@@ -166,3 +170,70 @@ def test_a_run_that_fails_while_the_helper_draws_leaves_nothing(tmp_path):
         pipeline.simulate(None, draws=2000, seed=5, out=out, plot_helper=True, on_phase=stop)
     assert not out.exists()
     assert list((tmp_path / "runs").iterdir()) == []  # no partial folder, no chart written late
+
+
+def test_the_helper_loads_its_charts_without_jax_xarray_or_scipy():
+    """The helper imports only what its charts need (lazy ``mcroi`` and ``mcroi.report``): on the
+    old code ``import mcroi.report._painter`` loaded JAX, xarray and SciPy, a second of CPU taken
+    from the draws."""
+    code = (
+        "import sys; import mcroi.report._painter, mcroi.report._plots, mcroi.report._tornado; "
+        "print(sorted(m for m in ('jax', 'xarray', 'scipy', 'pandas', 'mcroi.engine') if m in sys.modules))"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert res.stdout.strip() == "[]"
+
+
+def test_a_helper_started_early_is_taken_by_the_next_painter():
+    _painter.start_early()
+    early = _painter._EARLY[0]
+    with report.Painter(True) as painter:
+        assert painter._proc is early and not _painter._EARLY
+        (files,) = [f.result() for f in _figures(lambda fn, *a, **k: painter.submit(report.render, fn, *a, **k))][:1]
+    assert set(files) == {"plots/distribution.png"}
+    assert early.wait(timeout=60) == 0  # it ended with its last job
+
+
+def test_a_helper_started_early_ends_when_the_run_draws_here():
+    _painter.start_early()
+    early = _painter._EARLY[0]
+    with report.Painter(False) as painter:
+        assert not painter.helper and not _painter._EARLY
+    assert early.poll() is not None  # stopped and reaped, not left running
+
+
+@pytest.mark.parametrize(
+    ("args", "starts"),
+    [
+        (["simulate"], True),
+        (["simulate", "--draws", "1e6", "--out", "x"], True),
+        (["simulate", "--help"], False),
+        (["simulate", "--distributed", "--num-processes", "2"], False),
+        (["report", "runs/x"], False),
+        (["--version"], False),
+        ([], False),
+    ],
+)
+def test_only_mcroi_simulate_starts_the_helper_early(args, starts):
+    assert cli.starts_chart_helper(args) is starts
+
+
+def test_the_early_swing_charts_are_those_of_both_methods(tmp_path):
+    """``simulate`` draws the swing's charts before the conditional means exist, from the swing
+    alone: the same files as from both methods (its notes name the derived inputs it holds)."""
+    ps = pipeline.load_priors(None)
+    arrays = engine.run(ps, 4096, seed=2)
+    swing = sens.default_swing(ps)
+    both = sens.default_sensitivity(ps, arrays, swing)
+    alone = sens.default_sensitivity(ps, arrays, swing, ["swing"])
+    assert both is not None and alone is not None
+    assert alone.names == both.names and list(alone.results) == ["swing"]
+    assert [n for n in alone.notes if n.startswith("swing:")] == [n for n in both.notes if n.startswith("swing:")]
+    assert any("held" in n for n in alone.notes)  # the default priors have a price path
+    files = {}
+    for tag, c in (("alone", alone), ("both", both)):
+        ds = sens.sensitivity_dataset(c, ps.name, sens.DEFAULT_SOURCE)
+        written = sens.plot(c, ds, tmp_path / tag, ps.name, methods=["swing"])
+        files[tag] = {p.name: p.read_bytes() for p in written}
+    assert sorted(files["alone"]) == ["heatmap-swing.png", "tornado-swing.png", "tornado-swing.svg"]
+    assert files["alone"] == files["both"]
