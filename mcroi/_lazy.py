@@ -2,7 +2,8 @@
 
 ``import mcroi`` or ``import mcroi.report`` then costs milliseconds, not the second that JAX,
 xarray and SciPy take, so that a process needing one small module (the chart helper of
-:class:`mcroi.report.Painter`, ``mcroi --help``) loads only that module's own imports.
+:class:`mcroi.report.Painter`) loads only that module's own imports. (``mcroi --help`` still
+loads JAX: ``mcroi.cli._main`` imports the analysis layer at the top.)
 
 A package lists its public names once, as ordinary ``from mcroi.x._y import f as f`` lines under
 ``if TYPE_CHECKING:`` (what type checkers and readers see), and ends with
